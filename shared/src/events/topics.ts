@@ -1,0 +1,60 @@
+/**
+ * MQTT topic layout, versioned under a configurable prefix (default "argus"):
+ *   <prefix>/v1/agents/<agentId>/cameras/<cameraId>/faces    face events, QoS 1
+ *   <prefix>/v1/agents/<agentId>/status                      agent status, retained, last will "offline"
+ *   <prefix>/v1/agents/<agentId>/cameras/<cameraId>/status   camera status, retained
+ *   <prefix>/v1/alerts                                       alerts raised by the server
+ */
+export const DEFAULT_TOPIC_PREFIX = "argus";
+export const TOPIC_VERSION = "v1";
+
+export const topics = (prefix = DEFAULT_TOPIC_PREFIX) => ({
+  faces: (agentId: string, cameraId: string) =>
+    `${prefix}/${TOPIC_VERSION}/agents/${agentId}/cameras/${cameraId}/faces`,
+  agentStatus: (agentId: string) => `${prefix}/${TOPIC_VERSION}/agents/${agentId}/status`,
+  cameraStatus: (agentId: string, cameraId: string) =>
+    `${prefix}/${TOPIC_VERSION}/agents/${agentId}/cameras/${cameraId}/status`,
+  alerts: () => `${prefix}/${TOPIC_VERSION}/alerts`,
+  /** Subscriptions for the server. */
+  allFaces: () => `${prefix}/${TOPIC_VERSION}/agents/+/cameras/+/faces`,
+  allAgentStatus: () => `${prefix}/${TOPIC_VERSION}/agents/+/status`,
+  allCameraStatus: () => `${prefix}/${TOPIC_VERSION}/agents/+/cameras/+/status`,
+  /** Everything an agent may publish to (for broker ACLs). */
+  agentRoot: (agentId: string) => `${prefix}/${TOPIC_VERSION}/agents/${agentId}/`,
+});
+
+/** Splits a topic of the layout above into its parts, or undefined. */
+export function parseTopic(
+  topic: string,
+  prefix = DEFAULT_TOPIC_PREFIX,
+): { agentId: string; cameraId?: string; kind: "faces" | "status" } | undefined {
+  const p = topic.split("/");
+  const base = prefix.split("/").length;
+  if (p.slice(0, base).join("/") !== prefix || p[base] !== TOPIC_VERSION || p[base + 1] !== "agents") return undefined;
+  const rest = p.slice(base + 2);
+  if (rest.length === 2 && rest[1] === "status") return { agentId: rest[0], kind: "status" };
+  if (rest.length === 4 && rest[1] === "cameras" && (rest[3] === "faces" || rest[3] === "status")) {
+    return { agentId: rest[0], cameraId: rest[2], kind: rest[3] };
+  }
+  return undefined;
+}
+
+export interface AgentStatus {
+  agentId: string;
+  state: "online" | "offline";
+  at: string;
+  version?: string;
+  cameras?: Record<string, unknown>;
+}
+
+export interface CameraStatus {
+  agentId: string;
+  cameraId: string;
+  state: "disabled" | "connecting" | "streaming" | "reconnecting" | "failed" | "done" | "stopped";
+  reason?: string;
+  at: string;
+  name?: string;
+  fps?: number;
+  lastEventAt?: string;
+  counters?: Record<string, number>;
+}

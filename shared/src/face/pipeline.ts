@@ -1,0 +1,184 @@
+/**
+ * The face pipeline shared by the agent (video frames) and the server (uploaded photos):
+ * detect -> landmarks -> align -> quality -> embed (+ optional age/gender).
+ *
+ * Detection and analysis are separate calls so the agent can run the cheap part (detect,
+ * landmarks, quality) on every analysed frame and the expensive embedding only on chosen shots.
+ */
+import { cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
+import type { Rect, RgbImage } from "../image/types.ts";
+import { getSession, type SessionOptions } from "../models/registry.ts";
+import { StageTimes } from "../util/stats.ts";
+import { ALIGN_SIZE, alignmentAffine, alignmentTransform } from "./align.ts";
+import { AttributeModel, type Attributes } from "./attributes.ts";
+import { type Detection, type DetectOptions, FaceDetector } from "./detect.ts";
+import { Embedder } from "./embed.ts";
+import { type Box, boxHeight, type Point } from "./geometry.ts";
+import { DEFAULT_LANDMARK_OPTIONS, fivePoints, LandmarkModel, type LandmarkOptions } from "./landmarks.ts";
+import { combineQuality, type FaceQuality, imageStats, poseFromLandmarks } from "./quality.ts";
+
+export interface PipelineOptions extends SessionOptions {
+  /** Load the age and gender models. */
+  attributes?: boolean;
+  landmarks?: Partial<LandmarkOptions>;
+}
+
+export interface AnalyzedFace {
+  box: Box;
+  score: number;
+  landmarks68: Point[];
+  /** Eye centres, nose tip, mouth corners, in source pixels. */
+  landmarks5: Point[];
+  /** The aligned 112x112 RGB face (the embedder's input, and the crop sent in events). */
+  aligned: RgbImage;
+  quality: FaceQuality;
+  embedding?: Float32Array;
+  attributes?: Attributes;
+}
+
+export class FacePipeline {
+  readonly times = new StageTimes();
+  private constructor(
+    readonly detector: FaceDetector,
+    readonly landmarker: LandmarkModel,
+    readonly embedder: Embedder,
+    readonly attributeModel: AttributeModel | undefined,
+    private readonly landmarkOptions: LandmarkOptions,
+  ) {}
+
+  /** Loads (and checksum-verifies) the models; sessions are shared process-wide. */
+  static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
+    const [det, lm, feat] = await Promise.all([
+      getSession("detect", opts),
+      getSession("landmark", opts),
+      getSession("feature", opts),
+    ]);
+    let attrs: AttributeModel | undefined;
+    if (opts.attributes) {
+      const [age, gender] = await Promise.all([getSession("age", opts), getSession("gender", opts)]);
+      attrs = new AttributeModel(age, gender);
+    }
+    return new FacePipeline(new FaceDetector(det), new LandmarkModel(lm), new Embedder(feat), attrs, {
+      ...DEFAULT_LANDMARK_OPTIONS,
+      ...opts.landmarks,
+    });
+  }
+
+  /** Wraps an image so all stages of one frame share its downscaled levels. */
+  static pyramid(image: RgbImage | Pyramid): Pyramid {
+    return image instanceof Pyramid ? image : new Pyramid(image);
+  }
+
+  detect(image: RgbImage | Pyramid, options: Partial<DetectOptions> = {}): Promise<Detection[]> {
+    const src = FacePipeline.pyramid(image);
+    return this.times.time("detect", () => this.detector.detect(src, options));
+  }
+
+  /** Landmarks, alignment and quality for one detection (no embedding). */
+  async analyzeOne(image: RgbImage | Pyramid, det: Detection): Promise<AnalyzedFace> {
+    const src = FacePipeline.pyramid(image);
+    const lm = await this.times.time("landmarks", () => this.landmarker.predict(src, det.box, this.landmarkOptions));
+    const t0 = performance.now();
+    const p5 = fivePoints(lm);
+    const aligned = warpToRgb(src, alignmentAffine(alignmentTransform(p5)), ALIGN_SIZE, ALIGN_SIZE);
+    this.times.add("align", performance.now() - t0);
+    const t1 = performance.now();
+    const grey = greyOf(aligned);
+    const stats = imageStats(grey, ALIGN_SIZE, ALIGN_SIZE);
+    const pose = poseFromLandmarks(lm);
+    const quality = combineQuality({
+      detScore: det.score,
+      sizePx: boxHeight(det.box),
+      interocularPx: Math.hypot(p5[1][0] - p5[0][0], p5[1][1] - p5[0][1]),
+      ...stats,
+      ...pose,
+    });
+    this.times.add("quality", performance.now() - t1);
+    return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality };
+  }
+
+  async analyze(image: RgbImage | Pyramid, dets: readonly Detection[]): Promise<AnalyzedFace[]> {
+    const src = FacePipeline.pyramid(image);
+    const out: AnalyzedFace[] = [];
+    for (const d of dets) out.push(await this.analyzeOne(src, d));
+    return out;
+  }
+
+  /** Computes the embedding of each face (in place) from its aligned crop. */
+  async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
+    if (faces.length === 0) return faces;
+    const t0 = performance.now();
+    const n = ALIGN_SIZE * ALIGN_SIZE;
+    const batch = new Float32Array(faces.length * 3 * n);
+    faces.forEach((f, k) => {
+      rgbToTensor(f.aligned, batch, k * 3 * n);
+    });
+    const vecs = await this.embedder.embed(batch, faces.length);
+    faces.forEach((f, k) => {
+      f.embedding = vecs[k];
+    });
+    this.times.add("embed", (performance.now() - t0) / faces.length);
+    return faces;
+  }
+
+  async attributes(image: RgbImage | Pyramid, faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
+    if (!this.attributeModel) throw new Error("the pipeline was created without attributes: true");
+    const src = FacePipeline.pyramid(image);
+    for (const f of faces)
+      f.attributes = await this.times.time("attributes", () => this.attributeModel!.predict(src, f.box));
+    return faces;
+  }
+
+  /** detect + analyze + embed: everything for a photo. Faces are sorted by detector score. */
+  async process(
+    image: RgbImage | Pyramid,
+    options: Partial<DetectOptions> & { attributes?: boolean; embed?: boolean } = {},
+  ): Promise<AnalyzedFace[]> {
+    const src = FacePipeline.pyramid(image);
+    const dets = await this.detect(src, options);
+    const faces = await this.analyze(src, dets);
+    if (options.embed !== false) await this.embed(faces);
+    if (options.attributes) await this.attributes(src, faces);
+    return faces;
+  }
+}
+
+/** The region of `box` grown by `factor`, cut from the image as RGB (context crops for events). */
+export function cropRegion(image: RgbImage | Pyramid, box: Box, factor: number, maxSide: number): RgbImage {
+  const src = FacePipeline.pyramid(image);
+  const { width, height } = src.base;
+  const cx = (box[0] + box[2]) / 2;
+  const cy = (box[1] + box[3]) / 2;
+  const side = Math.max(box[2] - box[0], box[3] - box[1]) * factor;
+  const x0 = Math.max(0, Math.round(cx - side / 2));
+  const y0 = Math.max(0, Math.round(cy - side / 2));
+  const x1 = Math.min(width, Math.round(cx + side / 2));
+  const y1 = Math.min(height, Math.round(cy + side / 2));
+  const w = Math.max(1, x1 - x0);
+  const h = Math.max(1, y1 - y0);
+  const s = Math.min(1, maxSide / Math.max(w, h));
+  const ow = Math.max(1, Math.round(w * s));
+  const oh = Math.max(1, Math.round(h * s));
+  return warpToRgb(src, cropAffine(x0, y0, w, h, ow, oh), ow, oh);
+}
+
+export type { Rect };
+
+function greyOf(img: RgbImage): Float32Array {
+  const n = img.width * img.height;
+  const out = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) out[i] = 0.299 * d[3 * i] + 0.587 * d[3 * i + 1] + 0.114 * d[3 * i + 2];
+  return out;
+}
+
+/** Interleaved RGB 0-255 to planar (v - 127) / 128, the embedder's input. */
+function rgbToTensor(img: RgbImage, out: Float32Array, offset: number): void {
+  const n = img.width * img.height;
+  const d = img.data;
+  for (let i = 0; i < n; i++) {
+    out[offset + i] = (d[3 * i] - 127) / 128;
+    out[offset + n + i] = (d[3 * i + 1] - 127) / 128;
+    out[offset + 2 * n + i] = (d[3 * i + 2] - 127) / 128;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Per-face quality figures and one combined score in [0, 1] used to pick best shots and to
+ * refuse poor enrolment photos. Pure functions over numbers the pipeline already has.
+ *
+ * Combined score: the product of five factors, each in [0, 1], so one bad aspect (a profile
+ * view, motion blur, a 20 px face) pulls the whole score down, as it pulls recognition down:
+ *   detection  = clamp((detScore - 0.5) / 0.45)          (0.95+ is a clear face)
+ *   size       = smoothstep(24, 80, interocular px * 2.5) (about the face width; 80+ px is plenty)
+ *   sharpness  = lapVar / (lapVar + 60)                    (variance of the Laplacian on the aligned 112x112 grey)
+ *   pose       = (1 - (yaw/60)^2)+ * (1 - (pitch/45)^2)+   (roll is undone by alignment, so it is free)
+ *   exposure   = brightness in [40, 215] and contrast >= 20 give 1, falling linearly to 0
+ */
+import type { Point } from "./geometry.ts";
+
+export interface FaceQuality {
+  /** Combined score in [0, 1]. */
+  score: number;
+  /** Detector face probability. */
+  detScore: number;
+  /** Face size in source pixels (box height). */
+  sizePx: number;
+  /** Distance between the eye centres in source pixels. */
+  interocularPx: number;
+  /** Variance of the Laplacian of the aligned grey face (higher is sharper). */
+  sharpness: number;
+  /** Head pose in degrees estimated from the landmarks: yaw (+ = subject turned to their left), pitch (+ = down), roll. */
+  yaw: number;
+  pitch: number;
+  roll: number;
+  /** Mean and standard deviation of the aligned grey face, 0-255. */
+  brightness: number;
+  contrast: number;
+}
+
+const clamp01 = (x: number) => (x < 0 ? 0 : Math.min(x, 1));
+const smoothstep = (a: number, b: number, x: number) => {
+  const t = clamp01((x - a) / (b - a));
+  return t * t * (3 - 2 * t);
+};
+
+/**
+ * Yaw, pitch and roll from 68 landmarks. Roll is the angle of the eye line. After undoing roll,
+ * yaw comes from where the nose tip sits between the two jaw contours (asin of the normalised
+ * offset), pitch from where it sits between the eye line and the mouth line relative to the
+ * frontal ratio. Coarse (a few degrees) but costs nothing; fr_pose.onnx is available for more.
+ */
+export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: number; roll: number } {
+  const eyeL = mean(lm, 36, 41);
+  const eyeR = mean(lm, 42, 47);
+  const roll = Math.atan2(eyeR[1] - eyeL[1], eyeR[0] - eyeL[0]);
+  const c = Math.cos(-roll);
+  const s = Math.sin(-roll);
+  const rot = (p: Point): Point => [c * p[0] - s * p[1], s * p[0] + c * p[1]];
+  const nose = rot(lm[30]);
+  const jawL = rot(lm[2]);
+  const jawR = rot(lm[14]);
+  const eyeMid = rot([(eyeL[0] + eyeR[0]) / 2, (eyeL[1] + eyeR[1]) / 2]);
+  const mouthMid = rot([(lm[48][0] + lm[54][0]) / 2, (lm[48][1] + lm[54][1]) / 2]);
+  const dl = nose[0] - jawL[0];
+  const dr = jawR[0] - nose[0];
+  const yaw = Math.asin(clamp(((dl - dr) / Math.max(dl + dr, 1e-6)) * 1.2, -1, 1));
+  const span = Math.max(mouthMid[1] - eyeMid[1], 1e-6);
+  const ratio = (nose[1] - eyeMid[1]) / span;
+  // About 0.6 for a frontal face in the iBUG layout; looking down moves the nose tip towards the mouth.
+  const pitch = Math.asin(clamp((ratio - 0.6) * 2.2, -1, 1));
+  const deg = 180 / Math.PI;
+  return { yaw: yaw * deg, pitch: pitch * deg, roll: roll * deg };
+}
+
+function clamp(x: number, lo: number, hi: number) {
+  return x < lo ? lo : Math.min(x, hi);
+}
+
+function mean(lm: readonly Point[], from: number, to: number): Point {
+  let x = 0;
+  let y = 0;
+  for (let i = from; i <= to; i++) {
+    x += lm[i][0];
+    y += lm[i][1];
+  }
+  const n = to - from + 1;
+  return [x / n, y / n];
+}
+
+/** Brightness, contrast and variance of the 4-neighbour Laplacian of a grey image (0-255 values). */
+export function imageStats(grey: Float32Array, width: number, height: number) {
+  let sum = 0;
+  let sum2 = 0;
+  for (let i = 0; i < grey.length; i++) {
+    sum += grey[i];
+    sum2 += grey[i] * grey[i];
+  }
+  const n = grey.length;
+  const brightness = sum / n;
+  const contrast = Math.sqrt(Math.max(0, sum2 / n - brightness * brightness));
+  let ls = 0;
+  let ls2 = 0;
+  let m = 0;
+  for (let y = 1; y < height - 1; y++) {
+    for (let x = 1; x < width - 1; x++) {
+      const i = y * width + x;
+      const l = grey[i - 1] + grey[i + 1] + grey[i - width] + grey[i + width] - 4 * grey[i];
+      ls += l;
+      ls2 += l * l;
+      m++;
+    }
+  }
+  const lm = ls / Math.max(m, 1);
+  const sharpness = ls2 / Math.max(m, 1) - lm * lm;
+  return { brightness, contrast, sharpness };
+}
+
+export interface QualityInputs {
+  detScore: number;
+  sizePx: number;
+  interocularPx: number;
+  sharpness: number;
+  yaw: number;
+  pitch: number;
+  roll: number;
+  brightness: number;
+  contrast: number;
+}
+
+export function combineQuality(q: QualityInputs): FaceQuality {
+  const det = clamp01((q.detScore - 0.5) / 0.45);
+  const size = smoothstep(24, 80, q.interocularPx * 2.5);
+  const sharp = q.sharpness / (q.sharpness + 60);
+  const pose = clamp01(1 - (q.yaw / 60) ** 2) * clamp01(1 - (q.pitch / 45) ** 2);
+  const bright = Math.min(clamp01((q.brightness - 15) / 25), clamp01((240 - q.brightness) / 25));
+  const exposure = bright * clamp01(q.contrast / 20);
+  return { ...q, score: det * size * sharp * pose * exposure };
+}
