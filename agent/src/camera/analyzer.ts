@@ -1,0 +1,168 @@
+/**
+ * The per-frame hot path of one camera: motion -> search regions -> face detection -> tracking ->
+ * quality of tracked faces -> best-shot choice. Frames without motion and without live tracks
+ * cost only the motion step. Holds per-camera state; the FacePipeline (ONNX sessions) is shared.
+ */
+import {
+  type AnalyzedFace,
+  type Box,
+  cropRegion,
+  type Detection,
+  type FacePipeline,
+  Pyramid,
+  type Rect,
+  type RgbImage,
+  rgbImage,
+} from "@argus/shared";
+import type { CameraConfig } from "@argus/shared/config/schema";
+import { BestShotSelector, type Chosen } from "../bestshot/selector.ts";
+import { planRegions } from "../detection/regions.ts";
+import type { Frame } from "../ingest/cameraSource.ts";
+import { MotionDetector } from "../motion/motion.ts";
+import { type Track, Tracker } from "../tracking/tracker.ts";
+import { insidePolygon, polygonRect } from "../util/polygon.ts";
+
+export interface ShotPayload {
+  face: AnalyzedFace;
+  context: RgbImage;
+  frame: { width: number; height: number; capturedAt: number; streamTimeMs: number; seq: number };
+}
+
+export interface Shot extends Chosen<ShotPayload> {
+  mode: "offline" | "realtime";
+  /** performance.now() when the shot was chosen (latency to publish). */
+  chosenAt: number;
+}
+
+export interface FrameStats {
+  motionRatio: number;
+  /** Regions searched by the detector (0: detector skipped). */
+  regions: number;
+  full: boolean;
+  faces: number;
+  newTracks: number;
+  endedTracks: number;
+  ms: { motion: number; detect: number; analyze: number };
+}
+
+export interface FrameResult {
+  shots: Shot[];
+  /** Absent for the final flush at the end of a stream. */
+  stats?: FrameStats;
+}
+
+export class FrameAnalyzer {
+  private readonly motion: MotionDetector;
+  private readonly tracker: Tracker;
+  private readonly selector: BestShotSelector<ShotPayload>;
+  private frames = 0;
+
+  constructor(
+    private readonly cam: CameraConfig,
+    private readonly pipeline: FacePipeline,
+    trackPrefix: string,
+  ) {
+    this.motion = new MotionDetector(cam.motion);
+    this.tracker = new Tracker(cam.tracking, trackPrefix);
+    this.selector = new BestShotSelector({
+      mode: cam.bestShot.mode,
+      minQuality: cam.minQuality,
+      minIntervalMs: cam.bestShot.minIntervalMs,
+      improvement: cam.bestShot.improvement,
+    });
+  }
+
+  get liveTracks(): number {
+    return this.tracker.active.length;
+  }
+
+  async process(frame: Frame): Promise<FrameResult> {
+    const cam = this.cam;
+    const t = frame.streamTimeMs;
+    const { width, height } = frame;
+    const t0 = performance.now();
+    const motion = cam.motion.enabled ? this.motion.update(frame.data, width, height) : { ratio: 1, regions: [] };
+    const t1 = performance.now();
+    const every = cam.detection.fullFrameEvery;
+    const full = !cam.motion.enabled || (every > 0 && this.frames % every === 0);
+    this.frames++;
+    const roi = cam.detection.roi ? polygonRect(cam.detection.roi, width, height) : undefined;
+    const regions = planRegions({
+      width,
+      height,
+      motion: motion.regions,
+      tracks: this.tracker.predictions(t),
+      full,
+      roi,
+      margin: cam.detection.regionMargin,
+      minFaceSize: cam.minFaceSize,
+    });
+    let dets: Detection[] = [];
+    let pyr: Pyramid | undefined;
+    if (regions.length > 0) {
+      pyr = new Pyramid(rgbImage(frame.data, width, height));
+      dets = await this.pipeline.detect(pyr, {
+        regions,
+        minFaceSize: cam.minFaceSize,
+        scoreThreshold: cam.detection.scoreThreshold,
+      });
+      const droi = cam.detection.roi;
+      if (droi) dets = dets.filter((d) => inside(droi, d.box, width, height));
+    }
+    const t2 = performance.now();
+    const upd = this.tracker.update(dets, t);
+    const shots: Shot[] = [];
+    const chosen = (c: Chosen<ShotPayload>[]) => {
+      const now = performance.now();
+      for (const s of c) shots.push({ ...s, mode: cam.bestShot.mode, chosenAt: now });
+    };
+    // Ended tracks first: their shots come from earlier frames.
+    for (const tr of upd.ended) chosen(this.selector.end(tr.id));
+    const postRoi = cam.bestShot.roi;
+    for (const a of upd.assigned) {
+      const box = a.det.box;
+      if (box[3] - box[1] < cam.minFaceSize) continue;
+      if (postRoi && !inside(postRoi, box, width, height)) continue;
+      const face = await this.pipeline.analyzeOne(pyr!, a.det);
+      const q = face.quality.score;
+      chosen(
+        this.selector.offer(a.track.id, q, t, () => ({
+          face,
+          context: cropRegion(pyr!, box, cam.bestShot.contextFactor, cam.bestShot.contextMaxSide),
+          frame: { width, height, capturedAt: frame.capturedAt, streamTimeMs: t, seq: frame.seq },
+        })),
+      );
+    }
+    chosen(this.selector.tick(t));
+    const t3 = performance.now();
+    return {
+      shots,
+      stats: {
+        motionRatio: motion.ratio,
+        regions: regions.length,
+        full,
+        faces: dets.length,
+        newTracks: upd.assigned.filter((a) => a.isNew).length,
+        endedTracks: upd.ended.length,
+        ms: { motion: t1 - t0, detect: t2 - t1, analyze: t3 - t2 },
+      },
+    };
+  }
+
+  /** End of stream: every live track ends and sends what it has. */
+  flush(): { shots: Shot[]; ended: Track[] } {
+    const ended = this.tracker.flush();
+    const shots: Shot[] = [];
+    const now = performance.now();
+    for (const tr of ended) {
+      for (const s of this.selector.end(tr.id)) shots.push({ ...s, mode: this.cam.bestShot.mode, chosenAt: now });
+    }
+    return { shots, ended };
+  }
+}
+
+function inside(poly: NonNullable<CameraConfig["detection"]["roi"]>, b: Box, width: number, height: number): boolean {
+  return insidePolygon(poly, (b[0] + b[2]) / 2 / width, (b[1] + b[3]) / 2 / height);
+}
+
+export type { Rect };

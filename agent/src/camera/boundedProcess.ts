@@ -1,0 +1,82 @@
+/**
+ * rxjs operator: processes items one at a time with an async function while holding at most
+ * `capacity` waiting items. When full, either the oldest waiting item is dropped (live sources:
+ * a stale frame is worth nothing) or the source is paused until there is room (files: every frame
+ * is analysed). Memory stays bounded either way.
+ */
+import { Observable, type OperatorFunction } from "rxjs";
+
+export interface BoundedOptions<T, R> {
+  capacity: number;
+  overflow: "drop-oldest" | "pause";
+  pause?(): void;
+  resume?(): void;
+  onDrop?(item: T): void;
+  /** A failure of one item is reported here and processing goes on. */
+  onError(e: unknown, item: T): void;
+  /** Runs after the last item when the source completes; its result is emitted last. */
+  onComplete?(): R | undefined;
+}
+
+export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOptions<T, R>): OperatorFunction<T, R> {
+  return (source) =>
+    new Observable<R>((sub) => {
+      const queue: T[] = [];
+      let busy = false;
+      let sourceDone = false;
+      let paused = false;
+      let closed = false;
+
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        try {
+          const last = o.onComplete?.();
+          if (last !== undefined) sub.next(last);
+        } catch (e) {
+          o.onError(e, undefined as T);
+        }
+        sub.complete();
+      };
+
+      const drain = async () => {
+        if (busy) return;
+        busy = true;
+        while (queue.length > 0 && !closed) {
+          const item = queue.shift()!;
+          if (paused && queue.length < o.capacity) {
+            paused = false;
+            o.resume?.();
+          }
+          try {
+            sub.next(await fn(item));
+          } catch (e) {
+            o.onError(e, item);
+          }
+        }
+        busy = false;
+        if (sourceDone) finish();
+      };
+
+      const s = source.subscribe({
+        next: (item) => {
+          queue.push(item);
+          if (queue.length > o.capacity && o.overflow === "drop-oldest") o.onDrop?.(queue.shift()!);
+          if (queue.length >= o.capacity && o.overflow === "pause" && !paused) {
+            paused = true;
+            o.pause?.();
+          }
+          void drain();
+        },
+        error: (e) => sub.error(e),
+        complete: () => {
+          sourceDone = true;
+          if (!busy) finish();
+        },
+      });
+      return () => {
+        closed = true;
+        s.unsubscribe();
+      };
+    });
+}

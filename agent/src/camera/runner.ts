@@ -1,0 +1,238 @@
+/**
+ * One camera, composed with rxjs:
+ *   source (ffmpeg frames, reconnects, states)
+ *     -> boundedProcess(analyze)     motion, detection, tracking, best shots; drops or pauses when behind
+ *     -> shots -> concatMap(event)   embedding + JPEG crops, in order
+ *     -> concatMap(deliver)          spool / file sink, in order
+ * Stopping ends the source, lets the frame in progress finish, ends every track (their best shots
+ * still become events) and resolves `done` once everything has been handed to the sinks.
+ */
+import type { FaceEvent, FacePipeline, Logger } from "@argus/shared";
+import type { CameraConfig } from "@argus/shared/config/schema";
+import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Subject, takeUntil, tap } from "rxjs";
+import { CameraSource, type CameraState, type Frame, type SourceEvent } from "../ingest/cameraSource.ts";
+import type { StreamInfo } from "../ingest/ffmpeg.ts";
+import { describeSource, parseSource, type Source } from "../ingest/source.ts";
+import type { AgentMetrics } from "../ops/metrics.ts";
+import { buildFaceEvent } from "../publish/event.ts";
+import { FrameAnalyzer, type FrameResult, type Shot } from "./analyzer.ts";
+import { boundedProcess } from "./boundedProcess.ts";
+
+export interface RunnerContext {
+  agentId: string;
+  runId: string;
+  pipeline: FacePipeline;
+  metrics: AgentMetrics;
+  log: Logger;
+  /** The directory relative file sources are resolved against. */
+  baseDir: string;
+  /** Files as fast as possible (overrides fileRate). */
+  fast: boolean;
+  /** Hands an event to the sinks; resolves when it is stored. */
+  deliver(event: FaceEvent, shot: Shot): Promise<void>;
+  onState(runner: CameraRunner): void;
+}
+
+export interface CameraCounters {
+  framesDecoded: number;
+  framesAnalysed: number;
+  framesDropped: number;
+  faces: number;
+  tracks: number;
+  events: number;
+}
+
+export class CameraRunner {
+  readonly source: Source;
+  state: CameraState = "connecting";
+  reason: string | undefined;
+  info: StreamInfo | undefined;
+  lastEventAt: string | undefined;
+  readonly counters: CameraCounters = {
+    framesDecoded: 0,
+    framesAnalysed: 0,
+    framesDropped: 0,
+    faces: 0,
+    tracks: 0,
+    events: 0,
+  };
+  readonly done: Promise<void>;
+  private readonly stop$ = new Subject<void>();
+  private readonly log: Logger;
+  private stopped = false;
+
+  constructor(
+    readonly cam: CameraConfig,
+    private readonly ctx: RunnerContext,
+  ) {
+    this.source = parseSource(cam.source, ctx.baseDir);
+    this.log = ctx.log.child({ camera: cam.id });
+    let resolveDone!: () => void;
+    this.done = new Promise((r) => {
+      resolveDone = r;
+    });
+    this.start(resolveDone);
+  }
+
+  get realtime(): boolean {
+    return this.source.live || (!this.ctx.fast && this.cam.fileRate === "native");
+  }
+
+  /** A file (or lavfi) source that ends by itself. */
+  get finite(): boolean {
+    return !this.source.live;
+  }
+
+  private start(resolveDone: () => void): void {
+    const { cam, ctx } = this;
+    const m = ctx.metrics;
+    const label = { camera: cam.id };
+    const src = new CameraSource({ source: this.source, settings: cam, realtime: this.realtime });
+    const analyzer = new FrameAnalyzer(cam, ctx.pipeline, `${cam.id}-${ctx.runId}-`);
+    // Live sources (and files played at their native rate, as a camera would) drop stale frames.
+    const live = this.realtime;
+    this.log.info(
+      {
+        source: describeSource(this.source),
+        kind: this.source.kind,
+        fps: cam.fps,
+        mode: cam.bestShot.mode,
+        realtime: live,
+      },
+      "camera: starting",
+    );
+
+    src.events$
+      .pipe(
+        takeUntil(this.stop$),
+        tap((e: SourceEvent) => {
+          if (e.type === "state") this.setState(e.state, e.reason);
+          else if (e.type === "info") {
+            this.info = e.info;
+            this.log.info(e.info, "camera: stream");
+            if (e.info.inputFps && e.info.inputFps < e.info.fps) {
+              this.log.warn(
+                { inputFps: e.info.inputFps, fps: e.info.fps },
+                "camera: analysis fps above the source's; frames repeat",
+              );
+            }
+          }
+        }),
+        filter((e): e is Extract<SourceEvent, { type: "frame" }> => e.type === "frame"),
+        map((e) => e.frame),
+        tap(() => {
+          this.counters.framesDecoded++;
+          m.framesDecoded.inc(label);
+        }),
+        boundedProcess<Frame, FrameResult>((f) => analyzer.process(f), {
+          capacity: live ? 1 : 2,
+          overflow: live ? "drop-oldest" : "pause",
+          pause: () => src.pause(),
+          resume: () => src.resume(),
+          onDrop: () => {
+            this.counters.framesDropped++;
+            m.framesDropped.inc(label);
+          },
+          onError: (e) => {
+            m.analysisErrors.inc(label);
+            this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
+          },
+          onComplete: () => {
+            const { shots, ended } = analyzer.flush();
+            m.tracksEnded.inc(label, ended.length);
+            m.tracksLive.set(label, 0);
+            return { shots };
+          },
+        }),
+        tap((r) => {
+          const s = r.stats;
+          if (!s) return;
+          this.counters.framesAnalysed++;
+          this.counters.faces += s.faces;
+          this.counters.tracks += s.newTracks;
+          m.framesAnalysed.inc(label);
+          m.motionRatio.set(label, s.motionRatio);
+          if (s.regions > 0) m.framesDetected.inc(label);
+          if (s.motionRatio > 0 && s.regions > 0) m.motionFrames.inc(label);
+          m.faces.inc(label, s.faces);
+          m.tracksStarted.inc(label, s.newTracks);
+          m.tracksEnded.inc(label, s.endedTracks);
+          m.tracksLive.set(label, analyzer.liveTracks);
+          m.stage.observe({ stage: "motion" }, s.ms.motion / 1000);
+          if (s.regions > 0) m.stage.observe({ stage: "detect" }, s.ms.detect / 1000);
+          if (s.faces > 0) m.stage.observe({ stage: "analyze" }, s.ms.analyze / 1000);
+        }),
+        mergeMap((r) => from(r.shots)),
+        concatMap((shot) =>
+          defer(async () => {
+            const t0 = performance.now();
+            const ev = await buildFaceEvent(shot, {
+              agentId: ctx.agentId,
+              cameraId: cam.id,
+              pipeline: ctx.pipeline,
+              jpegQuality: cam.bestShot.jpegQuality,
+            });
+            m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
+            return { ev, shot };
+          }).pipe(
+            catchError((e: Error) => {
+              m.eventErrors.inc(label);
+              this.log.error(
+                { err: e.message, track: shot.trackId },
+                "camera: could not make a face event; shot skipped",
+              );
+              return EMPTY;
+            }),
+          ),
+        ),
+        concatMap(({ ev, shot }) =>
+          defer(async () => {
+            await ctx.deliver(ev, shot);
+            this.counters.events++;
+            this.lastEventAt = new Date().toISOString();
+            m.events.inc(label);
+          }).pipe(
+            catchError((e: Error) => {
+              this.log.error({ err: e.message, eventId: ev.eventId }, "camera: could not store a face event");
+              return EMPTY;
+            }),
+          ),
+        ),
+      )
+      .subscribe({
+        error: (e: Error) => {
+          this.log.error({ err: e.message }, "camera: pipeline failed");
+          this.setState("failed", e.message);
+          resolveDone();
+        },
+        complete: () => {
+          if (this.stopped) this.setState("stopped", this.reason);
+          resolveDone();
+        },
+      });
+  }
+
+  private setState(state: CameraState, reason?: string): void {
+    if (this.stopped && state !== "stopped") return;
+    const changed = state !== this.state || reason !== this.reason;
+    if (state === "reconnecting" && this.state !== "reconnecting")
+      this.ctx.metrics.reconnects.inc({ camera: this.cam.id });
+    this.state = state;
+    this.reason = reason;
+    if (!changed) return;
+    const lvl = state === "failed" ? "error" : state === "reconnecting" ? "warn" : "info";
+    this.log[lvl]({ state, reason }, `camera: ${state}`);
+    this.ctx.onState(this);
+  }
+
+  /** Stops the source; resolves when the last events are stored. */
+  async stop(reason = "stopped"): Promise<void> {
+    if (!this.stopped) {
+      this.stopped = true;
+      this.reason = reason;
+      this.stop$.next();
+      this.stop$.complete();
+    }
+    await this.done;
+  }
+}
