@@ -75,11 +75,15 @@ export function morph(img: Uint8Array, w: number, h: number, times: number, dila
   }
 }
 
-/** Bounding boxes and pixel counts of the 8-connected components of a binary image. */
+/**
+ * Bounding boxes of the 8-connected components of a binary image, with the number of pixels set in
+ * `count` (the change mask before morphology, so dilation does not inflate a blob's area).
+ */
 export function components(
   img: Uint8Array,
   w: number,
   h: number,
+  count: Uint8Array = img,
 ): { x0: number; y0: number; x1: number; y1: number; n: number }[] {
   const label = new Uint8Array(w * h);
   const stack = new Int32Array(w * h);
@@ -98,7 +102,7 @@ export function components(
       const i = stack[--top];
       const x = i % w;
       const y = (i - x) / w;
-      n++;
+      n += count[i];
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -131,6 +135,7 @@ export class MotionDetector {
   private mask!: Uint8Array;
   private moving!: Uint8Array;
   private tmp!: Uint8Array;
+  private raw!: Uint8Array;
   private srcW = 0;
   private srcH = 0;
 
@@ -146,6 +151,7 @@ export class MotionDetector {
     this.grey = new Float32Array(n);
     this.moving = new Uint8Array(n);
     this.tmp = new Uint8Array(n);
+    this.raw = new Uint8Array(n);
     this.mask = rasterize(this.o.mask, this.w, this.h);
     this.bg = undefined;
   }
@@ -180,10 +186,11 @@ export class MotionDetector {
     }
     const ratio = open > 0 ? changed / open : 0;
     if (changed === 0) return { ratio, regions: [] };
+    this.raw.set(moving);
     morph(moving, w, h, this.o.erode, false, this.tmp);
     morph(moving, w, h, this.o.dilate, true, this.tmp);
     const minPx = Math.max(1, this.o.minArea * n);
-    const regions = components(moving, w, h)
+    const regions = components(moving, w, h, this.raw)
       .filter((c) => c.n >= minPx)
       .sort((a, b) => b.n - a.n)
       .map((c) => ({ x: c.x0 * f, y: c.y0 * f, w: (c.x1 - c.x0 + 1) * f, h: (c.y1 - c.y0 + 1) * f }));

@@ -73,7 +73,7 @@ export function validate<S extends z.ZodType>(
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
     if (i.code === "unrecognized_keys") {
       for (const k of i.keys) {
-        issues.push({ file, field: path ? `${path}.${k}` : k, message: "no such field (check the spelling)" });
+        issues.push({ file, field: path ? `${path}.${k}` : k, message: `a known field (there is no '${k}' here; check the spelling)` });
       }
       continue;
     }
@@ -82,10 +82,17 @@ export function validate<S extends z.ZodType>(
       file,
       field: path,
       value: missing ? undefined : i.input,
-      message: missing ? `a value (${i.message.replace(/, received undefined$/, "")}); it is missing` : i.message,
+      message: missing ? `a value (${plain(i.message)}); it is missing` : plain(i.message),
     });
   }
   return { ok: false, issues };
+}
+
+/** zod's "Too small: expected number to be >=1" -> "number to be >=1" (the caller says "expected"). */
+function plain(m: string): string {
+  return m
+    .replace(/^(Invalid input|Too small|Too big|Invalid option|Invalid string|Invalid number): (expected )?/, "")
+    .replace(/, received \w+$/, "");
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
