@@ -74,6 +74,9 @@ export class Spool extends EventEmitter<SpoolEvents> {
     const names = (await readdir(dir)).sort();
     for (const n of names) {
       const p = join(dir, n);
+      // Numbers are never reused, not even those of broken or unfinished files.
+      const num = Number.parseInt(n.slice(0, NAME_DIGITS), 10);
+      if (Number.isFinite(num)) s.nextSeq = Math.max(s.nextSeq, num + 1);
       if (n.endsWith(".tmp")) {
         // Never renamed: the write did not complete, and the event was never acknowledged to anyone.
         await unlink(p).catch(() => {});
