@@ -31,7 +31,7 @@ import {
   type Webhook,
 } from "./types.ts";
 
-type Doc = Document & { _id: unknown };
+type Doc = Document & { _id: string | number };
 
 const isDup = (e: unknown) =>
   e instanceof MongoServerError &&
@@ -48,7 +48,7 @@ async function insertIdempotent(c: Collection<Doc>, docs: Doc[]): Promise<void> 
   }
 }
 
-function withId<T extends { id: unknown }>(v: T): Doc {
+function withId<T extends { id: string | number }>(v: T): Doc {
   const { id, ...rest } = v;
   return { _id: id, ...rest };
 }

@@ -1,0 +1,41 @@
+/** Sends committed events to their audiences: SSE clients, the MQTT alert topic, webhooks. */
+import { type Logger, topics } from "@argus/shared";
+import type { Bus } from "../bus.ts";
+import { alertView, cameraView, personView, sightingView } from "../views.ts";
+import type { SseHub } from "./sseHub.ts";
+import type { WebhookWorker } from "./webhooks.ts";
+
+export function wireFanout(opts: {
+  bus: Bus;
+  sse: SseHub;
+  webhooks: WebhookWorker;
+  publishMqtt: (topic: string, payload: string) => Promise<void>;
+  prefix: string;
+  log: Logger;
+}): void {
+  const { bus, sse, webhooks, log } = opts;
+  const alertTopic = topics(opts.prefix).alerts();
+  bus.on("sighting", ({ sighting, person, isNew }) =>
+    sse.publish("sighting", { ...sightingView(sighting, person), isNew }),
+  );
+  bus.on("alert", ({ alert, person, sighting }) => {
+    const view = alertView(alert, person, sighting);
+    sse.publish("alert", view);
+    opts
+      .publishMqtt(alertTopic, JSON.stringify(view))
+      .catch((e) => log.error({ err: (e as Error).message }, "alert not published to MQTT"));
+    webhooks.kick();
+  });
+  bus.on("person", (e) =>
+    sse.publish("person", {
+      action: e.action,
+      personId: e.personId,
+      into: e.into,
+      person: e.person ? personView(e.person) : undefined,
+    }),
+  );
+  bus.on("camera", ({ camera }) =>
+    sse.publish("camera", camera.status !== undefined && "eventCount" in camera ? cameraView(camera as never) : camera),
+  );
+  bus.on("agent", (e) => sse.publish("agent", e));
+}

@@ -1,0 +1,145 @@
+/**
+ * Webhook delivery of alerts: each (alert, webhook) pair is a delivery row written in the same commit
+ * as the alert (an outbox), so a restart resumes pending deliveries. Bodies are HMAC-SHA256 signed;
+ * failures are retried with exponential backoff and recorded; after the last attempt a delivery is
+ * marked failed.
+ */
+import { createHmac } from "node:crypto";
+import type { Logger } from "@argus/shared";
+import type { ServerMetrics } from "../metrics.ts";
+import type { Delivery, Store, Webhook } from "../store/types.ts";
+import { alertView } from "../views.ts";
+
+export const SIGNATURE_HEADER = "x-argus-signature";
+
+/** `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: the timestamp guards against replays. */
+export function signBody(secret: string, body: string, t = Math.floor(Date.now() / 1000)): string {
+  return `t=${t},v1=${createHmac("sha256", secret).update(`${t}.${body}`).digest("hex")}`;
+}
+
+export function verifySignature(secret: string, body: string, header: string, toleranceS = 300): boolean {
+  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!m) return false;
+  const t = Number(m[1]);
+  if (Math.abs(Date.now() / 1000 - t) > toleranceS) return false;
+  return signBody(secret, body, t) === header;
+}
+
+export function backoffMs(attempt: number, baseMs: number): number {
+  return Math.min(baseMs * 2 ** (attempt - 1), 3_600_000);
+}
+
+export class WebhookWorker {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  hooks: Webhook[] = [];
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    private readonly metrics: ServerMetrics,
+    private readonly opts: { maxAttempts: number; timeoutMs: number; backoffMs: number; pollMs?: number },
+  ) {}
+
+  async start(): Promise<void> {
+    await this.reload();
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs ?? 1000);
+    this.timer.unref();
+    this.kick();
+  }
+
+  async reload(): Promise<void> {
+    this.hooks = await this.store.listWebhooks();
+  }
+
+  /** Runs due deliveries now (called after an alert is committed). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.runDue()
+      .catch((e) => this.log.error({ err: (e as Error).message }, "webhook worker failed"))
+      .finally(() => {
+        this.running = false;
+        if (this.again) (this.again = false), this.kick();
+      });
+  }
+
+  private async runDue(): Promise<void> {
+    for (;;) {
+      const due = await this.store.dueDeliveries(Date.now(), 20);
+      if (!due.length || this.stopped) return;
+      await Promise.all(due.map((d) => this.deliver(d)));
+    }
+  }
+
+  private async deliver(d: Delivery): Promise<void> {
+    const hook = this.hooks.find((h) => h.id === d.webhookId);
+    const alert = await this.store.getAlert(d.alertId);
+    const now = Date.now();
+    if (!hook || !alert) {
+      await this.store.updateDelivery(d.id, {
+        status: "failed",
+        lastError: "webhook or alert no longer exists",
+        updatedAt: now,
+      });
+      return;
+    }
+    const [person, sighting] = await Promise.all([
+      alert.personId ? this.store.getPerson(alert.personId) : undefined,
+      this.store.getSighting(alert.sightingId),
+    ]);
+    const body = JSON.stringify({
+      event: "alert",
+      deliveryId: d.id,
+      alert: alertView(alert, person ?? null, sighting),
+    });
+    const attempts = d.attempts + 1;
+    let error: string | null = null;
+    try {
+      const res = await fetch(hook.url, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "argus-server",
+          "x-argus-event": alert.type,
+          "x-argus-delivery": d.id,
+          [SIGNATURE_HEADER]: signBody(hook.secret, body),
+        },
+        body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+        redirect: "manual",
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+    } catch (e) {
+      error = (e as Error).name === "TimeoutError" ? `timed out after ${this.opts.timeoutMs} ms` : (e as Error).message;
+    }
+    const at = Date.now();
+    if (!error) {
+      this.metrics.webhookDeliveries.inc({ result: "delivered" });
+      await this.store.updateDelivery(d.id, { status: "delivered", attempts, lastError: null, updatedAt: at });
+      return;
+    }
+    const final = attempts >= this.opts.maxAttempts;
+    this.metrics.webhookDeliveries.inc({ result: final ? "failed" : "retry" });
+    this.log.warn({ webhookId: hook.id, deliveryId: d.id, attempts, error, final }, "webhook delivery failed");
+    await this.store.updateDelivery(d.id, {
+      status: final ? "failed" : "pending",
+      attempts,
+      lastError: error,
+      nextAttemptAt: at + backoffMs(attempts, this.opts.backoffMs),
+      updatedAt: at,
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+}

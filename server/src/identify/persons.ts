@@ -1,0 +1,257 @@
+/**
+ * Operator actions on persons that touch the gallery: create, rename/list, enrol and remove photos,
+ * merge, delete. Each runs under the ingestion lock so the store and the index change together.
+ */
+import { randomUUID } from "node:crypto";
+import { type AnalyzedFace, ArgusError, decodeImage, encodeJpeg, type FacePipeline } from "@argus/shared";
+import type { Regulars } from "../alerts/regulars.ts";
+import { ApiError, notFound } from "../api/errors.ts";
+import type { Bus } from "../bus.ts";
+import type { Config } from "../config.ts";
+import type { Ingestor, PersonCache } from "../ingest/ingestor.ts";
+import type { CropStore } from "../store/crops.ts";
+import type { Face, ListName, Person, Store } from "../store/types.ts";
+import type { Mutex } from "../util/mutex.ts";
+import type { Gallery } from "./gallery.ts";
+import { type Candidate, candidatesFrom } from "./matcher.ts";
+import { chooseRepresentative } from "./representatives.ts";
+
+/** API calls wait at most this long for a running ingest batch (longer means the database is down). */
+const LOCK_TIMEOUT_MS = 15_000;
+
+export interface PhotoFace {
+  box: AnalyzedFace["box"];
+  score: number;
+  quality: number;
+  embedding: Float32Array;
+  aligned: AnalyzedFace["aligned"];
+}
+
+export class PersonService {
+  private pipelineP?: Promise<FacePipeline>;
+  private inflight = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly d: {
+      store: Store;
+      gallery: Gallery;
+      crops: CropStore;
+      config: Config;
+      bus: Bus;
+      lock: Mutex;
+      ingestor: Ingestor;
+      regulars: Regulars;
+      persons: PersonCache;
+      pipeline: () => Promise<FacePipeline>;
+    },
+  ) {}
+
+  private locked<T>(f: () => Promise<T>): Promise<T> {
+    return this.d.lock.run(f, LOCK_TIMEOUT_MS);
+  }
+
+  private changed(p: Person, action: "created" | "updated"): Person {
+    this.d.persons.put(p);
+    this.d.bus.emit("person", { action, personId: p.id, person: p });
+    return p;
+  }
+
+  async create(input: { name: string; list?: ListName | null; meta?: Record<string, unknown> }): Promise<Person> {
+    const now = Date.now();
+    const p: Person = {
+      id: randomUUID(),
+      name: input.name,
+      kind: "enrolled",
+      list: input.list ?? null,
+      meta: input.meta ?? {},
+      autoNumber: null,
+      cameraId: null,
+      createdAt: now,
+      updatedAt: now,
+      lastSeenAt: null,
+      sightingCount: 0,
+    };
+    return this.locked(async () => {
+      await this.d.store.insertPerson(p);
+      this.d.gallery.upsertPerson(p);
+      return this.changed(p, "created");
+    });
+  }
+
+  async get(id: string): Promise<Person> {
+    const p = await this.d.store.getPerson(id);
+    if (!p) throw notFound("person", id);
+    return p;
+  }
+
+  /** Naming an automatic person makes it enrolled (curated): it leaves the unknowns and is matched everywhere. */
+  async update(
+    id: string,
+    patch: { name?: string; list?: ListName | null; meta?: Record<string, unknown> },
+  ): Promise<Person> {
+    return this.locked(async () => {
+      const cur = await this.get(id);
+      const kind = patch.name !== undefined && patch.name !== cur.name ? "enrolled" : undefined;
+      const p = await this.d.store.updatePerson(id, { ...patch, ...(kind ? { kind } : {}) }, Date.now());
+      if (!p) throw notFound("person", id);
+      this.d.gallery.upsertPerson(p);
+      return this.changed(p, "updated");
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.locked(async () => {
+      const r = await this.d.store.deletePerson(id);
+      if (!r) throw notFound("person", id);
+      this.d.gallery.removePerson(id);
+      this.d.persons.forget(id);
+      this.d.regulars.forget(id);
+      await Promise.all([
+        this.d.crops.delete("sightings", r.sightingIds),
+        this.d.crops.delete("context", r.sightingIds),
+        this.d.crops.delete("faces", r.faceIds),
+      ]);
+    });
+    this.d.bus.emit("person", { action: "deleted", personId: id });
+  }
+
+  /** Moves `fromId` into `intoId`: sightings, faces and alerts move; the index follows; the set stays bounded. */
+  async merge(intoId: string, fromId: string): Promise<Person> {
+    if (intoId === fromId)
+      throw new ApiError(400, "INVALID_ARGUMENT", "from: cannot merge a person into itself", { field: "from" });
+    const merged = await this.locked(async () => {
+      const into = await this.get(intoId);
+      const from = await this.d.store.getPerson(fromId);
+      if (!from) throw new ApiError(404, "NOT_FOUND", `person '${fromId}' (from) does not exist`, { field: "from" });
+      await this.d.store.mergePersons(intoId, fromId, Date.now());
+      this.d.gallery.merge(intoId, fromId);
+      // The survivor keeps its own list, else takes the other's; an enrolled side makes it enrolled.
+      const kind = into.kind === "enrolled" || from.kind === "enrolled" ? "enrolled" : "auto";
+      const list = into.list ?? from.list;
+      const p = (await this.d.store.updatePerson(intoId, { kind, list }, Date.now()))!;
+      this.d.gallery.upsertPerson(p);
+      await this.trimReps(intoId);
+      this.d.persons.forget(fromId);
+      this.d.regulars.forget(intoId);
+      this.d.regulars.forget(fromId);
+      return p;
+    });
+    this.d.bus.emit("person", { action: "merged", personId: fromId, into: intoId });
+    return this.changed(merged, "updated");
+  }
+
+  /** After a merge: drop learned faces beyond the bound, re-choosing them like ingestion does. */
+  private async trimReps(personId: string): Promise<void> {
+    const policy = this.d.config.identify.representatives;
+    const reps = this.d.gallery.reps(personId).sort((a, b) => b.quality - a.quality);
+    const keep = reps.filter((r) => r.source === "enrol");
+    const drop: number[] = [];
+    for (const r of reps.filter((x) => x.source === "sighting")) {
+      const dec = chooseRepresentative(keep, r, policy);
+      if (dec.add && dec.replace === undefined) keep.push(r);
+      else if (dec.add && dec.replace !== undefined) {
+        drop.push(dec.replace);
+        keep.splice(
+          keep.findIndex((k) => k.id === dec.replace),
+          1,
+          r,
+        );
+      } else drop.push(r.id);
+    }
+    if (!drop.length) return;
+    await this.d.store.deleteFaces(drop);
+    for (const id of drop) this.d.gallery.removeFace(id);
+    await this.d.crops.delete("faces", drop);
+  }
+
+  // ------------------------------------------------------------------ photos
+
+  /** Decodes an upload and finds its faces (with embeddings). Bounded concurrency: the CPU has 2 cores. */
+  async facesIn(image: Buffer, field = "image"): Promise<PhotoFace[]> {
+    const { http } = this.d.config;
+    let rgb: Awaited<ReturnType<typeof decodeImage>>;
+    try {
+      rgb = await decodeImage(image, { maxBytes: http.maxUploadBytes, maxPixels: http.maxImagePixels });
+    } catch (e) {
+      if (e instanceof ArgusError) throw new ArgusError(e.code, `${field}: ${e.message}`, e.details);
+      throw e;
+    }
+    const pipeline = await this.d.pipeline();
+    while (this.inflight >= 2) await new Promise<void>((r) => this.waiters.push(r));
+    this.inflight++;
+    try {
+      const faces = await pipeline.process(rgb);
+      return faces.map((f) => ({
+        box: f.box,
+        score: f.score,
+        quality: f.quality.score,
+        embedding: f.embedding!,
+        aligned: f.aligned,
+      }));
+    } finally {
+      this.inflight--;
+      this.waiters.shift()?.();
+    }
+  }
+
+  /** Exactly one face, or 422 NO_FACE / MULTIPLE_FACES naming the field. */
+  async oneFace(image: Buffer, field = "image"): Promise<PhotoFace> {
+    const faces = await this.facesIn(image, field);
+    if (faces.length === 0) throw new ArgusError("NO_FACE", `${field}: no face found in the image`);
+    if (faces.length > 1) {
+      throw new ArgusError(
+        "MULTIPLE_FACES",
+        `${field}: ${faces.length} faces found; send a photo with exactly one face`,
+        {
+          faces: faces.length,
+        },
+      );
+    }
+    return faces[0];
+  }
+
+  async enrol(personId: string, image: Buffer): Promise<{ face: Face; quality: number; person: Person }> {
+    await this.get(personId); // 404 before the expensive part
+    const f = await this.oneFace(image);
+    const jpeg = await encodeJpeg(f.aligned, 90);
+    return this.locked(async () => {
+      let person = await this.get(personId);
+      const face = {
+        id: this.d.ingestor.allocFaceId(),
+        personId,
+        source: "enrol" as const,
+        cameraId: null,
+        quality: f.quality,
+        sightingId: null,
+        createdAt: Date.now(),
+      };
+      await this.d.crops.put("faces", face.id, jpeg);
+      await this.d.store.insertFace({ ...face, embedding: f.embedding });
+      if (person.kind === "auto")
+        person = (await this.d.store.updatePerson(personId, { kind: "enrolled" }, Date.now()))!;
+      this.d.gallery.upsertPerson(person);
+      this.d.gallery.addFace(face, f.embedding);
+      this.changed(person, "updated");
+      return { face, quality: f.quality, person };
+    });
+  }
+
+  async deleteFace(personId: string, faceId: number): Promise<void> {
+    await this.locked(async () => {
+      const f = await this.d.store.getFace(faceId);
+      if (!f || f.personId !== personId) throw notFound("face", faceId);
+      await this.d.store.deleteFaces([faceId]);
+      this.d.gallery.removeFace(faceId);
+      await this.d.crops.delete("faces", [faceId]);
+    });
+  }
+
+  /** Candidates for an embedding across every scope, at or above `minSimilarity`. */
+  candidates(embedding: Float32Array, limit: number, minSimilarity: number): Candidate[] {
+    const k = Math.max(this.d.config.identify.k, limit * 4);
+    return candidatesFrom(this.d.gallery.search(embedding, k), this.d.gallery.personOf, limit).filter(
+      (c) => c.similarity >= minSimilarity,
+    );
+  }
+}

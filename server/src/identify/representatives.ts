@@ -1,0 +1,67 @@
+/**
+ * Which embeddings a person keeps: at most `max` learned from sightings (enrolled photos are always
+ * kept), of high quality and different from each other, so the index grows with people, not with time.
+ * Pure logic; the gallery applies the decision.
+ */
+import { dot } from "./vector.ts";
+
+export interface Rep {
+  id: number;
+  quality: number;
+  source: "enrol" | "sighting";
+  vector: Float32Array;
+}
+
+export interface RepPolicy {
+  /** Learned (sighting) representatives per person. */
+  max: number;
+  /** Cosine above which a candidate adds nothing new (same pose, same light). */
+  nearDuplicate: number;
+  /** Faces below this quality never become representatives. */
+  minQuality: number;
+  /** How much redundancy costs against quality when choosing which one to drop. */
+  diversityWeight: number;
+}
+
+export const DEFAULT_REP_POLICY: RepPolicy = { max: 8, nearDuplicate: 0.92, minQuality: 0.35, diversityWeight: 0.5 };
+
+export type RepDecision = { add: false; reason: string } | { add: true; replace?: number };
+
+export function chooseRepresentative(
+  existing: readonly Rep[],
+  cand: { quality: number; vector: Float32Array },
+  policy: RepPolicy = DEFAULT_REP_POLICY,
+): RepDecision {
+  if (cand.quality < policy.minQuality) return { add: false, reason: "low quality" };
+  let nearest: Rep | undefined;
+  let nearestSim = -1;
+  for (const r of existing) {
+    const s = dot(r.vector, cand.vector);
+    if (s > nearestSim) (nearestSim = s), (nearest = r);
+  }
+  if (nearest && nearestSim >= policy.nearDuplicate) {
+    // A better shot of a look we already have replaces it; enrolled photos stay.
+    if (nearest.source === "sighting" && cand.quality > nearest.quality + 0.05)
+      return { add: true, replace: nearest.id };
+    return { add: false, reason: "near duplicate" };
+  }
+  const learned = existing.filter((r) => r.source === "sighting");
+  if (learned.length < policy.max) return { add: true };
+  if (policy.max === 0) return { add: false, reason: "learning disabled" };
+
+  // Full: drop the learned one with the lowest utility (quality minus redundancy) if the candidate beats it.
+  const utility = (q: number, v: Float32Array, skip: number) => {
+    let red = -1;
+    for (const r of existing) if (r.id !== skip && r.vector !== v) red = Math.max(red, dot(r.vector, v));
+    return q - policy.diversityWeight * Math.max(0, red);
+  };
+  let worst: Rep | undefined;
+  let worstU = Number.POSITIVE_INFINITY;
+  for (const r of learned) {
+    const u = utility(r.quality, r.vector, r.id);
+    if (u < worstU) (worstU = u), (worst = r);
+  }
+  const candU = utility(cand.quality, cand.vector, worst!.id);
+  if (candU > worstU + 0.02) return { add: true, replace: worst!.id };
+  return { add: false, reason: "set is full of better faces" };
+}

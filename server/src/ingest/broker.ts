@@ -1,0 +1,149 @@
+/**
+ * The embedded MQTT broker (aedes), used when no external broker is configured.
+ *
+ * Agents log in with the credentials POST /agents returned (username = agent id) and may publish and
+ * subscribe only under their own topic root. The server is the broker's only consumer and needs no
+ * client: a face event is handed to the ingestor from the publish authorisation hook, and the broker
+ * sends the agent its PUBACK only after the event is committed. Nothing acknowledged can be lost, even
+ * if the process dies, without any broker-side persistence.
+ */
+import { createServer, type Server } from "node:net";
+import { type Logger, topics } from "@argus/shared";
+import { Aedes, type AuthenticateError, type Client } from "aedes";
+import type { Store } from "../store/types.ts";
+import { hashSecret } from "../util/ids.ts";
+import type { Ingestor } from "./ingestor.ts";
+import type { StatusHandler } from "./status.ts";
+
+type AgentClient = Client & { agentId?: string };
+
+export class EmbeddedBroker {
+  private aedes!: Aedes;
+  private server!: Server;
+  port = 0;
+  /** Open connections per agent id. */
+  private readonly online = new Map<string, number>();
+
+  constructor(
+    private readonly opts: {
+      host: string;
+      port: number;
+      prefix: string;
+      store: Store;
+      ingestor: Ingestor;
+      status: StatusHandler;
+      log: Logger;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    const { store, ingestor, status, log, prefix } = this.opts;
+    const t = topics(prefix);
+    this.aedes = await Aedes.createBroker({
+      authenticate: (client: AgentClient, username, password, done) => {
+        const fail = () => {
+          const e = new Error("bad agent id or password") as AuthenticateError;
+          e.returnCode = 4;
+          done(e, false);
+        };
+        if (!username || !password) return fail();
+        store.getAgent(username).then(
+          (a) => {
+            if (!a || a.passwordHash !== hashSecret(password.toString("utf8"))) {
+              log.warn({ agentId: username, clientId: client.id }, "MQTT login refused");
+              return fail();
+            }
+            client.agentId = username;
+            done(null, true);
+          },
+          (e) => {
+            log.error({ err: (e as Error).message }, "MQTT login: store unavailable");
+            const err = new Error("server unavailable") as AuthenticateError;
+            err.returnCode = 3;
+            done(err, false);
+          },
+        );
+      },
+      authorizePublish: (client: AgentClient | null, packet, done) => {
+        const topic = packet.topic;
+        // client is null for the last will of a client that is already gone: only status can be a will.
+        const agentId = client?.agentId;
+        if (client && (!agentId || !topic.startsWith(t.agentRoot(agentId)))) {
+          log.warn({ agentId, topic }, "MQTT publish outside the agent's own topics refused");
+          return done(new Error("not authorised for this topic"));
+        }
+        const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+        if (status.isStatusTopic(topic)) {
+          status.handle(topic, payload).then(
+            () => done(null),
+            (e) => {
+              log.error({ err: (e as Error).message, topic }, "status message not stored");
+              done(null);
+            },
+          );
+          return;
+        }
+        if (!client) return done(new Error("not authorised"));
+        ingestor.submit(topic, payload).then(
+          // Stored (or dead-lettered): let aedes PUBACK now. Nobody subscribes to faces, so drop the copy.
+          () => done(null),
+          (e) => done(e as Error), // stopping: the agent redelivers after reconnecting
+        );
+      },
+      authorizeSubscribe: (client: AgentClient, sub, done) => {
+        if (client.agentId && sub.topic.startsWith(t.agentRoot(client.agentId))) return done(null, sub);
+        done(new Error("not authorised to subscribe here"), null);
+      },
+      // Face events are not forwarded: no subscriber needs the 20 kB payloads.
+      authorizeForward: (_client, packet) => (packet.topic.endsWith("/faces") ? null : packet),
+    });
+    this.aedes.on("client", (c: AgentClient) => {
+      if (c.agentId) this.online.set(c.agentId, (this.online.get(c.agentId) ?? 0) + 1);
+    });
+    this.aedes.on("clientDisconnect", (c: AgentClient) => {
+      if (!c.agentId) return;
+      const n = (this.online.get(c.agentId) ?? 1) - 1;
+      if (n > 0) this.online.set(c.agentId, n);
+      else this.online.delete(c.agentId);
+    });
+    this.aedes.on("clientError", (c, e) => log.debug({ clientId: c?.id, err: e.message }, "MQTT client error"));
+    this.aedes.on("connectionError", (c, e) => log.debug({ clientId: c?.id, err: e.message }, "MQTT connection error"));
+    this.server = createServer(this.aedes.handle);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(this.opts.port, this.opts.host, () => resolve());
+    });
+    const a = this.server.address();
+    this.port = typeof a === "object" && a ? a.port : this.opts.port;
+    log.info({ port: this.port }, "embedded MQTT broker listening");
+  }
+
+  /** Publishes from the server itself (alerts), bypassing the agents' ACL. */
+  publish(topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.aedes.publish(
+        { cmd: "publish", topic, payload: Buffer.from(payload), qos, retain: false, dup: false },
+        (e) => (e ? reject(e) : resolve()),
+      ),
+    );
+  }
+
+  /** Disconnects an agent (its credentials were revoked). */
+  disconnectAgent(agentId: string): void {
+    const clients = (this.aedes as unknown as { clients: Record<string, AgentClient> }).clients;
+    for (const c of Object.values(clients)) if (c.agentId === agentId) c.close();
+  }
+
+  isOnline(agentId: string): boolean {
+    return this.online.has(agentId);
+  }
+
+  get connectedClients(): number {
+    return this.aedes?.connectedClients ?? 0;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => this.aedes.close(() => r()));
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}

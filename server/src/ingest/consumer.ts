@@ -1,0 +1,93 @@
+/**
+ * The MQTT consumer for an external broker (Mosquitto): a persistent session (clean: false, fixed
+ * client id) subscribed at QoS 1 to every agent's face and status topics.
+ *
+ * mqtt.js sends the PUBACK of a QoS 1 message only when handleMessage calls back, and hands over the
+ * next message only then; we call back after the event is committed. A crash before that leaves the
+ * message unacknowledged in the broker's session, which redelivers it on reconnect.
+ */
+import { type Logger, redactUrl, topics } from "@argus/shared";
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { Ingestor } from "./ingestor.ts";
+import type { StatusHandler } from "./status.ts";
+
+export class MqttConsumer {
+  private client!: MqttClient;
+  private stopping = false;
+
+  constructor(
+    private readonly opts: {
+      url: string;
+      username?: string;
+      password?: string;
+      clientId: string;
+      prefix: string;
+      ingestor: Ingestor;
+      status: StatusHandler;
+      log: Logger;
+    },
+  ) {}
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { url, username, password, clientId, prefix, ingestor, status, log } = this.opts;
+    const t = topics(prefix);
+    const options: IClientOptions = {
+      clientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(username ? { username } : {}),
+      ...(password ? { password } : {}),
+    };
+    this.client = mqtt.connect(url, options);
+    this.client.handleMessage = (packet, callback) => {
+      const topic = packet.topic;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      const work = status.isStatusTopic(topic) ? status.handle(topic, payload) : ingestor.submit(topic, payload);
+      work.then(
+        () => callback(),
+        (e) => {
+          // Stopping: leave the message unacknowledged; the broker redelivers it to the next run.
+          if (!this.stopping) log.error({ err: (e as Error).message, topic }, "message not processed");
+        },
+      );
+    };
+    this.client.on("connect", (ack) => {
+      log.info({ broker: redactUrl(url), sessionPresent: ack.sessionPresent }, "connected to the MQTT broker");
+      // Subscribing again is harmless with a persistent session and needed without one.
+      this.client.subscribe([t.allFaces(), t.allAgentStatus(), t.allCameraStatus()], { qos: 1 }, (err) => {
+        if (err) log.error({ err: err.message }, "MQTT subscribe failed");
+      });
+    });
+    this.client.on("reconnect", () => log.warn({ broker: redactUrl(url) }, "reconnecting to the MQTT broker"));
+    this.client.on("error", (e) => log.error({ err: e.message }, "MQTT client error"));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no connection to the MQTT broker ${redactUrl(url)} within 15 s`)),
+        15_000,
+      );
+      this.client.once("connect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).catch((e) => {
+      this.client.end(true);
+      throw e;
+    });
+  }
+
+  publish(topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.client.publish(topic, payload, { qos }, (e) => (e ? reject(e) : resolve())),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.client.endAsync(true);
+  }
+}

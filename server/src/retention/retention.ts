@@ -1,0 +1,52 @@
+/**
+ * Privacy retention: sightings (and their crops and alerts) older than `days` are deleted, except
+ * for persons on a list when keepListed; automatic persons left with no sightings go too (their
+ * faces with them). Event ids used for duplicate dropping are forgotten after dedupDays.
+ */
+import type { Logger } from "@argus/shared";
+import type { Regulars } from "../alerts/regulars.ts";
+import type { PersonService } from "../identify/persons.ts";
+import type { CropStore } from "../store/crops.ts";
+import type { Store } from "../store/types.ts";
+
+const DAY = 86_400_000;
+
+export interface RetentionResult {
+  sightings: number;
+  persons: number;
+  eventIds: number;
+}
+
+export async function runRetention(d: {
+  store: Store;
+  crops: CropStore;
+  persons: PersonService;
+  regulars: Regulars;
+  days: number;
+  keepListed: boolean;
+  dedupDays: number;
+  now?: number;
+  log?: Logger;
+}): Promise<RetentionResult> {
+  const now = d.now ?? Date.now();
+  const out: RetentionResult = { sightings: 0, persons: 0, eventIds: 0 };
+  if (d.days > 0) {
+    const before = now - d.days * DAY;
+    for (;;) {
+      const ids = await d.store.deleteSightingsBefore(before, d.keepListed, 1000);
+      if (!ids.length) break;
+      out.sightings += ids.length;
+      await Promise.all([d.crops.delete("sightings", ids), d.crops.delete("context", ids)]);
+    }
+    for (;;) {
+      const empty = await d.store.emptyAutoPersons(500);
+      if (!empty.length) break;
+      for (const id of empty) await d.persons.delete(id).catch(() => {});
+      out.persons += empty.length;
+    }
+    if (out.sightings) d.regulars.forget();
+  }
+  out.eventIds = await d.store.deleteEventIdsBefore(now - d.dedupDays * DAY);
+  if (out.sightings || out.persons) d.log?.info(out, "retention removed old data");
+  return out;
+}

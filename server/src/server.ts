@@ -1,0 +1,364 @@
+/**
+ * startServer(): builds and starts everything (store, gallery, ingestion, broker or consumer, alerts,
+ * REST API, retention) and returns a handle to stop it cleanly.
+ */
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { createLogger, EMBEDDING_DIM, FacePipeline, featureModelId, type Logger, redactUrl } from "@argus/shared";
+import { wireFanout } from "./alerts/fanout.ts";
+import { Regulars } from "./alerts/regulars.ts";
+import { Cooldown } from "./alerts/rules.ts";
+import { SseHub } from "./alerts/sseHub.ts";
+import { WebhookWorker } from "./alerts/webhooks.ts";
+import { createApp } from "./api/app.ts";
+import { newToken, TokenResolver } from "./api/auth.ts";
+import { ApiError } from "./api/errors.ts";
+import { Bus } from "./bus.ts";
+import { type Config, type ConfigInput, parseConfig } from "./config.ts";
+import { Gallery } from "./identify/gallery.ts";
+import { PersonService } from "./identify/persons.ts";
+import { EmbeddedBroker } from "./ingest/broker.ts";
+import { MqttConsumer } from "./ingest/consumer.ts";
+import { Ingestor, PersonCache } from "./ingest/ingestor.ts";
+import { StatusHandler } from "./ingest/status.ts";
+import { Gauge, serverMetrics } from "./metrics.ts";
+import { runRetention } from "./retention/retention.ts";
+import type { AgentCredentials, Services } from "./services.ts";
+import { CropStore } from "./store/crops.ts";
+import { openStore } from "./store/index.ts";
+import type { Store } from "./store/types.ts";
+import { assertTimeZone } from "./util/days.ts";
+import { hashSecret, secret } from "./util/ids.ts";
+import { Mutex } from "./util/mutex.ts";
+import { RateMeter } from "./util/rate.ts";
+
+export interface StartOptions {
+  /** Settings (validated); `dataDir` is required. */
+  config: ConfigInput | Config;
+  log?: Logger;
+  /** Use this store instead of opening one from the settings (tests). */
+  store?: Store;
+}
+
+export interface RunningServer {
+  config: Config;
+  /** http://127.0.0.1:<port> */
+  url: string;
+  httpPort: number;
+  /** URL agents connect to (embedded broker) or the external broker's URL (credentials redacted). */
+  mqttUrl: string;
+  /** The first admin token (also in <dataDir>/admin-token), if this data directory has it. */
+  adminToken: string | undefined;
+  /** True when this start created the admin token (print it once). */
+  adminTokenCreated: boolean;
+  /** Registers an agent and returns its MQTT credentials (409 if it exists). */
+  registerAgent(id: string): Promise<AgentCredentials>;
+  services: Services;
+  stop(): Promise<void>;
+}
+
+const ADMIN_TOKEN_FILE = "admin-token";
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const config = parseConfig(opts.config);
+  assertTimeZone(config.regulars.timeZone);
+  const log = opts.log ?? createLogger("argus-server", config.log.level);
+  mkdirSync(config.dataDir, { recursive: true });
+  const store =
+    opts.store ??
+    openStore({ dataDir: config.dataDir, mongodbUrl: config.store.mongodbUrl, mongodbDb: config.store.mongodbDb });
+  await store.init();
+  log.info(
+    {
+      store: store.kind,
+      url: config.store.mongodbUrl ? redactUrl(config.store.mongodbUrl) : join(config.dataDir, "argus.db"),
+    },
+    "store ready",
+  );
+
+  const metrics = serverMetrics();
+  const bus = new Bus();
+  const lock = new Mutex();
+  const crops = new CropStore(join(config.dataDir, "crops"));
+  const model = featureModelId();
+  const gallery = new Gallery({
+    dim: EMBEDDING_DIM,
+    mode: config.identify.matching,
+    hnsw: config.identify.hnsw,
+    model: `${model.id}:${model.sha256}`,
+    snapshotDir: join(config.dataDir, "index"),
+    log,
+  });
+  const t0 = performance.now();
+  const loaded = await gallery.load(store);
+  log.info(
+    { ...loaded, persons: gallery.personCount, faces: gallery.faceCount, ms: Math.round(performance.now() - t0) },
+    "face index ready",
+  );
+
+  const regulars = new Regulars(store, config.regulars);
+  const persons = new PersonCache(store);
+  const cameras = new Map((await store.listCameras()).map((c) => [c.id, { sensitive: c.sensitive }]));
+  const webhooks = new WebhookWorker(store, log, metrics, {
+    maxAttempts: config.alerts.webhookMaxAttempts,
+    timeoutMs: config.alerts.webhookTimeoutMs,
+    backoffMs: config.alerts.webhookBackoffMs,
+  });
+  await webhooks.start();
+  const ingestor = new Ingestor({
+    store,
+    gallery,
+    crops,
+    config,
+    bus,
+    metrics,
+    log,
+    lock,
+    regulars,
+    cooldown: new Cooldown(config.alerts.cooldownSeconds * 1000),
+    cameraSensitive: (id) => cameras.get(id)?.sensitive ?? false,
+    webhooks: () => webhooks.hooks,
+    persons,
+  });
+  await ingestor.init();
+  let pipeline: Promise<FacePipeline> | undefined;
+  const personService = new PersonService({
+    store,
+    gallery,
+    crops,
+    config,
+    bus,
+    lock,
+    ingestor,
+    regulars,
+    persons,
+    pipeline: () => {
+      pipeline ??= FacePipeline.create();
+      pipeline.catch(() => (pipeline = undefined));
+      return pipeline;
+    },
+  });
+
+  const status = new StatusHandler(store, bus, metrics, log, config.mqtt.topicPrefix);
+  let broker: EmbeddedBroker | undefined;
+  let consumer: MqttConsumer | undefined;
+  if (config.mqtt.url) {
+    consumer = new MqttConsumer({
+      url: config.mqtt.url,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      clientId: config.mqtt.clientId,
+      prefix: config.mqtt.topicPrefix,
+      ingestor,
+      status,
+      log,
+    });
+  } else {
+    broker = new EmbeddedBroker({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      prefix: config.mqtt.topicPrefix,
+      store,
+      ingestor,
+      status,
+      log,
+    });
+  }
+  const publishMqtt = (topic: string, payload: string) =>
+    broker ? broker.publish(topic, payload) : consumer!.publish(topic, payload);
+
+  const sse = new SseHub();
+  wireFanout({ bus, sse, webhooks, publishMqtt, prefix: config.mqtt.topicPrefix, log });
+  const rates = new RateMeter();
+  bus.on("sighting", ({ sighting }) => rates.mark(sighting.cameraId));
+
+  metrics.registry.add(new Gauge("argus_persons", "Persons in the gallery", () => gallery.personCount));
+  metrics.registry.add(new Gauge("argus_index_faces", "Representative faces in the index", () => gallery.faceCount));
+  metrics.registry.add(new Gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog));
+  metrics.registry.add(new Gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size));
+
+  const mqttUrl = () =>
+    config.mqtt.url
+      ? redactUrl(config.mqtt.url)
+      : (config.mqtt.publicUrl ??
+        `mqtt://${config.mqtt.host === "0.0.0.0" || config.mqtt.host === "::" ? "127.0.0.1" : config.mqtt.host}:${broker?.port ?? config.mqtt.port}`);
+
+  const credentials = (id: string, password: string | null): AgentCredentials => ({
+    id,
+    mqtt: {
+      url: mqttUrl(),
+      username: id,
+      password,
+      ...(password === null
+        ? { note: "an external broker is configured: create this agent's login and ACL there (see server/README.md)" }
+        : {}),
+    },
+  });
+
+  const registerAgent = async (id: string): Promise<AgentCredentials> => {
+    const password = config.mqtt.url ? null : secret(24);
+    const ok = await store.insertAgent({
+      id,
+      passwordHash: password ? hashSecret(password) : "-",
+      createdAt: Date.now(),
+      status: null,
+      statusAt: null,
+      lastSeenAt: null,
+    });
+    if (!ok)
+      throw new ApiError(
+        409,
+        "CONFLICT",
+        `agent '${id}' is already registered; POST /api/v1/agents/${id}/credentials issues a new password`,
+      );
+    log.info({ agentId: id }, "agent registered");
+    return credentials(id, password);
+  };
+
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
+  const saveSnapshot = async () => {
+    if (!gallery.dirty) return;
+    await lock.run(async () => gallery.save());
+  };
+
+  const services: Services = {
+    config,
+    store,
+    gallery,
+    crops,
+    ingestor,
+    personService,
+    persons,
+    regulars,
+    bus,
+    sse,
+    webhooks,
+    tokens: new TokenResolver(store),
+    metrics,
+    log,
+    lock,
+    startedAt: Date.now(),
+    cameras,
+    registerAgent,
+    rotateAgent: async (id) => {
+      if (config.mqtt.url) {
+        if (!(await store.getAgent(id))) throw new ApiError(404, "NOT_FOUND", `agent '${id}' does not exist`);
+        return credentials(id, null);
+      }
+      const password = secret(24);
+      if (!(await store.updateAgentPassword(id, hashSecret(password))))
+        throw new ApiError(404, "NOT_FOUND", `agent '${id}' does not exist`);
+      broker?.disconnectAgent(id);
+      return credentials(id, password);
+    },
+    removeAgent: async (id) => {
+      const ok = await store.deleteAgent(id);
+      if (ok) broker?.disconnectAgent(id);
+      return ok;
+    },
+    isAgentOnline: (id) => broker?.isOnline(id) ?? false,
+    rebuildIndex: async () => {
+      const t = performance.now();
+      await lock.run(async () => {
+        await gallery.load(store, { ignoreSnapshot: true });
+        gallery.save();
+      });
+      return { faces: gallery.faceCount, ms: Math.round(performance.now() - t) };
+    },
+    brokerHealthy: () => (broker ? true : (consumer?.connected ?? false)),
+    cameraRates: () => rates.perMinute(),
+  };
+
+  // First start: an admin token, written to the data directory (mode 600) and returned to print once.
+  const tokenFile = join(config.dataDir, ADMIN_TOKEN_FILE);
+  let adminToken: string | undefined;
+  let adminTokenCreated = false;
+  if (!(await store.getMeta("admin-token-created"))) {
+    const { token, hash } = newToken();
+    await store.insertToken({
+      id: randomUUID(),
+      hash,
+      role: "admin",
+      name: "initial admin",
+      createdAt: Date.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    await store.setMeta("admin-token-created", new Date().toISOString());
+    adminToken = token;
+    adminTokenCreated = true;
+  } else if (existsSync(tokenFile)) {
+    adminToken = readFileSync(tokenFile, "utf8").trim() || undefined;
+  }
+
+  const app = createApp(services);
+  const http: Server = createServer(app.callback());
+  http.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.http.port, config.http.host, () => resolve());
+  });
+  const addr = http.address();
+  const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
+
+  // Ingestion last: everything it feeds is ready.
+  await (broker ? broker.start() : consumer!.start());
+
+  snapshotTimer = setInterval(() => {
+    saveSnapshot().catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
+  }, config.identify.snapshotIntervalSeconds * 1000);
+  snapshotTimer.unref();
+  const retention = () =>
+    runRetention({
+      store,
+      crops,
+      persons: personService,
+      regulars,
+      days: config.retention.days,
+      keepListed: config.retention.keepListed,
+      dedupDays: config.ingest.dedupDays,
+      log,
+    }).catch((e) => log.error({ err: (e as Error).message }, "retention run failed"));
+  retentionTimer = setInterval(retention, config.retention.intervalMinutes * 60_000);
+  retentionTimer.unref();
+  void retention();
+
+  log.info({ http: httpPort, mqtt: mqttUrl(), adminTokenCreated }, "argus server ready");
+
+  let stopped = false;
+  return {
+    config,
+    url: `http://127.0.0.1:${httpPort}`,
+    httpPort,
+    get mqttUrl() {
+      return mqttUrl();
+    },
+    adminToken,
+    adminTokenCreated,
+    registerAgent,
+    services,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(snapshotTimer);
+      clearInterval(retentionTimer);
+      ingestor.stop();
+      await (broker ? broker.stop() : consumer!.stop()).catch((e) =>
+        log.warn({ err: (e as Error).message }, "MQTT stop"),
+      );
+      await lock.run(async () => {
+        if (gallery.dirty) gallery.save();
+      });
+      webhooks.stop();
+      sse.close();
+      http.closeAllConnections();
+      await new Promise<void>((r) => http.close(() => r()));
+      await store.close();
+      log.info("argus server stopped");
+    },
+  };
+}

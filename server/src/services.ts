@@ -1,0 +1,49 @@
+/** Everything a running server is made of, handed to the API routes. */
+import type { Logger } from "@argus/shared";
+import type { Regulars } from "./alerts/regulars.ts";
+import type { SseHub } from "./alerts/sseHub.ts";
+import type { WebhookWorker } from "./alerts/webhooks.ts";
+import type { TokenResolver } from "./api/auth.ts";
+import type { Bus } from "./bus.ts";
+import type { Config } from "./config.ts";
+import type { Gallery } from "./identify/gallery.ts";
+import type { PersonService } from "./identify/persons.ts";
+import type { Ingestor, PersonCache } from "./ingest/ingestor.ts";
+import type { ServerMetrics } from "./metrics.ts";
+import type { CropStore } from "./store/crops.ts";
+import type { Store } from "./store/types.ts";
+import type { Mutex } from "./util/mutex.ts";
+
+export interface AgentCredentials {
+  id: string;
+  mqtt: { url: string; username: string; password: string | null; note?: string };
+}
+
+export interface Services {
+  config: Config;
+  store: Store;
+  gallery: Gallery;
+  crops: CropStore;
+  ingestor: Ingestor;
+  personService: PersonService;
+  persons: PersonCache;
+  regulars: Regulars;
+  bus: Bus;
+  sse: SseHub;
+  webhooks: WebhookWorker;
+  tokens: TokenResolver;
+  metrics: ServerMetrics;
+  log: Logger;
+  lock: Mutex;
+  startedAt: number;
+  /** Camera sensitivity cache (the ingestor reads it per event). */
+  cameras: Map<string, { sensitive: boolean }>;
+  registerAgent(id: string): Promise<AgentCredentials>;
+  rotateAgent(id: string): Promise<AgentCredentials>;
+  removeAgent(id: string): Promise<boolean>;
+  isAgentOnline(id: string): boolean;
+  rebuildIndex(): Promise<{ faces: number; ms: number }>;
+  brokerHealthy(): boolean;
+  /** Events per minute per camera over the last minute. */
+  cameraRates(): Map<string, number>;
+}
