@@ -92,7 +92,7 @@ export class EmbeddedBroker {
       },
       authorizeSubscribe: (client: AgentClient, sub, done) => {
         if (client.agentId && sub.topic.startsWith(t.agentRoot(client.agentId))) return done(null, sub);
-        done(new Error("not authorised to subscribe here"), null);
+        done(null, null); // refused: SUBACK 128, the connection stays up
       },
       // Face events are not forwarded: no subscriber needs the 20 kB payloads.
       authorizeForward: (_client, packet) => (packet.topic.endsWith("/faces") ? null : packet),

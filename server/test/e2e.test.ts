@@ -1,0 +1,274 @@
+/**
+ * End to end on embedded defaults: a real MQTT client publishes face events (shared schema, real
+ * embeddings of real photos) to the embedded broker; the server identifies, creates persons, stores
+ * sightings, raises a foe alert on MQTT, SSE and a signed webhook; the API returns it all.
+ */
+
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import { topics } from "@argus/shared";
+import mqtt from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifySignature } from "../src/alerts/webhooks.ts";
+import { startServer } from "../src/server.ts";
+import {
+  agentClient,
+  apiClient,
+  bbt,
+  faceEvent,
+  HAVE_DATA,
+  imageForm,
+  NO_DATA_MESSAGE,
+  publishEvent,
+  type RealFace,
+  type RunningServer,
+  realFaces,
+  tempDir,
+  waitFor,
+} from "./helpers.ts";
+
+if (!HAVE_DATA) console.log(`e2e: ${NO_DATA_MESSAGE}`);
+
+describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () => {
+  let server: RunningServer;
+  let api: ReturnType<typeof apiClient>;
+  let faces: Record<string, RealFace>;
+  let creds: { id: string; mqtt: { url: string; username: string; password: string } };
+  let hook: Server;
+  const hookBodies: Array<{ body: string; sig: string }> = [];
+  const sse: Array<{ event: string; data: any }> = [];
+  let sseAbort: AbortController;
+  let webhookSecret = "";
+
+  beforeAll(async () => {
+    const names = ["penny1", "penny2", "penny3", "sheldon1", "sheldon2", "sheldon3", "amy1", "raj1"];
+    const list = await realFaces(names.map(bbt));
+    faces = Object.fromEntries(names.map((n, i) => [n, list[i]]));
+    server = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1" },
+        mqtt: { port: 0, host: "127.0.0.1" },
+        log: { level: "warn" },
+      },
+    });
+    api = apiClient(server, server.adminToken);
+    hook = createServer((req: IncomingMessage, res) => {
+      let b = "";
+      req.on("data", (c) => (b += c));
+      req.on("end", () => {
+        hookBodies.push({ body: b, sig: String(req.headers["x-argus-signature"]) });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
+    const port = (hook.address() as { port: number }).port;
+    const w = await api("POST", "/api/v1/webhooks", { url: `http://127.0.0.1:${port}/hook`, events: ["foe"] });
+    expect(w.status).toBe(201);
+    webhookSecret = w.body.secret;
+
+    // The console's live stream.
+    sseAbort = new AbortController();
+    const res = await fetch(`${server.url}/api/v1/stream`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+      signal: sseAbort.signal,
+    });
+    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
+    (async () => {
+      const dec = new TextDecoder();
+      let buf = "";
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += dec.decode(chunk, { stream: true });
+        let i: number;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const ev = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (ev && data) sse.push({ event: ev, data: JSON.parse(data) });
+        }
+      }
+    })().catch(() => {});
+  });
+
+  afterAll(async () => {
+    sseAbort?.abort();
+    await server?.stop();
+    hook?.close();
+  });
+
+  it("registers an agent and gives it MQTT credentials; bad credentials are refused", async () => {
+    const r = await api("POST", "/api/v1/agents", { id: "gate-agent" });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ id: "gate-agent", mqtt: { username: "gate-agent", url: server.mqttUrl } });
+    expect(r.body.mqtt.password).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    creds = r.body;
+    expect((await api("POST", "/api/v1/agents", { id: "gate-agent" })).status).toBe(409);
+    expect((await api("POST", "/api/v1/agents", { id: "bad/id" })).body.error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    const bad = mqtt.connect(server.mqttUrl, { username: "gate-agent", password: "wrong", reconnectPeriod: 0 });
+    const err = await new Promise<Error>((res) => bad.once("error", res));
+    expect(err.message).toMatch(/Bad username or password|Not authorized/i);
+    bad.end(true);
+  });
+
+  it("enrols a person from a photo and puts them on the foe list", async () => {
+    const p = await api("POST", "/api/v1/persons", { name: "Penny", list: "foe" });
+    expect(p.status).toBe(201);
+    const enrol = await api("POST", `/api/v1/persons/${p.body.id}/faces`, imageForm({ image: bbt("penny1") }));
+    expect(enrol.status).toBe(201);
+    expect(enrol.body.face).toMatchObject({ personId: p.body.id, source: "enrol" });
+    const img = await fetch(`${server.url}${enrol.body.face.imageUrl}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    expect(img.headers.get("content-type")).toBe("image/jpeg");
+  });
+
+  it("ingests events: identifies the foe, founds and links unknown persons, alerts", async () => {
+    const c = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password);
+    const t0 = Date.now() - 60_000;
+    const seq = ["penny2", "sheldon1", "sheldon2", "amy1", "sheldon3", "penny3"];
+    for (const [i, n] of seq.entries()) {
+      await publishEvent(
+        c,
+        faceEvent(faces[n], { agentId: "gate-agent", cameraId: "gate", capturedAt: new Date(t0 + i * 1000) }),
+      );
+    }
+    // Acknowledged means stored: everything is visible right away.
+    const list = await api("GET", "/api/v1/sightings?limit=50");
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(6);
+    const byTime = [...list.body.items].reverse();
+    expect(byTime.map((s: any) => s.capturedAt)).toEqual(seq.map((_, i) => new Date(t0 + i * 1000).toISOString()));
+    const [penny2, sh1, sh2, amy1, sh3, penny3] = byTime;
+    expect(penny2.person).toMatchObject({ name: "Penny", list: "foe" });
+    expect(penny2.verdict).toBe("foe");
+    expect(penny3.person.name).toBe("Penny");
+    expect(sh1.person.kind).toBe("auto");
+    expect(sh1.person.name).toMatch(/^Unknown #\d+$/);
+    expect(sh2.personId).toBe(sh1.personId);
+    expect(sh3.personId).toBe(sh1.personId);
+    expect(sh2.similarity).toBeGreaterThan(0.4);
+    expect(amy1.personId).not.toBe(sh1.personId);
+    expect(amy1.person.kind).toBe("auto");
+
+    const autos = await api("GET", "/api/v1/persons?kind=auto");
+    expect(autos.body.items.map((p: any) => p.id).sort()).toEqual([sh1.personId, amy1.personId].sort());
+    const sheldon = await api("GET", `/api/v1/persons/${sh1.personId}`);
+    expect(sheldon.body.sightingCount).toBe(3);
+    expect(sheldon.body.faces.length).toBeGreaterThanOrEqual(1);
+
+    const crop = await fetch(`${server.url}${sh1.faceUrl}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    expect(crop.status).toBe(200);
+    expect(Buffer.from(await crop.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+
+    // Foe alerts: stored (one per pass, the second within the cooldown is suppressed), SSE, webhook.
+    const alerts = await api("GET", "/api/v1/alerts");
+    expect(alerts.body.items).toHaveLength(1);
+    expect(alerts.body.items[0]).toMatchObject({
+      type: "foe",
+      personId: penny2.personId,
+      sightingId: penny2.id,
+      ackedAt: null,
+    });
+    await waitFor(async () => sse.some((e) => e.event === "alert"), "SSE alert");
+    expect(sse.filter((e) => e.event === "sighting")).toHaveLength(6);
+    expect(sse.find((e) => e.event === "alert")!.data).toMatchObject({ type: "foe", person: { name: "Penny" } });
+    await waitFor(async () => hookBodies.length > 0, "webhook delivery");
+    expect(verifySignature(webhookSecret, hookBodies[0].body, hookBodies[0].sig)).toBe(true);
+    expect(JSON.parse(hookBodies[0].body).alert).toMatchObject({ type: "foe", person: { name: "Penny" } });
+
+    const ack = await api("POST", `/api/v1/alerts/${alerts.body.items[0].id}/ack`);
+    expect(ack.body.ackedBy).toBe("token:initial admin");
+    expect((await api("GET", "/api/v1/alerts?acked=false")).body.items).toHaveLength(0);
+    c.end();
+  });
+
+  it("lets agents subscribe only under their own topics", async () => {
+    const sub = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password, "watcher");
+    const denied = await new Promise<number | undefined>((res) =>
+      sub.subscribe(topics().alerts(), { qos: 1 }, (e) =>
+        res((e as Error & { packet?: { granted: number[] } })?.packet?.granted[0]),
+      ),
+    );
+    expect(denied).toBe(128);
+    const own = await new Promise<Error | null>((res) =>
+      sub.subscribe(`${topics().agentRoot("gate-agent")}config`, { qos: 1 }, res),
+    );
+    expect(own).toBeNull();
+    sub.end();
+  });
+
+  it("drops duplicate event ids and updates a track's sighting with a later shot", async () => {
+    const c = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password);
+    const before = (await api("GET", "/api/v1/sightings?limit=200")).body.items.length;
+    const e = faceEvent(faces.raj1, { agentId: "gate-agent", cameraId: "hall", trackId: "track-raj" });
+    await publishEvent(c, e);
+    await publishEvent(c, e); // redelivery
+    const e2 = faceEvent(faces.raj1, { agentId: "gate-agent", cameraId: "hall", trackId: "track-raj", seq: 1 });
+    e2.quality = { ...e2.quality, score: Math.min(1, e.quality.score + 0.1) };
+    await publishEvent(c, e2); // a better shot of the same track
+    const after = (await api("GET", "/api/v1/sightings?limit=200")).body.items;
+    expect(after.length).toBe(before + 1);
+    expect(after[0]).toMatchObject({ trackId: "track-raj", shots: 2, cameraId: "hall" });
+    c.end();
+  });
+
+  it("keeps malformed payloads as dead letters without crashing, and refuses other agents' topics", async () => {
+    const c = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password);
+    const t = topics().faces("gate-agent", "gate");
+    await new Promise<void>((r) => c.publish(t, "{not json", { qos: 1 }, () => r()));
+    await new Promise<void>((r) =>
+      c.publish(t, JSON.stringify({ schema: "argus.face-event", version: 1 }), { qos: 1 }, () => r()),
+    );
+    const spoof = faceEvent(faces.amy1, { agentId: "other-agent", cameraId: "gate" });
+    await new Promise<void>((r) => c.publish(t, JSON.stringify(spoof), { qos: 1 }, () => r()));
+    const dl = await api("GET", "/api/v1/dead-letters");
+    expect(dl.body.total).toBe(3);
+    expect(dl.body.items.map((d: any) => d.error.split(":")[0]).sort()).toEqual([
+      "INVALID_EVENT",
+      "INVALID_EVENT",
+      "TOPIC_MISMATCH",
+    ]);
+    expect(dl.body.items.find((d: any) => d.error.startsWith("INVALID_EVENT: not JSON")).payloadPreview).toBe(
+      "{not json",
+    );
+    c.end();
+
+    // Publishing under another agent's id closes the connection and stores nothing.
+    const before = (await api("GET", "/api/v1/sightings?limit=200")).body.items.length;
+    const c2 = mqtt.connect(creds.mqtt.url, {
+      username: creds.mqtt.username,
+      password: creds.mqtt.password,
+      reconnectPeriod: 0,
+    });
+    await new Promise((r) => c2.once("connect", r));
+    const closed = new Promise((r) => c2.once("close", r));
+    c2.publish(topics().faces("other-agent", "gate"), JSON.stringify(spoof), { qos: 1 });
+    await closed;
+    expect((await api("GET", "/api/v1/sightings?limit=200")).body.items.length).toBe(before);
+    c2.end(true);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("searches by photo, identifies and verifies", async () => {
+    const search = await api("POST", "/api/v1/search", imageForm({ image: bbt("sheldon1") }));
+    expect(search.status).toBe(200);
+    expect(search.body.faces).toHaveLength(1);
+    const best = search.body.faces[0].candidates[0];
+    expect(best.person.kind).toBe("auto");
+    expect(best.similarity).toBeGreaterThan(0.9);
+    expect(best.sightings.length).toBe(3);
+
+    const raw = await api("POST", "/api/v1/identify", readFileSync(bbt("penny3")), { "content-type": "image/png" });
+    expect(raw.body.faces[0].candidates[0]).toMatchObject({ person: { name: "Penny" }, match: true });
+
+    const same = await api("POST", "/api/v1/verify", imageForm({ image1: bbt("amy1"), image2: bbt("amy1") }));
+    expect(same.body.match).toBe(true);
+    const diff = await api("POST", "/api/v1/verify", imageForm({ image1: bbt("amy1"), image2: bbt("sheldon1") }));
+    expect(diff.body.match).toBe(false);
+  });
+});
