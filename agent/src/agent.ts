@@ -226,12 +226,16 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     };
   };
 
-  const publishAgentStatus = () => {
-    if (link) link.publishRetained(link.topics.agentStatus(cfg.id), status());
+  const refreshGauges = () => {
     if (spool) {
       metrics.spooled.set(spool.size);
       metrics.spoolBytes.set(spool.bytes);
     }
+  };
+
+  const publishAgentStatus = () => {
+    if (link) link.publishRetained(link.topics.agentStatus(cfg.id), status());
+    refreshGauges();
   };
 
   function publishAllStatus() {
@@ -349,6 +353,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   if (port !== null) {
     const o = await startOpsServer(cfg.ops.host, port, {
       registry: metrics.registry,
+      beforeMetrics: refreshGauges,
       status,
       health: () => {
         const st = status();

@@ -104,7 +104,12 @@ describe("agent.yaml", () => {
     const r = parseAgentConfig("id: site-a\nbroker:\n  username: file-user\n", file, env);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.value.broker).toMatchObject({ url: "mqtt://h:1883", username: "u", password: "s3cret", topicPrefix: "argus" });
+    expect(r.value.broker).toMatchObject({
+      url: "mqtt://h:1883",
+      username: "u",
+      password: "s3cret",
+      topicPrefix: "argus",
+    });
   });
 
   it("refuses credentials inside the URL, and checks the camera defaults", () => {

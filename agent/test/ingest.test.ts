@@ -82,7 +82,14 @@ describe.skipIf(!HAS_DATA)("ffmpeg ingestion of the videos", () => {
             await new Promise((r) => setTimeout(r, 60));
             return fr.seq;
           },
-          { capacity: 2, overflow: "pause", pause: () => src.pause(), resume: () => src.resume(), onDrop: () => drops++, onError: () => {} },
+          {
+            capacity: 2,
+            overflow: "pause",
+            pause: () => src.pause(),
+            resume: () => src.resume(),
+            onDrop: () => drops++,
+            onError: () => {},
+          },
         ),
         toArray(),
       ),

@@ -1,6 +1,7 @@
 /** A real RTSP server (GStreamer) restarted and frozen mid-stream: the camera reconnects with backoff and reports its states. */
-import type { Subscription } from "rxjs";
+
 import { CameraSettingsSchema } from "@argus/shared/config/schema";
+import type { Subscription } from "rxjs";
 import { afterEach, describe, expect, it } from "vitest";
 import { CameraSource, type SourceEvent } from "../src/ingest/cameraSource.ts";
 import { parseSource } from "../src/ingest/source.ts";

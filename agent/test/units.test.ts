@@ -47,8 +47,15 @@ describe("sources and ffmpeg arguments", () => {
     const p = ffmpegPlan(file, { fps: 5, maxWidth: 0, realtime: true, inputOptions: [] });
     expect(p.inputOptions).toContain("-re");
     expect(p.outputOptions.join(" ")).toContain("-vf fps=5 -pix_fmt rgb24 -f rawvideo");
-    expect(ffmpegPlan(file, { fps: 5, maxWidth: 0, realtime: false, inputOptions: [] }).inputOptions).not.toContain("-re");
-    const rtsp = ffmpegPlan(parseSource("rtsp://h/x", "/"), { fps: 5, maxWidth: 1280, realtime: true, inputOptions: [] });
+    expect(ffmpegPlan(file, { fps: 5, maxWidth: 0, realtime: false, inputOptions: [] }).inputOptions).not.toContain(
+      "-re",
+    );
+    const rtsp = ffmpegPlan(parseSource("rtsp://h/x", "/"), {
+      fps: 5,
+      maxWidth: 1280,
+      realtime: true,
+      inputOptions: [],
+    });
     expect(rtsp.inputOptions).toEqual(["-nostdin", "-rtsp_transport", "tcp"]);
     expect(rtsp.outputOptions.join(" ")).toContain("scale='min(1280,iw)':-2");
   });
@@ -301,7 +308,12 @@ describe("BestShotSelector", () => {
   });
 
   it("realtime: first good shot at once, then only clearly better shots after the minimum interval", () => {
-    const s = new BestShotSelector<string>({ mode: "realtime", minQuality: 0.3, minIntervalMs: 1000, improvement: 0.1 });
+    const s = new BestShotSelector<string>({
+      mode: "realtime",
+      minQuality: 0.3,
+      minIntervalMs: 1000,
+      improvement: 0.1,
+    });
     expect(s.offer("t", 0.2, 0, () => "too low")).toEqual([]);
     expect(s.offer("t", 0.4, 100, () => "first").map((c) => [c.payload, c.seq])).toEqual([["first", 0]]);
     expect(s.offer("t", 0.45, 200, () => "not clearly better")).toEqual([]);
@@ -330,7 +342,15 @@ describe("boundedProcess", () => {
     const src = new Subject<number>();
     const dropped: number[] = [];
     const out = lastValueFrom(
-      src.pipe(boundedProcess(slow, { capacity: 1, overflow: "drop-oldest", onDrop: (x) => dropped.push(x), onError: () => {} }), toArray()),
+      src.pipe(
+        boundedProcess(slow, {
+          capacity: 1,
+          overflow: "drop-oldest",
+          onDrop: (x) => dropped.push(x),
+          onError: () => {},
+        }),
+        toArray(),
+      ),
     );
     for (let i = 0; i < 10; i++) src.next(i);
     src.complete();

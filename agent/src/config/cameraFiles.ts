@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ConfigIssue, formatIssues, parseCameraConfig } from "@argus/shared/config/load";
+import { type ConfigIssue, formatIssues, parseCameraConfig, parseYaml } from "@argus/shared/config/load";
 import type { CameraConfig } from "@argus/shared/config/schema";
 
 export interface CameraEntry {
@@ -57,7 +57,10 @@ export function readCameraDir(configDir: string, defaults: Record<string, unknow
     }
     const r = parseCameraConfig(text, file, defaults);
     if (!r.ok) {
-      const id = /^\s*id:\s*["']?([A-Za-z0-9_.-]+)/m.exec(text)?.[1];
+      const y = parseYaml(text, file);
+      const raw = y.ok && y.value && typeof y.value === "object" ? (y.value as { id?: unknown }).id : undefined;
+      // The camera's id, if the file names a usable one, so its status can be reported under it.
+      const id = typeof raw === "string" && /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(raw) ? raw : undefined;
       problems.push({ file, cameraId: id, message: formatIssues(r.issues), issues: r.issues });
       continue;
     }

@@ -5,6 +5,8 @@ import type { Registry } from "prom-client";
 
 export interface OpsHandlers {
   registry: Registry;
+  /** Refreshes gauges that are read rather than counted (spool size) just before a scrape. */
+  beforeMetrics?(): void;
   /** `ok: false` answers 503. */
   health(): { ok: boolean; [k: string]: unknown };
   status(): unknown;
@@ -23,6 +25,7 @@ export async function startOpsServer(
     };
     if (req.method !== "GET") return json(405, { error: "GET only" });
     if (path === "/metrics") {
+      h.beforeMetrics?.();
       h.registry.metrics().then(
         (text) => {
           res.writeHead(200, { "content-type": h.registry.contentType });

@@ -73,7 +73,11 @@ export function validate<S extends z.ZodType>(
     const path = [prefix, ...i.path.map(String)].filter(Boolean).join(".");
     if (i.code === "unrecognized_keys") {
       for (const k of i.keys) {
-        issues.push({ file, field: path ? `${path}.${k}` : k, message: `a known field (there is no '${k}' here; check the spelling)` });
+        issues.push({
+          file,
+          field: path ? `${path}.${k}` : k,
+          message: `a known field (there is no '${k}' here; check the spelling)`,
+        });
       }
       continue;
     }
