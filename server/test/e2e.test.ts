@@ -18,6 +18,7 @@ import {
   faceEvent,
   HAVE_DATA,
   imageForm,
+  type Json,
   NO_DATA_MESSAGE,
   publishEvent,
   type RealFace,
@@ -36,7 +37,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
   let creds: { id: string; mqtt: { url: string; username: string; password: string } };
   let hook: Server;
   const hookBodies: Array<{ body: string; sig: string }> = [];
-  const sse: Array<{ event: string; data: any }> = [];
+  const sse: Array<{ event: string; data: Json }> = [];
   let sseAbort: AbortController;
   let webhookSecret = "";
 
@@ -140,7 +141,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     expect(list.status).toBe(200);
     expect(list.body.items).toHaveLength(6);
     const byTime = [...list.body.items].reverse();
-    expect(byTime.map((s: any) => s.capturedAt)).toEqual(seq.map((_, i) => new Date(t0 + i * 1000).toISOString()));
+    expect(byTime.map((s: Json) => s.capturedAt)).toEqual(seq.map((_, i) => new Date(t0 + i * 1000).toISOString()));
     const [penny2, sh1, sh2, amy1, sh3, penny3] = byTime;
     expect(penny2.person).toMatchObject({ name: "Penny", list: "foe" });
     expect(penny2.verdict).toBe("foe");
@@ -154,7 +155,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     expect(amy1.person.kind).toBe("auto");
 
     const autos = await api("GET", "/api/v1/persons?kind=auto");
-    expect(autos.body.items.map((p: any) => p.id).sort()).toEqual([sh1.personId, amy1.personId].sort());
+    expect(autos.body.items.map((p: Json) => p.id).sort()).toEqual([sh1.personId, amy1.personId].sort());
     const sheldon = await api("GET", `/api/v1/persons/${sh1.personId}`);
     expect(sheldon.body.sightingCount).toBe(3);
     expect(sheldon.body.faces.length).toBeGreaterThanOrEqual(1);
@@ -228,12 +229,12 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     await new Promise<void>((r) => c.publish(t, JSON.stringify(spoof), { qos: 1 }, () => r()));
     const dl = await api("GET", "/api/v1/dead-letters");
     expect(dl.body.total).toBe(3);
-    expect(dl.body.items.map((d: any) => d.error.split(":")[0]).sort()).toEqual([
+    expect(dl.body.items.map((d: Json) => d.error.split(":")[0]).sort()).toEqual([
       "INVALID_EVENT",
       "INVALID_EVENT",
       "TOPIC_MISMATCH",
     ]);
-    expect(dl.body.items.find((d: any) => d.error.startsWith("INVALID_EVENT: not JSON")).payloadPreview).toBe(
+    expect(dl.body.items.find((d: Json) => d.error.startsWith("INVALID_EVENT: not JSON")).payloadPreview).toBe(
       "{not json",
     );
     c.end();

@@ -123,6 +123,9 @@ export async function waitFor<T>(
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed JSON responses, checked by the assertions
+export type Json = any;
+
 /** fetch against the server's API with a bearer token; returns status and parsed body. */
 export function apiClient(server: { url: string }, token?: string) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -137,7 +140,7 @@ export function apiClient(server: { url: string }, token?: string) {
     }
     const res = await fetch(`${server.url}${path}`, init);
     const text = await res.text();
-    let json: any;
+    let json: Json;
     try {
       json = JSON.parse(text);
     } catch {

@@ -47,7 +47,10 @@ export class Regulars {
 
   /** Forget cached days (a merge or delete changed whose sightings are whose). */
   forget(personId?: string): void {
-    if (!personId) return this.cache.clear();
+    if (!personId) {
+      this.cache.clear();
+      return;
+    }
     for (const k of this.cache.keys()) if (k.startsWith(`${personId}|`)) this.cache.delete(k);
   }
 

@@ -66,7 +66,10 @@ export class WebhookWorker {
       .catch((e) => this.log.error({ err: (e as Error).message }, "webhook worker failed"))
       .finally(() => {
         this.running = false;
-        if (this.again) (this.again = false), this.kick();
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
       });
   }
 

@@ -213,7 +213,10 @@ export class Gallery {
         ) {
           for (const scope of m.scopes as string[]) {
             const i = HnswIndex.load(this.fileOf(scope), this.opts.dim, this.opts.hnsw, m.snapshotId);
-            if (i) this.indexes.set(scope, i), (fromSnapshot += i.size);
+            if (i) {
+              this.indexes.set(scope, i);
+              fromSnapshot += i.size;
+            }
           }
         }
       } catch (e) {
@@ -237,7 +240,10 @@ export class Gallery {
     let removed = 0;
     for (const [scope, i] of this.indexes) {
       const stale = [...i.labels()].filter((l) => want.get(l) !== scope);
-      for (const l of stale) i.remove(l), removed++;
+      for (const l of stale) {
+        i.remove(l);
+        removed++;
+      }
     }
     for (let k = 0; k < toAdd.length; k += 2000) {
       const chunk = toAdd.slice(k, k + 2000);

@@ -28,7 +28,6 @@ export interface PhotoFace {
 }
 
 export class PersonService {
-  private pipelineP?: Promise<FacePipeline>;
   private inflight = 0;
   private readonly waiters: Array<() => void> = [];
 

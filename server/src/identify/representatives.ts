@@ -37,7 +37,10 @@ export function chooseRepresentative(
   let nearestSim = -1;
   for (const r of existing) {
     const s = dot(r.vector, cand.vector);
-    if (s > nearestSim) (nearestSim = s), (nearest = r);
+    if (s > nearestSim) {
+      nearestSim = s;
+      nearest = r;
+    }
   }
   if (nearest && nearestSim >= policy.nearDuplicate) {
     // A better shot of a look we already have replaces it; enrolled photos stay.
@@ -59,7 +62,10 @@ export function chooseRepresentative(
   let worstU = Number.POSITIVE_INFINITY;
   for (const r of learned) {
     const u = utility(r.quality, r.vector, r.id);
-    if (u < worstU) (worstU = u), (worst = r);
+    if (u < worstU) {
+      worstU = u;
+      worst = r;
+    }
   }
   const candU = utility(cand.quality, cand.vector, worst!.id);
   if (candU > worstU + 0.02) return { add: true, replace: worst!.id };

@@ -151,7 +151,9 @@ export class Ingestor {
         const batch = this.queue.splice(0, this.d.config.ingest.maxBatch);
         try {
           const outcomes = await this.d.lock.run(() => this.processBatch(batch));
-          batch.forEach((p, i) => p.resolve(outcomes[i]));
+          batch.forEach((p, i) => {
+            p.resolve(outcomes[i]);
+          });
         } catch (e) {
           // Only reached when stopping mid-retry: the messages stay unacknowledged.
           for (const p of batch) p.reject(e as Error);
@@ -181,7 +183,7 @@ export class Ingestor {
   /** Validation beyond the schema: topic agrees with payload, same embedding model, decodable parts. */
   private validate(p: Pending): Valid | string {
     const t = parseTopic(p.topic, this.prefix);
-    if (!t || t.kind !== "faces") return `BAD_TOPIC: ${p.topic} is not a face topic`;
+    if (t?.kind !== "faces") return `BAD_TOPIC: ${p.topic} is not a face topic`;
     const r = parseFaceEvent(p.payload);
     if (!r.ok) return `INVALID_EVENT: ${r.error}`;
     const e = r.event;
@@ -205,7 +207,7 @@ export class Ingestor {
 
   private async processBatch(items: Pending[]): Promise<IngestOutcome[]> {
     const t0 = performance.now();
-    const { store, config, gallery } = this.d;
+    const { store, gallery } = this.d;
     const outcomes: IngestOutcome[] = new Array(items.length);
     const batch = emptyBatch();
     const deadLetters: DeadLetter[] = [];
@@ -545,8 +547,11 @@ class BatchPlan {
 
   camera(_batch: IngestBatch, cameraId: string, agentId: string, at: number): void {
     const c = this.cams.get(cameraId);
-    if (c) (c.at = Math.max(c.at, at)), c.events++, (c.agentId = agentId);
-    else this.cams.set(cameraId, { cameraId, agentId, at, events: 1 });
+    if (c) {
+      c.at = Math.max(c.at, at);
+      c.events++;
+      c.agentId = agentId;
+    } else this.cams.set(cameraId, { cameraId, agentId, at, events: 1 });
   }
   cameraEvents() {
     return [...this.cams.values()];

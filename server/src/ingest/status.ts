@@ -23,7 +23,7 @@ export class StatusHandler {
 
   async handle(topic: string, payload: Buffer): Promise<void> {
     const t = parseTopic(topic, this.prefix);
-    if (!t || t.kind !== "status") return;
+    if (t?.kind !== "status") return;
     if (payload.length === 0) return; // a cleared retained message
     let status: Record<string, unknown>;
     try {

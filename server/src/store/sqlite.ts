@@ -409,9 +409,18 @@ export class SqliteStore implements Store {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.list === "none") where.push("list IS NULL");
-    else if (f.list) where.push("list = ?"), params.push(f.list);
-    if (f.kind) where.push("kind = ?"), params.push(f.kind);
-    if (f.q) where.push("instr(lower(name), lower(?)) > 0"), params.push(f.q);
+    else if (f.list) {
+      where.push("list = ?");
+      params.push(f.list);
+    }
+    if (f.kind) {
+      where.push("kind = ?");
+      params.push(f.kind);
+    }
+    if (f.q) {
+      where.push("instr(lower(name), lower(?)) > 0");
+      params.push(f.q);
+    }
     keyset(keyExpr, cursor, where, params);
     const rows = this.db
       .prepare(
@@ -425,11 +434,26 @@ export class SqliteStore implements Store {
   async updatePerson(id: string, patch: PersonPatch, at: number): Promise<Person | undefined> {
     const sets: string[] = ["updated_at = ?"];
     const params: unknown[] = [at];
-    if (patch.name !== undefined) sets.push("name = ?"), params.push(patch.name);
-    if (patch.list !== undefined) sets.push("list = ?"), params.push(patch.list);
-    if (patch.meta !== undefined) sets.push("meta = ?"), params.push(JSON.stringify(patch.meta));
-    if (patch.kind !== undefined) sets.push("kind = ?"), params.push(patch.kind);
-    if (patch.cameraId !== undefined) sets.push("camera_id = ?"), params.push(patch.cameraId);
+    if (patch.name !== undefined) {
+      sets.push("name = ?");
+      params.push(patch.name);
+    }
+    if (patch.list !== undefined) {
+      sets.push("list = ?");
+      params.push(patch.list);
+    }
+    if (patch.meta !== undefined) {
+      sets.push("meta = ?");
+      params.push(JSON.stringify(patch.meta));
+    }
+    if (patch.kind !== undefined) {
+      sets.push("kind = ?");
+      params.push(patch.kind);
+    }
+    if (patch.cameraId !== undefined) {
+      sets.push("camera_id = ?");
+      params.push(patch.cameraId);
+    }
     const r = this.db.prepare(`UPDATE persons SET ${sets.join(", ")} WHERE id = ?`).run(...params, id);
     return r.changes ? this.getPerson(id) : undefined;
   }
@@ -560,17 +584,37 @@ export class SqliteStore implements Store {
   async listSightings(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (f.personId) where.push("s.person_id = ?"), params.push(f.personId);
-    if (f.cameraIds?.length)
-      where.push(`s.camera_id IN (${f.cameraIds.map(() => "?").join(",")})`), params.push(...f.cameraIds);
-    if (f.from !== undefined) where.push("s.captured_at >= ?"), params.push(f.from);
-    if (f.to !== undefined) where.push("s.captured_at < ?"), params.push(f.to);
+    if (f.personId) {
+      where.push("s.person_id = ?");
+      params.push(f.personId);
+    }
+    if (f.cameraIds?.length) {
+      where.push(`s.camera_id IN (${f.cameraIds.map(() => "?").join(",")})`);
+      params.push(...f.cameraIds);
+    }
+    if (f.from !== undefined) {
+      where.push("s.captured_at >= ?");
+      params.push(f.from);
+    }
+    if (f.to !== undefined) {
+      where.push("s.captured_at < ?");
+      params.push(f.to);
+    }
     const join = f.list || f.kind;
     if (f.list === "none") where.push("p.list IS NULL");
-    else if (f.list) where.push("p.list = ?"), params.push(f.list);
-    if (f.kind) where.push("p.kind = ?"), params.push(f.kind);
+    else if (f.list) {
+      where.push("p.list = ?");
+      params.push(f.list);
+    }
+    if (f.kind) {
+      where.push("p.kind = ?");
+      params.push(f.kind);
+    }
     const c = decodeCursor(cursor);
-    if (c) where.push("(s.captured_at < ? OR (s.captured_at = ? AND s.id < ?))"), params.push(c.key, c.key, c.id);
+    if (c) {
+      where.push("(s.captured_at < ? OR (s.captured_at = ? AND s.id < ?))");
+      params.push(c.key, c.key, c.id);
+    }
     const rows = this.db
       .prepare(
         `SELECT s.* FROM sightings s ${join ? "LEFT JOIN persons p ON p.id = s.person_id" : ""}
@@ -662,11 +706,20 @@ export class SqliteStore implements Store {
   async listAlerts(f: AlertFilter, cursor: string | undefined, limit: number): Promise<Page<Alert>> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (f.type) where.push("type = ?"), params.push(f.type);
+    if (f.type) {
+      where.push("type = ?");
+      params.push(f.type);
+    }
     if (f.acked === true) where.push("acked_at IS NOT NULL");
     if (f.acked === false) where.push("acked_at IS NULL");
-    if (f.personId) where.push("person_id = ?"), params.push(f.personId);
-    if (f.cameraId) where.push("camera_id = ?"), params.push(f.cameraId);
+    if (f.personId) {
+      where.push("person_id = ?");
+      params.push(f.personId);
+    }
+    if (f.cameraId) {
+      where.push("camera_id = ?");
+      params.push(f.cameraId);
+    }
     keyset("created_at", cursor, where, params);
     const rows = this.db
       .prepare(

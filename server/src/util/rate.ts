@@ -7,7 +7,10 @@ export class RateMeter {
     let b = this.buckets.get(key);
     if (!b) this.buckets.set(key, (b = { sec: new Array(60).fill(-1), n: new Array(60).fill(0) }));
     const i = s % 60;
-    if (b.sec[i] !== s) (b.sec[i] = s), (b.n[i] = 0);
+    if (b.sec[i] !== s) {
+      b.sec[i] = s;
+      b.n[i] = 0;
+    }
     b.n[i]++;
   }
 
