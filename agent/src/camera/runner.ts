@@ -206,7 +206,7 @@ export class CameraRunner {
           resolveDone();
         },
         complete: () => {
-          if (this.stopped) this.setState("stopped", this.reason);
+          if (this.stopped && !this.terminal) this.setState("stopped", this.reason);
           resolveDone();
         },
       });
@@ -226,10 +226,15 @@ export class CameraRunner {
   }
 
   /** Stops the source; resolves when the last events are stored. */
+  /** Ended by itself: a file that was read to its end, or a source that failed. */
+  get terminal(): boolean {
+    return this.state === "done" || this.state === "failed";
+  }
+
   async stop(reason = "stopped"): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
-      this.reason = reason;
+      if (!this.terminal) this.reason = reason;
       this.stop$.next();
       this.stop$.complete();
     }
