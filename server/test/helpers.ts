@@ -214,6 +214,9 @@ export class Mosquitto {
       "topic read argus/v1/agents/#",
       "topic write argus/v1/alerts",
       "",
+      "user monitor",
+      "topic read argus/v1/alerts",
+      "",
       "# every agent: only under its own id (%u = user name)",
       "pattern write argus/v1/agents/%u/#",
       "pattern read argus/v1/agents/%u/#",
@@ -233,6 +236,8 @@ export class Mosquitto {
         "max_queued_messages 100000",
         "max_inflight_messages 100",
         "log_type error",
+        // Started as root, mosquitto would switch to the 'mosquitto' user, which cannot read our temp dir.
+        ...(process.getuid?.() === 0 ? ["user root"] : []),
         "",
       ].join("\n"),
     );
