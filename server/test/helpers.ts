@@ -133,7 +133,7 @@ export function apiClient(server: { url: string }, token?: string) {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
     };
-    if (body instanceof FormData || Buffer.isBuffer(body)) init.body = body as BodyInit;
+    if (body instanceof FormData || Buffer.isBuffer(body)) init.body = body as FormData;
     else if (body !== undefined) {
       init.body = JSON.stringify(body);
       (init.headers as Record<string, string>)["content-type"] = "application/json";

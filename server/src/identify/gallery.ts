@@ -108,6 +108,16 @@ export class Gallery {
     return out;
   }
 
+  /** The person's representatives without vectors (cheap). */
+  repMeta(personId: string): Array<{ id: number; quality: number; source: Face["source"] }> {
+    const p = this.persons.get(personId);
+    if (!p) return [];
+    return [...p.faces].map((id) => {
+      const f = this.faces.get(id)!;
+      return { id, quality: f.quality, source: f.source };
+    });
+  }
+
   /** The person's representatives with their vectors (for representative selection). */
   reps(personId: string): Rep[] {
     const out: Rep[] = [];

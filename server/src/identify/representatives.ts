@@ -27,6 +27,39 @@ export const DEFAULT_REP_POLICY: RepPolicy = { max: 8, nearDuplicate: 0.92, minQ
 
 export type RepDecision = { add: false; reason: string } | { add: true; replace?: number };
 
+export interface RepMeta {
+  id: number;
+  quality: number;
+  source: "enrol" | "sighting";
+}
+
+/**
+ * The same decision without reading vectors when the search already told us the nearest representative
+ * (the matched face): near duplicates and a set with room are decided from metadata alone; only a full
+ * set needs the vectors (diversity). This keeps the hot path off the index's getPoint.
+ */
+export function chooseRepresentativeFast(
+  existing: readonly RepMeta[],
+  nearest: { id: number; similarity: number },
+  cand: { quality: number; vector: Float32Array },
+  policy: RepPolicy,
+  vectors: () => Rep[],
+): RepDecision {
+  if (cand.quality < policy.minQuality) return { add: false, reason: "low quality" };
+  if (nearest.similarity >= policy.nearDuplicate) {
+    const r = existing.find((x) => x.id === nearest.id);
+    if (r?.source === "sighting" && cand.quality > r.quality + 0.05) return { add: true, replace: r.id };
+    return { add: false, reason: "near duplicate" };
+  }
+  const learned = existing.filter((r) => r.source === "sighting");
+  if (learned.length < policy.max) return { add: true };
+  if (policy.max === 0) return { add: false, reason: "learning disabled" };
+  // Utility is at most quality; a candidate that cannot beat the weakest one's upper bound is out.
+  const minQ = Math.min(...learned.map((r) => r.quality));
+  if (cand.quality <= minQ - policy.diversityWeight) return { add: false, reason: "set is full of better faces" };
+  return chooseRepresentative(vectors(), cand, policy);
+}
+
 export function chooseRepresentative(
   existing: readonly Rep[],
   cand: { quality: number; vector: Float32Array },

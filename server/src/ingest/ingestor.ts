@@ -15,7 +15,7 @@ import type { Bus } from "../bus.ts";
 import type { Config } from "../config.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import { type Candidate, candidatesFrom, decide } from "../identify/matcher.ts";
-import { chooseRepresentative, type Rep } from "../identify/representatives.ts";
+import { chooseRepresentative, chooseRepresentativeFast, type Rep } from "../identify/representatives.ts";
 import { dot, normalize } from "../identify/vector.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { CropStore } from "../store/crops.ts";
@@ -311,6 +311,7 @@ export class Ingestor {
     // Who is it? A known track keeps its person; otherwise search the gallery (and faces new in this batch).
     let personId: string | null = track?.personId ?? null;
     let similarity: number | null = null;
+    let nearest: { id: number; similarity: number } | undefined;
     let created: Person | undefined;
     if (personId) {
       similarity = this.similarityTo(personId, vector, plan);
@@ -331,6 +332,7 @@ export class Ingestor {
       if (decision.kind === "match") {
         personId = decision.candidate.personId;
         similarity = decision.candidate.similarity;
+        nearest = { id: decision.candidate.faceId, similarity };
       } else if (decision.kind === "new") {
         const n = this.allocAutoNumber();
         created = {
@@ -357,11 +359,13 @@ export class Ingestor {
     if (personId) {
       if (created) this.addRep(plan, batch, personId, v, sightingId, undefined);
       else if (similarity !== null && similarity >= config.identify.threshold && !plan.repTouched.has(personId)) {
-        const decision = chooseRepresentative(
-          this.repsOf(personId, plan),
-          { quality, vector },
-          config.identify.representatives,
-        );
+        const cand = { quality, vector };
+        const policy = config.identify.representatives;
+        const pid = personId;
+        const decision =
+          nearest && this.d.gallery.hasPerson(pid)
+            ? chooseRepresentativeFast(this.d.gallery.repMeta(pid), nearest, cand, policy, () => this.repsOf(pid, plan))
+            : chooseRepresentative(this.repsOf(pid, plan), cand, policy);
         if (decision.add) this.addRep(plan, batch, personId, v, sightingId, decision.replace);
       }
       const seen = plan.personSeen.get(personId);

@@ -1,0 +1,123 @@
+/**
+ * 1:N identification accuracy on ../shared/data/faces/lfw-dev (real photos, the shared face pipeline,
+ * the server's gallery and matcher): enrol the first photo of every person with two or more photos,
+ * identify all their other photos (rank-1), and present the photos of single-photo persons, who are
+ * not enrolled, as impostors (false-match rate at the identification threshold).
+ *
+ *   pnpm exec tsx bench/server-lfw.ts [--limit N] [--cache /tmp/lfw-embeddings.bin]
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Gallery } from "../server/src/identify/gallery.ts";
+import { DEFAULT_HNSW } from "../server/src/identify/hnswIndex.ts";
+import { candidatesFrom } from "../server/src/identify/matcher.ts";
+import { decodeImage, EMBEDDING_DIM, FacePipeline, THRESHOLDS } from "../shared/src/index.ts";
+
+const DATA = join(import.meta.dirname, "../../shared/data/faces/lfw-dev");
+const { values } = parseArgs({ options: { limit: { type: "string" }, cache: { type: "string" } } });
+if (!existsSync(DATA)) {
+  console.log(`SKIPPED: ${DATA} not found (the shared data folder beside the checkout; see ../shared/data/README.md)`);
+  process.exit(0);
+}
+
+const people = readdirSync(DATA)
+  .filter((d) => !d.startsWith("."))
+  .sort()
+  .slice(0, values.limit ? Number(values.limit) : undefined);
+const files: Array<{ person: string; file: string }> = [];
+for (const p of people)
+  for (const f of readdirSync(join(DATA, p)).sort())
+    if (/\.jpe?g$/i.test(f)) files.push({ person: p, file: join(DATA, p, f) });
+
+// Embeddings (cached: the pipeline over 5,000 photos takes minutes on 2 cores).
+const emb = new Map<string, Float32Array | null>();
+if (values.cache && existsSync(values.cache)) {
+  const raw = readFileSync(values.cache);
+  const index = JSON.parse(readFileSync(`${values.cache}.json`, "utf8")) as Array<string | null>;
+  index.forEach((f, i) => {
+    if (f)
+      emb.set(
+        f,
+        new Float32Array(
+          raw.buffer.slice(raw.byteOffset + i * EMBEDDING_DIM * 4, raw.byteOffset + (i + 1) * EMBEDDING_DIM * 4),
+        ),
+      );
+  });
+}
+const pipeline = await FacePipeline.create();
+const t0 = performance.now();
+let noFace = 0;
+for (const [k, { file }] of files.entries()) {
+  if (emb.has(file)) continue;
+  const img = await decodeImage(readFileSync(file));
+  const faces = await pipeline.process(img);
+  // LFW centres the labelled face; other faces in the photo are bystanders.
+  const cx = img.width / 2;
+  const cy = img.height / 2;
+  const f = faces.sort(
+    (a, b) =>
+      Math.hypot((a.box[0] + a.box[2]) / 2 - cx, (a.box[1] + a.box[3]) / 2 - cy) -
+      Math.hypot((b.box[0] + b.box[2]) / 2 - cx, (b.box[1] + b.box[3]) / 2 - cy),
+  )[0];
+  if (!f) noFace++;
+  emb.set(file, f?.embedding ?? null);
+  if ((k + 1) % 500 === 0)
+    console.error(`  embedded ${k + 1}/${files.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+}
+if (values.cache) {
+  const list = files.map((f) => f.file).filter((f) => emb.get(f));
+  const buf = Buffer.alloc(list.length * EMBEDDING_DIM * 4);
+  list.forEach((f, i) => {
+    Buffer.from(emb.get(f)!.buffer).copy(buf, i * EMBEDDING_DIM * 4);
+  });
+  writeFileSync(values.cache, buf);
+  writeFileSync(`${values.cache}.json`, JSON.stringify(list));
+}
+
+const byPerson = new Map<string, string[]>();
+for (const { person, file } of files) if (emb.get(file)) byPerson.set(person, [...(byPerson.get(person) ?? []), file]);
+
+const gallery = new Gallery({
+  dim: EMBEDDING_DIM,
+  mode: "global",
+  hnsw: DEFAULT_HNSW,
+  model: "lfw",
+  snapshotDir: "/nonexistent",
+});
+let faceId = 0;
+const genuine: Array<{ truth: string; file: string }> = [];
+const impostors: string[] = [];
+for (const [person, fs] of byPerson) {
+  if (fs.length >= 2) {
+    gallery.upsertPerson({ id: person, kind: "enrolled", list: null, cameraId: null });
+    gallery.addFace({ id: ++faceId, personId: person, quality: 1, source: "enrol", cameraId: null }, emb.get(fs[0])!);
+    for (const f of fs.slice(1)) genuine.push({ truth: person, file: f });
+  } else impostors.push(fs[0]);
+}
+
+const top = (file: string) => candidatesFrom(gallery.search(emb.get(file)!, 20), gallery.personOf, 1)[0];
+const g = genuine.map(({ truth, file }) => ({ truth, c: top(file) }));
+const im = impostors.map((file) => top(file));
+const rank1 = g.filter((x) => x.c?.personId === x.truth).length / g.length;
+
+console.log(`# server-lfw: 1:N identification on LFW dev (folds 1-5), shared pipeline + server gallery (HNSW)`);
+console.log(
+  `photos ${files.length} (no face found: ${noFace}); enrolled identities ${gallery.personCount} (first photo each); ` +
+    `genuine probes ${g.length}; impostor probes (not enrolled) ${im.length}`,
+);
+console.log(`\nrank-1 accuracy (top candidate is the right person, any similarity): ${(rank1 * 100).toFixed(2)}%\n`);
+console.log(
+  "| threshold | identified (rank-1 and >= threshold) | misidentified (wrong person >= threshold) | impostor false-match rate |",
+);
+console.log("|---:|---:|---:|---:|");
+const ts = [...new Set([0.3, THRESHOLDS.verify, 0.35, THRESHOLDS.identify, 0.45, 0.5])].sort((a, b) => a - b);
+for (const t of ts) {
+  const ok = g.filter((x) => x.c && x.c.personId === x.truth && x.c.similarity >= t).length / g.length;
+  const wrong = g.filter((x) => x.c && x.c.personId !== x.truth && x.c.similarity >= t).length / g.length;
+  const fm = im.filter((c) => c && c.similarity >= t).length / im.length;
+  const mark = t === THRESHOLDS.identify ? " (identify default)" : t === THRESHOLDS.verify ? " (verify default)" : "";
+  console.log(
+    `| ${t.toFixed(2)}${mark} | ${(ok * 100).toFixed(2)}% | ${(wrong * 100).toFixed(2)}% | ${(fm * 100).toFixed(2)}% |`,
+  );
+}
