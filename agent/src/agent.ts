@@ -50,6 +50,8 @@ export interface AgentOptions {
   opsPort?: number | null;
   /** Process CPU/memory metrics (default on; off when several agents share a process). */
   processMetrics?: boolean;
+  /** Called when the broker acknowledges an event (latency figures for benchmarks and embedders). */
+  onAcked?(info: { eventId: string; cameraId: string; shotToAckMs: number; frameToAckMs: number }): void;
 }
 
 export interface AgentResult {
@@ -123,7 +125,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // Sinks.
   let spool: Spool | undefined;
   let link: MqttLink | undefined;
-  const chosenAt = new Map<string, number>();
+  /** performance.now() of each event's best-shot choice and of its frame's arrival, until its PUBACK. */
+  const chosenAt = new Map<string, { shot: number; frame: number }>();
   if (cfg.broker) {
     spool = await Spool.open(resolve(configDir, cfg.spool.dir), cfg.spool, log);
     const sp = spool;
@@ -138,7 +141,14 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
         const t = chosenAt.get(e.eventId);
         if (t !== undefined) {
           chosenAt.delete(e.eventId);
-          metrics.latency.observe((performance.now() - t) / 1000);
+          const now = performance.now();
+          metrics.latency.observe((now - t.shot) / 1000);
+          opts.onAcked?.({
+            eventId: e.eventId,
+            cameraId: e.cameraId,
+            shotToAckMs: now - t.shot,
+            frameToAckMs: now - t.frame,
+          });
         }
       },
     });
@@ -151,7 +161,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const jobs: Promise<unknown>[] = [];
     if (fileSink) jobs.push(fileSink.write(event, payload).then(() => metrics.written.inc()));
     if (spool && link) {
-      chosenAt.set(event.eventId, shot.chosenAt);
+      chosenAt.set(event.eventId, { shot: shot.chosenAt, frame: shot.payload.frame.arrivedAt });
       if (chosenAt.size > 100_000) chosenAt.delete(chosenAt.keys().next().value!);
       jobs.push(
         spool.put(link.topics.faces(cfg.id, event.cameraId), payload, {

@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { embeddingFromBase64, FaceEventSchema } from "@argus/shared";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { startAgent } from "../src/index.ts";
 import { makeConfigDir, readJsonl } from "./helpers/agentDir.ts";
 import { HAS_DATA, REPO, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
@@ -18,8 +18,15 @@ function cli(args: string[]): { proc: ChildProcess; output: () => string; exit: 
   proc.stdout!.on("data", (d) => (output += d));
   proc.stderr!.on("data", (d) => (output += d));
   const exit = new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
+  spawned.push(proc);
   return { proc, output: () => output, exit };
 }
+
+/** CLI processes of this file: none may outlive a failed test. */
+const spawned: ChildProcess[] = [];
+afterEach(() => {
+  for (const p of spawned.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+});
 
 const quiet = { ARGUS_LOG_LEVEL: "silent" };
 

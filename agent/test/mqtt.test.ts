@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { topics } from "@argus/shared";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAgent } from "../src/index.ts";
 import { makeConfigDir, readJsonl, type Subscriber, subscribe } from "./helpers/agentDir.ts";
 import { HAS_DATA, REPO, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
@@ -50,8 +50,15 @@ function runCli(args: string[], env: Record<string, string>): { proc: ChildProce
   });
   proc.stdout!.on("data", (d) => (output += d));
   proc.stderr!.on("data", (d) => (output += d));
+  spawned.push(proc);
   return { proc, output: () => output };
 }
+
+/** CLI processes of this file: none may outlive a failed test. */
+const spawned: ChildProcess[] = [];
+afterEach(() => {
+  for (const p of spawned.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+});
 
 const exitOf = (p: ChildProcess) =>
   new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once("exit", (c) => r(c))));

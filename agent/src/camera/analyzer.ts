@@ -25,7 +25,8 @@ import { insidePolygon, polygonRect } from "../util/polygon.ts";
 export interface ShotPayload {
   face: AnalyzedFace;
   context: RgbImage;
-  frame: { width: number; height: number; capturedAt: number; streamTimeMs: number; seq: number };
+  /** `arrivedAt`: performance.now() when the frame came from ffmpeg. */
+  frame: { width: number; height: number; capturedAt: number; streamTimeMs: number; seq: number; arrivedAt: number };
 }
 
 export interface Shot extends Chosen<ShotPayload> {
@@ -129,7 +130,14 @@ export class FrameAnalyzer {
         this.selector.offer(a.track.id, q, t, () => ({
           face,
           context: cropRegion(pyr!, box, cam.bestShot.contextFactor, cam.bestShot.contextMaxSide),
-          frame: { width, height, capturedAt: frame.capturedAt, streamTimeMs: t, seq: frame.seq },
+          frame: {
+            width,
+            height,
+            capturedAt: frame.capturedAt,
+            streamTimeMs: t,
+            seq: frame.seq,
+            arrivedAt: frame.arrivedAt,
+          },
         })),
       );
     }

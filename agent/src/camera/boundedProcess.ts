@@ -15,7 +15,7 @@ export interface BoundedOptions<T, R> {
   /** A failure of one item is reported here and processing goes on. */
   onError(e: unknown, item: T): void;
   /** Runs after the last item when the source completes; its result is emitted last. */
-  onComplete?(): R | undefined;
+  onComplete?(): Promise<R | undefined> | R | undefined;
 }
 
 export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOptions<T, R>): OperatorFunction<T, R> {
@@ -27,11 +27,11 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
       let paused = false;
       let closed = false;
 
-      const finish = () => {
+      const finish = async () => {
         if (closed) return;
         closed = true;
         try {
-          const last = o.onComplete?.();
+          const last = await o.onComplete?.();
           if (last !== undefined) sub.next(last);
         } catch (e) {
           o.onError(e, undefined as T);
@@ -55,7 +55,7 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
           }
         }
         busy = false;
-        if (sourceDone) finish();
+        if (sourceDone) await finish();
       };
 
       const s = source.subscribe({
@@ -71,7 +71,7 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
         error: (e) => sub.error(e),
         complete: () => {
           sourceDone = true;
-          if (!busy) finish();
+          if (!busy) void finish();
         },
       });
       return () => {

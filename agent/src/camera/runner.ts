@@ -15,7 +15,7 @@ import type { StreamInfo } from "../ingest/ffmpeg.ts";
 import { describeSource, parseSource, type Source } from "../ingest/source.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
 import { buildFaceEvent } from "../publish/event.ts";
-import { FrameAnalyzer, type FrameResult, type Shot } from "./analyzer.ts";
+import { FrameAnalyzer, type FrameStats, type Shot } from "./analyzer.ts";
 import { boundedProcess } from "./boundedProcess.ts";
 
 export interface RunnerContext {
@@ -31,6 +31,17 @@ export interface RunnerContext {
   /** Hands an event to the sinks; resolves when it is stored. */
   deliver(event: FaceEvent, shot: Shot): Promise<void>;
   onState(runner: CameraRunner): void;
+}
+
+interface Made {
+  ev: FaceEvent;
+  shot: Shot;
+}
+
+/** One analysed frame (or the final flush) with its events made. */
+interface Step {
+  stats?: FrameStats;
+  made: Made[];
 }
 
 export interface CameraCounters {
@@ -83,6 +94,32 @@ export class CameraRunner {
     return !this.source.live;
   }
 
+  /** Embedding and crops for each chosen shot; a shot that fails is logged and skipped. */
+  private async makeEvents(shots: Shot[]): Promise<Made[]> {
+    const out: Made[] = [];
+    const m = this.ctx.metrics;
+    for (const shot of shots) {
+      const t0 = performance.now();
+      try {
+        const ev = await buildFaceEvent(shot, {
+          agentId: this.ctx.agentId,
+          cameraId: this.cam.id,
+          pipeline: this.ctx.pipeline,
+          jpegQuality: this.cam.bestShot.jpegQuality,
+        });
+        m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
+        out.push({ ev, shot });
+      } catch (e) {
+        m.eventErrors.inc({ camera: this.cam.id });
+        this.log.error(
+          { err: (e as Error).message, track: shot.trackId },
+          "camera: could not make a face event; shot skipped",
+        );
+      }
+    }
+    return out;
+  }
+
   private start(resolveDone: () => void): void {
     const { cam, ctx } = this;
     const m = ctx.metrics;
@@ -91,6 +128,7 @@ export class CameraRunner {
     const analyzer = new FrameAnalyzer(cam, ctx.pipeline, `${cam.id}-${ctx.runId}-`);
     // Live sources (and files played at their native rate, as a camera would) drop stale frames.
     const live = this.realtime;
+    const makeEvents = (shots: Shot[]) => this.makeEvents(shots);
     this.log.info(
       {
         source: describeSource(this.source),
@@ -124,26 +162,35 @@ export class CameraRunner {
           this.counters.framesDecoded++;
           m.framesDecoded.inc(label);
         }),
-        boundedProcess<Frame, FrameResult>((f) => analyzer.process(f), {
-          capacity: live ? 1 : 2,
-          overflow: live ? "drop-oldest" : "pause",
-          pause: () => src.pause(),
-          resume: () => src.resume(),
-          onDrop: () => {
-            this.counters.framesDropped++;
-            m.framesDropped.inc(label);
+        // A frame's events (embedding, crops) are made before the next frame is analysed, so a best
+        // shot does not wait behind later frames: that is what keeps realtime latency low.
+        boundedProcess<Frame, Step>(
+          async (f) => {
+            const r = await analyzer.process(f);
+            return { stats: r.stats, made: await makeEvents(r.shots) };
           },
-          onError: (e) => {
-            m.analysisErrors.inc(label);
-            this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
+          {
+            // Two waiting frames absorb ffmpeg's bursty output without dropping; more would only add latency.
+            capacity: 2,
+            overflow: live ? "drop-oldest" : "pause",
+            pause: () => src.pause(),
+            resume: () => src.resume(),
+            onDrop: () => {
+              this.counters.framesDropped++;
+              m.framesDropped.inc(label);
+            },
+            onError: (e) => {
+              m.analysisErrors.inc(label);
+              this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
+            },
+            onComplete: async () => {
+              const { shots, ended } = analyzer.flush();
+              m.tracksEnded.inc(label, ended.length);
+              m.tracksLive.set(label, 0);
+              return { made: await makeEvents(shots) };
+            },
           },
-          onComplete: () => {
-            const { shots, ended } = analyzer.flush();
-            m.tracksEnded.inc(label, ended.length);
-            m.tracksLive.set(label, 0);
-            return { shots };
-          },
-        }),
+        ),
         tap((r) => {
           const s = r.stats;
           if (!s) return;
@@ -162,29 +209,7 @@ export class CameraRunner {
           if (s.regions > 0) m.stage.observe({ stage: "detect" }, s.ms.detect / 1000);
           if (s.faces > 0) m.stage.observe({ stage: "analyze" }, s.ms.analyze / 1000);
         }),
-        mergeMap((r) => from(r.shots)),
-        concatMap((shot) =>
-          defer(async () => {
-            const t0 = performance.now();
-            const ev = await buildFaceEvent(shot, {
-              agentId: ctx.agentId,
-              cameraId: cam.id,
-              pipeline: ctx.pipeline,
-              jpegQuality: cam.bestShot.jpegQuality,
-            });
-            m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
-            return { ev, shot };
-          }).pipe(
-            catchError((e: Error) => {
-              m.eventErrors.inc(label);
-              this.log.error(
-                { err: e.message, track: shot.trackId },
-                "camera: could not make a face event; shot skipped",
-              );
-              return EMPTY;
-            }),
-          ),
-        ),
+        mergeMap((r) => from(r.made)),
         concatMap(({ ev, shot }) =>
           defer(async () => {
             await ctx.deliver(ev, shot);
@@ -207,6 +232,7 @@ export class CameraRunner {
         },
         complete: () => {
           if (this.stopped && !this.terminal) this.setState("stopped", this.reason);
+          this.log.info({ state: this.state, ...this.counters }, "camera: finished");
           resolveDone();
         },
       });
