@@ -155,12 +155,40 @@ export class Ingestor {
             p.resolve(outcomes[i]);
           });
         } catch (e) {
-          // Only reached when stopping mid-retry: the messages stay unacknowledged.
-          for (const p of batch) p.reject(e as Error);
+          // Stopping mid-retry: the messages stay unacknowledged and will be redelivered.
+          if (this.stopped) for (const p of batch) p.reject(e as Error);
+          // Anything else is a bug triggered by some message: isolate it so one poison message
+          // cannot block the others (or loop forever through redeliveries).
+          else await this.isolate(batch, e as Error);
         }
       }
     } finally {
       this.pumping = false;
+    }
+  }
+
+  private async isolate(batch: Pending[], first: Error): Promise<void> {
+    this.d.log.error(
+      { err: first.message, stack: first.stack, events: batch.length },
+      "ingest batch failed; retrying events one by one",
+    );
+    for (const p of batch) {
+      try {
+        const [o] = await this.d.lock.run(() => this.processBatch([p]));
+        p.resolve(o);
+      } catch (e) {
+        if (this.stopped) {
+          p.reject(e as Error);
+          continue;
+        }
+        const dl = this.deadLetter(p, `PROCESSING_FAILED: ${(e as Error).message}`);
+        try {
+          await this.retry(() => this.d.store.addDeadLetter(dl));
+          p.resolve("dead-letter");
+        } catch (e2) {
+          p.reject(e2 as Error);
+        }
+      }
     }
   }
 
@@ -253,7 +281,10 @@ export class Ingestor {
     this.d.metrics.personsCreated.inc({}, batch.newPersons.length);
     for (const o of outcomes) if (o === "stored" || o === "updated") this.d.metrics.eventsStored.inc({ outcome: o });
     this.d.metrics.batchMs.observe(performance.now() - t0);
-    await this.announce(batch, plan);
+    // Committed: a failure to tell listeners must not undo the acknowledgement.
+    await this.announce(batch, plan).catch((e) =>
+      this.d.log.error({ err: (e as Error).message }, "announcing a batch failed"),
+    );
     return outcomes;
   }
 
@@ -375,7 +406,9 @@ export class Ingestor {
     // Friend or foe, and alerts (only for a new sighting: one per pass in front of the camera).
     const person = personId ? (plan.newPersons.get(personId) ?? gallery.person(personId)) : undefined;
     const regular =
-      personId && !person?.list ? await this.d.regulars.isRegular(personId, e.cameraId, capturedAt) : false;
+      personId && !person?.list
+        ? await this.retry(() => this.d.regulars.isRegular(personId!, e.cameraId, capturedAt))
+        : false;
     const verdict = verdictOf(person?.list, regular);
 
     const shot = {
