@@ -255,6 +255,40 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 
+  it("keeps the agents' and cameras' last status (retained MQTT status topics)", async () => {
+    const c = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password, "status-client");
+    const at = new Date().toISOString();
+    const pub = (t: string, m: unknown) =>
+      new Promise<void>((r) =>
+        c.publish(t, typeof m === "string" ? m : JSON.stringify(m), { qos: 1, retain: true }, () => r()),
+      );
+    await pub(topics().agentStatus("gate-agent"), { agentId: "gate-agent", state: "online", at, version: "test" });
+    await pub(topics().cameraStatus("gate-agent", "gate"), {
+      agentId: "gate-agent",
+      cameraId: "gate",
+      state: "streaming",
+      at,
+      fps: 12,
+    });
+    await pub(topics().cameraStatus("gate-agent", "gate"), "not json");
+    const r = await api("GET", "/api/v1/cameras");
+    expect(r.body.cameras.find((x: Json) => x.id === "gate")).toMatchObject({
+      agentId: "gate-agent",
+      status: { state: "streaming", fps: 12 },
+      eventCount: expect.any(Number),
+    });
+    expect(r.body.agents.find((x: Json) => x.id === "gate-agent")).toMatchObject({
+      status: { state: "online" },
+      online: true,
+    });
+    expect((await api("GET", "/api/v1/dead-letters")).body.items[0].error).toMatch(/^INVALID_STATUS/);
+    await waitFor(
+      async () => sse.some((e) => e.event === "camera" && e.data.status?.state === "streaming"),
+      "SSE camera status",
+    );
+    c.end();
+  });
+
   it("searches by photo, identifies and verifies", async () => {
     const search = await api("POST", "/api/v1/search", imageForm({ image: bbt("sheldon1") }));
     expect(search.status).toBe(200);

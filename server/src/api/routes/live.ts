@@ -68,6 +68,7 @@ export function liveRoutes(s: Services): Router {
   r.get("/stream", requireRole("viewer"), async (ctx) => {
     const q = parseQuery(ctx, z.object({ types: z.string().optional() }));
     const last = Number(ctx.get("last-event-id"));
+    ctx.status = 200;
     ctx.respond = false; // the hub writes the response from here on
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
