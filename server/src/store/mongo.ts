@@ -33,10 +33,12 @@ import {
 
 type Doc = Document & { _id: string | number };
 
-const isDup = (e: unknown) =>
-  e instanceof MongoServerError &&
-  (e.code === 11000 ||
-    ((e as { writeErrors?: Array<{ code: number }> }).writeErrors ?? []).every((w) => w.code === 11000));
+function isDup(e: unknown): boolean {
+  if (!(e instanceof MongoServerError)) return false;
+  if (e.code === 11000) return true;
+  const w = (e as { writeErrors?: Array<{ code: number }> }).writeErrors ?? [];
+  return w.length > 0 && w.every((x) => x.code === 11000);
+}
 
 /** insertMany that treats "already there" as success (replays). */
 async function insertIdempotent(c: Collection<Doc>, docs: Doc[]): Promise<void> {
@@ -58,11 +60,15 @@ function fromDoc<T>(d: Doc | null): T | undefined {
   return { id: _id, ...rest } as T;
 }
 
-/** Keyset pagination in (key DESC, _id DESC) order. */
+/**
+ * Keyset pagination in (key DESC, _id DESC) order. A null key (a person never seen) sorts last and
+ * is encoded as 0 in the cursor, as in the SQLite store's COALESCE.
+ */
 function keyset(field: string, cursor: string | undefined): Document | undefined {
   const c = decodeCursor(cursor);
   if (!c) return undefined;
-  return { $or: [{ [field]: { $lt: c.key } }, { [field]: c.key, _id: { $lt: c.id } }] };
+  if (c.key === 0) return { [field]: { $in: [null, 0] }, _id: { $lt: c.id } };
+  return { $or: [{ [field]: { $lt: c.key } }, { [field]: c.key, _id: { $lt: c.id } }, { [field]: null }] };
 }
 
 async function pageOf<T>(
