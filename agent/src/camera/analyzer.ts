@@ -56,13 +56,15 @@ export class FrameAnalyzer {
   private readonly motion: MotionDetector;
   private readonly tracker: Tracker;
   private readonly selector: BestShotSelector<ShotPayload>;
-  private frames = 0;
+  /** Analysed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
+  private frames: number;
 
   constructor(
     private readonly cam: CameraConfig,
     private readonly pipeline: FacePipeline,
     trackPrefix: string,
   ) {
+    this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
     this.motion = new MotionDetector(cam.motion);
     this.tracker = new Tracker(cam.tracking, trackPrefix);
     this.selector = new BestShotSelector({

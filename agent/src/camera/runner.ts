@@ -15,7 +15,7 @@ import type { StreamInfo } from "../ingest/ffmpeg.ts";
 import { describeSource, parseSource, type Source } from "../ingest/source.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
 import { buildFaceEvent } from "../publish/event.ts";
-import { FrameAnalyzer, type FrameStats, type Shot } from "./analyzer.ts";
+import { FrameAnalyzer, type FrameResult, type FrameStats, type Shot } from "./analyzer.ts";
 import { boundedProcess } from "./boundedProcess.ts";
 
 export interface RunnerContext {
@@ -166,7 +166,12 @@ export class CameraRunner {
         // shot does not wait behind later frames: that is what keeps realtime latency low.
         boundedProcess<Frame, Step>(
           async (f) => {
-            const r = await analyzer.process(f);
+            let r: FrameResult;
+            try {
+              r = await analyzer.process(f);
+            } finally {
+              f.release();
+            }
             return { stats: r.stats, made: await makeEvents(r.shots) };
           },
           {
@@ -175,7 +180,8 @@ export class CameraRunner {
             overflow: live ? "drop-oldest" : "pause",
             pause: () => src.pause(),
             resume: () => src.resume(),
-            onDrop: () => {
+            onDrop: (f) => {
+              f.release();
               this.counters.framesDropped++;
               m.framesDropped.inc(label);
             },

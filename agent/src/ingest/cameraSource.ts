@@ -8,6 +8,7 @@ import type { CameraSettings } from "@argus/shared/config/schema";
 import { Observable, type Subscriber } from "rxjs";
 import { backoffDelay } from "./backoff.ts";
 import { FfmpegRun, type StreamInfo } from "./ffmpeg.ts";
+import { FramePool } from "./framePool.ts";
 import { ffmpegPlan, type Source } from "./source.ts";
 
 export type CameraState = "connecting" | "streaming" | "reconnecting" | "failed" | "done" | "stopped";
@@ -25,6 +26,8 @@ export interface Frame {
   data: Buffer;
   /** performance.now() when the frame arrived (latency figures). */
   arrivedAt: number;
+  /** Hands `data` back for reuse: call once the frame is analysed or dropped, and do not touch it after. */
+  release(): void;
 }
 
 export type SourceEvent =
@@ -44,6 +47,7 @@ export class CameraSource {
   readonly events$: Observable<SourceEvent>;
   private run: FfmpegRun | undefined;
   private paused = false;
+  private readonly pool = new FramePool();
 
   constructor(private readonly o: SourceOptions) {
     this.events$ = new Observable<SourceEvent>((sub) => this.start(sub));
@@ -92,7 +96,7 @@ export class CameraSource {
       const run = new FfmpegRun(
         source.input,
         plan,
-        { fps: settings.fps },
+        { fps: settings.fps, alloc: (n) => this.pool.take(n) },
         {
           onInfo: (i) => {
             info = i;
@@ -119,6 +123,7 @@ export class CameraSource {
                 height: info.height,
                 data,
                 arrivedAt: performance.now(),
+                release: () => this.pool.give(data),
               },
             });
           },

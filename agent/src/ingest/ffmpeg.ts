@@ -52,7 +52,7 @@ export class FfmpegRun {
   constructor(
     input: string,
     plan: FfmpegPlan,
-    opts: { fps: number },
+    opts: { fps: number; alloc?: (bytes: number) => Buffer },
     private readonly h: FfmpegHandlers,
   ) {
     this.command = ffmpeg(input, { stdoutLines: 20 })
@@ -74,7 +74,7 @@ export class FfmpegRun {
               inputCodec: this.inputInfo?.codec,
               inputFps: this.inputInfo?.fps,
             });
-            this.slicer = new FrameSlicer(o.width * o.height * 3, (f) => h.onFrame(f, this.frames++));
+            this.slicer = new FrameSlicer(o.width * o.height * 3, (f) => h.onFrame(f, this.frames++), opts.alloc);
             // Bytes that raced ahead of the stderr header.
             for (const c of this.early) this.slicer.push(c);
             this.early = [];

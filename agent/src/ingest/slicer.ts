@@ -1,7 +1,7 @@
 /**
  * Cuts ffmpeg's raw video byte stream into frames of exactly `frameBytes` bytes. Pipe chunks do
  * not respect frame boundaries, so bytes are copied into one buffer per frame (one copy, no
- * concatenation of the whole stream).
+ * concatenation of the whole stream); `alloc` lets frame buffers come from a pool.
  */
 export class FrameSlicer {
   private frame: Buffer | undefined;
@@ -10,6 +10,7 @@ export class FrameSlicer {
   constructor(
     readonly frameBytes: number,
     private readonly onFrame: (frame: Buffer) => void,
+    private readonly alloc: (bytes: number) => Buffer = Buffer.allocUnsafe,
   ) {
     if (!Number.isInteger(frameBytes) || frameBytes <= 0) throw new RangeError(`invalid frame size ${frameBytes}`);
   }
@@ -17,15 +18,7 @@ export class FrameSlicer {
   push(chunk: Uint8Array): void {
     let off = 0;
     while (off < chunk.length) {
-      if (!this.frame) {
-        // A chunk holding a whole frame at its start is used without a copy.
-        if (chunk.length - off >= this.frameBytes && this.filled === 0 && Buffer.isBuffer(chunk)) {
-          this.onFrame(chunk.subarray(off, off + this.frameBytes));
-          off += this.frameBytes;
-          continue;
-        }
-        this.frame = Buffer.allocUnsafe(this.frameBytes);
-      }
+      this.frame ??= this.alloc(this.frameBytes);
       const n = Math.min(this.frameBytes - this.filled, chunk.length - off);
       this.frame.set(chunk.subarray(off, off + n), this.filled);
       this.filled += n;
