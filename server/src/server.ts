@@ -55,6 +55,8 @@ export interface RunningServer {
   adminTokenCreated: boolean;
   /** Registers an agent and returns its MQTT credentials (409 if it exists). */
   registerAgent(id: string): Promise<AgentCredentials>;
+  /** Registers the agent, or issues it a new password if it exists (for start scripts run again). */
+  ensureAgent(id: string): Promise<AgentCredentials>;
   services: Services;
   stop(): Promise<void>;
 }
@@ -340,6 +342,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     adminToken,
     adminTokenCreated,
     registerAgent,
+    ensureAgent: async (id) => ((await store.getAgent(id)) ? services.rotateAgent(id) : registerAgent(id)),
     services,
     async stop() {
       if (stopped) return;

@@ -112,6 +112,21 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     const err = await new Promise<Error>((res) => bad.once("error", res));
     expect(err.message).toMatch(/Bad username or password|Not authorized/i);
     bad.end(true);
+
+    // A start script run again: ensureAgent issues a new password; the old one stops working.
+    const first = await server.ensureAgent("spare-agent");
+    const second = await server.ensureAgent("spare-agent");
+    expect(second.mqtt.password).not.toBe(first.mqtt.password);
+    const old = mqtt.connect(server.mqttUrl, {
+      username: "spare-agent",
+      password: first.mqtt.password!,
+      reconnectPeriod: 0,
+    });
+    await new Promise((res) => old.once("error", res));
+    old.end(true);
+    (await agentClient(server.mqttUrl, "spare-agent", second.mqtt.password!)).end(true);
+    expect((await api("DELETE", "/api/v1/agents/spare-agent")).status).toBe(204);
+    expect((await api("GET", "/api/v1/agents")).body.items.map((a: Json) => a.id)).toEqual(["gate-agent"]);
   });
 
   it("enrols a person from a photo and puts them on the foe list", async () => {

@@ -155,7 +155,14 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
       expect(bySightings.flat().map((p) => p.sightingCount)).toEqual([10, 9, 8, 7, 6, 5, 4]);
 
       // Never-seen persons (lastSeenAt null) come last and every page is reachable.
-      await store.commitBatch(batch({ personSeen: [{ id: made[1].id, at: T0 + 50 }, { id: made[5].id, at: T0 + 60 }] }));
+      await store.commitBatch(
+        batch({
+          personSeen: [
+            { id: made[1].id, at: T0 + 50 },
+            { id: made[5].id, at: T0 + 60 },
+          ],
+        }),
+      );
       const byLastSeen = (await allPages((c) => store.listPersons({ sort: "lastSeen" }, c, 2))).flat();
       expect(byLastSeen.map((p) => p.id).slice(0, 2)).toEqual([made[5].id, made[1].id]);
       expect(new Set(byLastSeen.map((p) => p.id))).toEqual(new Set(made.map((p) => p.id)));
