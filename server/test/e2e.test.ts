@@ -50,7 +50,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
         dataDir: tempDir(),
         http: { port: 0, host: "127.0.0.1" },
         mqtt: { port: 0, host: "127.0.0.1" },
-        log: { level: "warn" },
+        log: { level: "error" },
       },
     });
     api = apiClient(server, server.adminToken);
