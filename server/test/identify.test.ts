@@ -33,7 +33,7 @@ describe("HnswIndex", () => {
   it("grows past its capacity, finds the nearest, forgets deleted labels and reuses their slots", () => {
     const idx = new HnswIndex(DIM, params);
     const vs = Array.from({ length: 50 }, () => unit());
-    vs.forEach((v, i) => idx.add(i + 1, v));
+    for (const [i, v] of vs.entries()) idx.add(i + 1, v);
     expect(idx.size).toBe(50);
     expect(idx.capacity).toBeGreaterThanOrEqual(50);
     const r = idx.search(vs[10], 3);
