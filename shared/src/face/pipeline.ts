@@ -20,6 +20,8 @@ import { combineQuality, type FaceQuality, imageStats, poseFromLandmarks } from 
 export interface PipelineOptions extends SessionOptions {
   /** Load the age and gender models. */
   attributes?: boolean;
+  /** Plane order of the embedder's input; "bgr" is what fr_feature was trained on (benchmarks only change it). */
+  channelOrder?: "bgr" | "rgb";
   landmarks?: Partial<LandmarkOptions>;
 }
 
@@ -44,6 +46,7 @@ export class FacePipeline {
     readonly embedder: Embedder,
     readonly attributeModel: AttributeModel | undefined,
     private readonly landmarkOptions: LandmarkOptions,
+    private readonly channelOrder: "bgr" | "rgb",
   ) {}
 
   /** Loads (and checksum-verifies) the models; sessions are shared process-wide. */
@@ -111,7 +114,7 @@ export class FacePipeline {
     const n = ALIGN_SIZE * ALIGN_SIZE;
     const batch = new Float32Array(faces.length * 3 * n);
     faces.forEach((f, k) => {
-      rgbToTensor(f.aligned, batch, k * 3 * n);
+      alignedToTensor(f.aligned, batch, k * 3 * n, this.channelOrder === "bgr");
     });
     const vecs = await this.embedder.embed(batch, faces.length);
     faces.forEach((f, k) => {
@@ -172,13 +175,19 @@ function greyOf(img: RgbImage): Float32Array {
   return out;
 }
 
-/** Interleaved RGB 0-255 to planar (v - 127) / 128, the embedder's input. */
-function rgbToTensor(img: RgbImage, out: Float32Array, offset: number): void {
+/**
+ * Interleaved RGB 0-255 to planar (v - 127) / 128 in B, G, R plane order, the embedder's input.
+ * fr_feature was trained on OpenCV's BGR order: on LFW, BGR gives 99.50% where RGB gives 99.17%
+ * (bench/lfw.ts --rgb).
+ */
+export function alignedToTensor(img: RgbImage, out: Float32Array, offset: number, bgr = true): void {
   const n = img.width * img.height;
   const d = img.data;
+  const r = bgr ? 2 * n : 0;
+  const b = bgr ? 0 : 2 * n;
   for (let i = 0; i < n; i++) {
-    out[offset + i] = (d[3 * i] - 127) / 128;
+    out[offset + r + i] = (d[3 * i] - 127) / 128;
     out[offset + n + i] = (d[3 * i + 1] - 127) / 128;
-    out[offset + 2 * n + i] = (d[3 * i + 2] - 127) / 128;
+    out[offset + b + i] = (d[3 * i + 2] - 127) / 128;
   }
 }

@@ -34,6 +34,12 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
     // Reading the header first lets us reject bombs before any pixel is decoded.
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (e) {
+    const sig = signature(input);
+    if (sig) {
+      throw new ArgusError("IMAGE_CORRUPT", `the ${sig} image is corrupt or truncated: ${msg(e)}`, undefined, {
+        cause: e,
+      });
+    }
     throw new ArgusError(
       "IMAGE_UNSUPPORTED",
       `not a readable image (JPEG, PNG or WebP expected): ${msg(e)}`,
@@ -73,6 +79,15 @@ export async function decodeImage(input: Uint8Array, limits: Partial<DecodeLimit
       cause: e,
     });
   }
+}
+
+/** The format a buffer claims by its magic bytes, if it is one we support. */
+function signature(b: Uint8Array): string | undefined {
+  const ascii = (from: number, to: number) => Buffer.from(b.subarray(from, to)).toString("latin1");
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpeg";
+  if (b.length >= 8 && b[0] === 0x89 && ascii(1, 4) === "PNG") return "png";
+  if (b.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "webp";
+  return undefined;
 }
 
 function msg(e: unknown): string {
