@@ -31,7 +31,7 @@ describe("similarity transform", () => {
     ];
     const dst = src.map((p) => applySimilarity(truth, p));
     const t = estimateSimilarity(src, dst);
-    t.forEach((v, i) => close(v, truth[i]));
+    for (const [i, v] of t.entries()) close(v, truth[i]);
     close(similarityScale(t), s);
   });
 

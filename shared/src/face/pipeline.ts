@@ -61,10 +61,14 @@ export class FacePipeline {
       const [age, gender] = await Promise.all([getSession("age", opts), getSession("gender", opts)]);
       attrs = new AttributeModel(age, gender);
     }
-    return new FacePipeline(new FaceDetector(det), new LandmarkModel(lm), new Embedder(feat), attrs, {
-      ...DEFAULT_LANDMARK_OPTIONS,
-      ...opts.landmarks,
-    });
+    return new FacePipeline(
+      new FaceDetector(det),
+      new LandmarkModel(lm),
+      new Embedder(feat),
+      attrs,
+      { ...DEFAULT_LANDMARK_OPTIONS, ...opts.landmarks },
+      opts.channelOrder ?? "bgr",
+    );
   }
 
   /** Wraps an image so all stages of one frame share its downscaled levels. */
