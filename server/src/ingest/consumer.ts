@@ -14,6 +14,8 @@ import type { StatusHandler } from "./status.ts";
 export class MqttConsumer {
   private client!: MqttClient;
   private stopping = false;
+  /** Connection generation: an ack for a message received on an older connection must not be sent. */
+  private generation = 0;
 
   constructor(
     private readonly opts: {
@@ -45,11 +47,14 @@ export class MqttConsumer {
     };
     this.client = mqtt.connect(url, options);
     this.client.handleMessage = (packet, callback) => {
+      const gen = this.generation;
       const topic = packet.topic;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const work = status.isStatusTopic(topic) ? status.handle(topic, payload) : ingestor.submit(topic, payload);
       work.then(
-        () => callback(),
+        // After a reconnect the broker redelivers this message (and may reuse its packet id for
+        // another): acknowledging it here could acknowledge the wrong one. The duplicate is dropped.
+        () => gen === this.generation && callback(),
         (e) => {
           // Stopping: leave the message unacknowledged; the broker redelivers it to the next run.
           if (!this.stopping) log.error({ err: (e as Error).message, topic }, "message not processed");
@@ -63,6 +68,7 @@ export class MqttConsumer {
         if (err) log.error({ err: err.message }, "MQTT subscribe failed");
       });
     });
+    this.client.on("close", () => this.generation++);
     this.client.on("reconnect", () => log.warn({ broker: redactUrl(url) }, "reconnecting to the MQTT broker"));
     this.client.on("error", (e) => log.error({ err: e.message }, "MQTT client error"));
     await new Promise<void>((resolve, reject) => {
