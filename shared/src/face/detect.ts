@@ -18,8 +18,11 @@ export const DET_W = 320;
 export const DET_H = 240;
 const ANCHORS = 4420;
 
-/** Smallest face, in detector-input pixels, that the model finds reliably (measured; see bench/detection.ts). */
-export const MIN_DETECTABLE_PX = 20;
+/**
+ * Smallest face, in detector-input pixels, that the model finds reliably. bench/detection.ts
+ * (LFW faces in a blank input) measured recall 28% at 18 px, 58% at 20 px, 96.5% at 24 px, 99% at 28 px.
+ */
+export const MIN_DETECTABLE_PX = 24;
 /** Largest face, in detector-input pixels, the anchors cover (largest anchor is 256). */
 export const MAX_DETECTABLE_PX = 220;
 

@@ -1,0 +1,88 @@
+/**
+ * Per-stage speed of the face pipeline on this machine.
+ *
+ *   pnpm --silent bench:speed [--runs 30] [--threads 1]
+ *
+ * Two inputs: a 1920x1080 JPEG frame with 5 faces (LFW portraits of 60-220 px composited on a
+ * noisy background, so the count is exact) and a 250x250 LFW portrait. Stages: decode (JPEG to
+ * RGB), detect (all views, NMS), landmarks, align, quality, embed (per face). Prints median and
+ * p95 in milliseconds per image (per face for landmarks/align/quality/embed).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import sharp from "sharp";
+import { FacePipeline } from "../shared/src/face/pipeline.ts";
+import { decodeImage } from "../shared/src/image/decode.ts";
+import { Pyramid } from "../shared/src/image/resample.ts";
+import { median, quantile, StageTimes } from "../shared/src/util/stats.ts";
+import { requireData } from "./lib/data.ts";
+
+const { values: args } = parseArgs({
+  options: { runs: { type: "string", default: "30" }, threads: { type: "string", default: "1" } },
+});
+const runs = Number(args.runs);
+const lfw = requireData("faces/lfw-dev");
+
+const people = readdirSync(lfw).sort();
+const portraitFile = join(lfw, people[10], readdirSync(join(lfw, people[10]))[0]);
+
+// 1080p frame with exactly five faces.
+const noise = Buffer.alloc(1920 * 1080 * 3);
+let seed = 7;
+for (let i = 0; i < noise.length; i++) noise[i] = 90 + ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 40);
+const sizes = [220, 160, 120, 90, 60];
+const overlays: sharp.OverlayOptions[] = [];
+for (let k = 0; k < 5; k++) {
+  const dir = join(lfw, people[100 + k * 37]);
+  const img = await sharp(join(dir, readdirSync(dir)[0]))
+    .extract({ left: 40, top: 40, width: 170, height: 170 })
+    .resize(Math.round(sizes[k] * 1.4), Math.round(sizes[k] * 1.4))
+    .toBuffer();
+  overlays.push({ input: img, left: 100 + k * 360, top: 200 + (k % 2) * 400 });
+}
+const frameJpeg = await sharp(noise, { raw: { width: 1920, height: 1080, channels: 3 } })
+  .composite(overlays)
+  .jpeg({ quality: 90 })
+  .toBuffer();
+const portraitJpeg = readFileSync(portraitFile);
+
+const pipeline = await FacePipeline.create({ intraOpThreads: Number(args.threads) });
+
+async function measure(name: string, jpeg: Buffer, minFaceSize: number) {
+  const t = new StageTimes();
+  const totals: number[] = [];
+  let faces = 0;
+  for (let r = 0; r < runs + 3; r++) {
+    const warm = r < 3;
+    const t0 = performance.now();
+    const d0 = performance.now();
+    const img = await decodeImage(jpeg);
+    const decodeMs = performance.now() - d0;
+    const src = new Pyramid(img);
+    pipeline.times.clear();
+    const dets = await pipeline.detect(src, { minFaceSize });
+    const analyzed = await pipeline.analyze(src, dets);
+    await pipeline.embed(analyzed);
+    const total = performance.now() - t0;
+    if (warm) continue;
+    faces = analyzed.length;
+    t.add("decode", decodeMs);
+    for (const [stage, v] of pipeline.times.samples) for (const ms of v) t.add(stage, ms);
+    totals.push(total);
+  }
+  console.log(`\n${name}: ${faces} face(s), ${runs} runs, ${args.threads} thread(s) per model run`);
+  console.log("  stage        median ms    p95 ms");
+  for (const [stage, v] of t.samples) {
+    const per = ["landmarks", "align", "quality", "embed"].includes(stage) ? " (per face)" : "";
+    console.log(
+      `  ${stage.padEnd(11)} ${median(v).toFixed(2).padStart(9)} ${quantile(v, 0.95).toFixed(2).padStart(9)}${per}`,
+    );
+  }
+  console.log(
+    `  ${"total".padEnd(11)} ${median(totals).toFixed(2).padStart(9)} ${quantile(totals, 0.95).toFixed(2).padStart(9)}`,
+  );
+}
+
+await measure("1920x1080 JPEG frame", frameJpeg, 40);
+await measure(`250x250 portrait (${portraitFile.split("/").slice(-1)[0]})`, portraitJpeg, 40);
