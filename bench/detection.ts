@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import sharp from "sharp";
+import sharp, { type OverlayOptions } from "sharp";
 import { DEFAULT_DETECT_OPTIONS, type Detection, FaceDetector } from "../shared/src/face/detect.ts";
 import { type Box, boxCenter, iou } from "../shared/src/face/geometry.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
@@ -157,7 +157,7 @@ let single = 0;
 let total = 0;
 let fpTiled = 0;
 for (let frame = 0; frame < 4; frame++) {
-  const comps: sharp.OverlayOptions[] = [];
+  const comps: OverlayOptions[] = [];
   const gt: Box[] = [];
   for (let k = 0; k < 10; k++) {
     const size = 40 + ((k * 7 + frame * 3) % 21);

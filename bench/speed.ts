@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import sharp from "sharp";
+import sharp, { type OverlayOptions } from "sharp";
 import { FacePipeline } from "../shared/src/face/pipeline.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
 import { Pyramid } from "../shared/src/image/resample.ts";
@@ -32,7 +32,7 @@ const noise = Buffer.alloc(1920 * 1080 * 3);
 let seed = 7;
 for (let i = 0; i < noise.length; i++) noise[i] = 90 + ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 40);
 const sizes = [220, 160, 120, 90, 60];
-const overlays: sharp.OverlayOptions[] = [];
+const overlays: OverlayOptions[] = [];
 for (let k = 0; k < 5; k++) {
   const dir = join(lfw, people[100 + k * 37]);
   const img = await sharp(join(dir, readdirSync(dir)[0]))
