@@ -2,13 +2,21 @@
  * Identification index benchmark: build time, search latency (p50/p99) and recall@1 against exact
  * search, and memory per identity, for galleries of 10k / 100k / 1M identities.
  *
- * SYNTHETIC DATA: identities are random 512-d unit vectors (one representative face each). A probe is
- * an identity's vector plus noise, renormalised to cosine ~0.6 with it, like a new photo of a known
- * person. A second set of probes are random unit vectors (no planted match: the hardest case for HNSW).
- * The search is the server's own code path (Gallery.search + candidatesFrom).
+ * SYNTHETIC DATA, two kinds (one representative face per identity):
+ *  - `--data fitted` (default when --fit is given): vectors drawn from a Gaussian fitted to real face
+ *    embeddings (mean and full 512x512 covariance of the LFW embeddings that bench/server-lfw.ts caches),
+ *    then normalised: synthetic identities with the real embeddings' correlation structure.
+ *  - `--data uniform`: uniform random unit vectors. No neighbourhood structure at all, the worst case
+ *    for any graph index (kept as a lower bound; real embeddings are far from it).
+ * A "planted" probe is an identity's vector mixed with an independent draw of the same distribution to
+ * cosine ~0.6 with it (a new photo of a known person); a "random" probe is an independent draw (a
+ * stranger). The search is the server's own code path (Gallery.search + candidatesFrom).
  *
- *   pnpm exec tsx bench/server-index.ts [--sizes 10000,100000,1000000] [--queries 1000] [--ef 32,64,96,128,256]
+ *   pnpm exec tsx bench/server-lfw.ts --cache /tmp/lfw-emb.bin      # once: real embeddings to fit
+ *   node --expose-gc --import tsx bench/server-index.ts --fit /tmp/lfw-emb.bin \
+ *        [--sizes 10000,100000,1000000] [--queries 1000] [--ef 32,64,96,128,256] [--efc 200] [--m 16]
  */
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Gallery } from "../server/src/identify/gallery.ts";
 import { DEFAULT_HNSW } from "../server/src/identify/hnswIndex.ts";
@@ -23,8 +31,11 @@ const { values } = parseArgs({
     ef: { type: "string", default: "32,64,96,128,256" },
     m: { type: "string", default: String(DEFAULT_HNSW.m) },
     efc: { type: "string", default: String(DEFAULT_HNSW.efConstruction) },
+    fit: { type: "string" },
+    data: { type: "string" },
   },
 });
+const DATA_KIND = values.data ?? (values.fit ? "fitted" : "uniform");
 
 // Deterministic PRNG (mulberry32) + Box-Muller, so runs are comparable.
 let seed = 12345;
@@ -38,20 +49,74 @@ function rand(): number {
 function gauss(): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
 }
+/** Mean and Cholesky factor of the real embeddings' covariance (for --data fitted). */
+let fitMean: Float64Array | undefined;
+let fitL: Float64Array | undefined;
+function fitGaussian(file: string): void {
+  const raw = readFileSync(file);
+  const n = raw.length / (DIM * 4);
+  const x = new Float32Array(raw.buffer, raw.byteOffset, n * DIM);
+  const mean = new Float64Array(DIM);
+  for (let j = 0; j < n; j++) for (let i = 0; i < DIM; i++) mean[i] += x[j * DIM + i] / n;
+  const cov = new Float64Array(DIM * DIM);
+  const d = new Float64Array(DIM);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < DIM; i++) d[i] = x[j * DIM + i] - mean[i];
+    for (let a = 0; a < DIM; a++) {
+      const da = d[a] / (n - 1);
+      for (let b = 0; b <= a; b++) cov[a * DIM + b] += da * d[b];
+    }
+  }
+  for (let a = 0; a < DIM; a++) cov[a * DIM + a] += 1e-6; // keep it positive definite
+  // Cholesky, lower triangle in place.
+  const L = new Float64Array(DIM * DIM);
+  for (let a = 0; a < DIM; a++) {
+    for (let b = 0; b <= a; b++) {
+      let s = cov[a * DIM + b];
+      for (let k = 0; k < b; k++) s -= L[a * DIM + k] * L[b * DIM + k];
+      L[a * DIM + b] = a === b ? Math.sqrt(Math.max(s, 1e-12)) : s / L[b * DIM + b];
+    }
+  }
+  fitMean = mean;
+  fitL = L;
+  console.log(`fitted a Gaussian to ${n} real embeddings from ${file}`);
+}
+
+const z = new Float64Array(DIM);
 function unit(out: Float32Array, off = 0): void {
   let n = 0;
-  for (let i = 0; i < DIM; i++) {
-    const v = gauss();
-    out[off + i] = v;
-    n += v * v;
+  if (DATA_KIND === "fitted") {
+    for (let i = 0; i < DIM; i++) z[i] = gauss();
+    for (let a = 0; a < DIM; a++) {
+      let s = fitMean![a];
+      const row = a * DIM;
+      for (let k = 0; k <= a; k++) s += fitL![row + k] * z[k];
+      out[off + a] = s;
+      n += s * s;
+    }
+  } else {
+    for (let i = 0; i < DIM; i++) {
+      const v = gauss();
+      out[off + i] = v;
+      n += v * v;
+    }
   }
   const inv = 1 / Math.sqrt(n);
   for (let i = 0; i < DIM; i++) out[off + i] *= inv;
 }
-/** center * c + noise * sqrt(1-c^2): cosine ~c with the center. */
+/** center * c + an independent draw * s, renormalised, with s chosen so that cosine(q, center) ~ c. */
 function probeOf(center: Float32Array, c: number): Float32Array {
   const noise = new Float32Array(DIM);
   unit(noise);
+  // Independent draws of a fitted distribution are correlated (shared mean): remove that part.
+  let r = 0;
+  for (let i = 0; i < DIM; i++) r += noise[i] * center[i];
+  let nn = 0;
+  for (let i = 0; i < DIM; i++) {
+    noise[i] -= r * center[i];
+    nn += noise[i] * noise[i];
+  }
+  for (let i = 0; i < DIM; i++) noise[i] /= Math.sqrt(nn);
   const q = new Float32Array(DIM);
   const s = Math.sqrt(1 - c * c);
   let n = 0;
@@ -148,7 +213,7 @@ async function run(n: number, nq: number, efs: number[]) {
     }
   }
   console.log(
-    `\n## ${n.toLocaleString("en")} identities (M=${values.m}, efConstruction=${values.efc}; ${nq} probes per set)\n` +
+    `\n## ${n.toLocaleString("en")} identities, data=${DATA_KIND} (M=${values.m}, efConstruction=${values.efc}; ${nq} probes per set)\n` +
       `build: ${buildS.toFixed(1)} s (${((buildS * 1e6) / n).toFixed(0)} µs/face); memory: ${mb(rss2 - rss1)} MB = ${(perIdentity / 1024).toFixed(2)} kB per identity ` +
       `(vectors alone ${(DIM * 4) / 1024} kB; flat matrix for exact search ${mb(rss1 - rss0)} MB)\n` +
       `exact search (brute force, JS): ${exactMs.toFixed(2)} ms per probe\n`,
@@ -164,7 +229,11 @@ async function run(n: number, nq: number, efs: number[]) {
 
 const sizes = values.sizes!.split(",").map(Number);
 const efs = values.ef!.split(",").map(Number);
-console.log(`# server-index: HNSW identification on synthetic unit vectors (node ${process.version})`);
+if (DATA_KIND === "fitted") {
+  if (!values.fit) throw new Error("--data fitted needs --fit <embeddings cache of bench/server-lfw.ts>");
+  fitGaussian(values.fit);
+}
+console.log(`# server-index: HNSW identification on synthetic vectors, data=${DATA_KIND} (node ${process.version})`);
 for (const n of sizes) {
   const nq = n >= 1_000_000 ? Math.min(Number(values.queries), 200) : Number(values.queries);
   await run(n, nq, efs);
