@@ -128,6 +128,14 @@ console.log(
 console.log(
   `similarity: same median ${median(same).toFixed(3)}, different median ${median(diff).toFixed(3)}, different max ${Math.max(...diff).toFixed(3)}`,
 );
+console.log("operating points (pooled): threshold  TAR      FAR");
+for (const t of [0.25, 0.274, 0.3, 0.35, 0.4, 0.45, 0.5]) {
+  const tar = same.filter((x) => x >= t).length / same.length;
+  const far = diff.filter((x) => x >= t).length / diff.length;
+  console.log(
+    `  ${t.toFixed(3).padStart(9)}  ${(tar * 100).toFixed(2).padStart(6)}%  ${(far * 100).toFixed(2).padStart(6)}%`,
+  );
+}
 console.log(
   `time: ${secs.toFixed(1)} s for ${files.length} images (${((secs * 1000) / files.length).toFixed(1)} ms/image)`,
 );

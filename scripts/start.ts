@@ -1,0 +1,96 @@
+/**
+ * `pnpm start`: the main job on embedded defaults, in one process.
+ *
+ *   pnpm start [-- --data <dir>] [--port <n>] [--mqtt-port <m>] [--config <agent config dir>]
+ *
+ * Starts the central server (embedded SQLite store, embedded MQTT broker), registers an agent,
+ * and runs the agent on the sample camera configs (configs/: videos from ../shared/data/video)
+ * with the credentials the server issued. Prints the API address, where the admin token is,
+ * and curl commands to try. Ctrl+C stops both cleanly.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startAgent } from "../agent/src/index.ts";
+import { startServer } from "../server/src/index.ts";
+import { createLogger } from "../shared/src/util/log.ts";
+
+const root = resolve(import.meta.dirname, "..");
+const { values } = parseArgs({
+  options: {
+    data: { type: "string", default: process.env.ARGUS_DATA_DIR ?? join(root, "data") },
+    port: { type: "string", default: process.env.ARGUS_HTTP_PORT ?? "8080" },
+    "mqtt-port": { type: "string", default: process.env.ARGUS_MQTT_PORT ?? "1883" },
+    config: { type: "string", default: join(root, "configs") },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log("usage: pnpm start [-- --data <dir>] [--port <n>] [--mqtt-port <m>] [--config <agent config dir>]");
+  process.exit(0);
+}
+
+const log = createLogger("argus");
+const videos = resolve(root, "../shared/data/video");
+if (!existsSync(videos)) {
+  log.warn(
+    { videos },
+    "sample videos not found: the sample cameras will report 'failed'; put ../shared/data beside the checkout or point --config at your own camera files",
+  );
+}
+
+const server = await startServer({
+  config: {
+    dataDir: resolve(values.data),
+    http: { port: Number(values.port) },
+    mqtt: { port: Number(values["mqtt-port"]) },
+  },
+});
+const creds = await server.ensureAgent("demo-agent");
+const agent = await startAgent({
+  configDir: values.config,
+  env: {
+    ...process.env,
+    ARGUS_AGENT_ID: creds.id,
+    ARGUS_BROKER_URL: creds.mqtt.url,
+    ARGUS_BROKER_USERNAME: creds.mqtt.username,
+    // null with an external broker: the agent then needs its own configured password.
+    ...(creds.mqtt.password ? { ARGUS_BROKER_PASSWORD: creds.mqtt.password } : {}),
+  },
+  opsPort: 0,
+});
+
+const tokenFile = join(resolve(values.data), "admin-token");
+const token = server.adminToken ?? (existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : "<token>");
+const api = `${server.url}/api/v1`;
+const sample = resolve(root, "../shared/data/faces/bbt/leonard1.png");
+process.stdout.write(`
+Argus is running.
+  API:          ${api}   (docs: ${server.url}/docs)
+  admin token:  ${tokenFile}${server.adminTokenCreated ? "  (created now; printed once below)" : ""}
+  MQTT broker:  ${server.mqttUrl}   (agent '${creds.id}' authenticated with issued credentials)
+  agent:        ${agent.opsUrl ?? "(no ops endpoint)"}/status, cameras from ${values.config}
+${server.adminTokenCreated ? `\n  ADMIN TOKEN (shown once): ${token}\n` : ""}
+Try, in another terminal:
+  TOKEN=$(cat ${tokenFile})
+  # sightings so far (the sample videos produce some within seconds)
+  curl -s -H "Authorization: Bearer $TOKEN" '${api}/sightings?limit=5'
+  # enrol a person from a photo, then list where they were seen
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"Leonard","list":"friend"}' ${api}/persons
+  curl -s -H "Authorization: Bearer $TOKEN" -F image=@${sample} ${api}/persons/<id>/faces
+  curl -s -H "Authorization: Bearer $TOKEN" '${api}/persons/<id>/sightings'
+
+Ctrl+C stops the agent and the server.
+`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "stopping");
+  await agent.stop(signal).catch((e: unknown) => log.error({ err: e }, "agent stop failed"));
+  await server.stop().catch((e: unknown) => log.error({ err: e }, "server stop failed"));
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
