@@ -2,7 +2,7 @@
  * Ingestion throughput: face events per second from MQTT to stored and identified, on embedded
  * defaults (SQLite + embedded broker) and on MongoDB when MONGODB_URL is set.
  *
- * Several agents publish at QoS 1 over real MQTT connections. An event counts when its PUBACK
+ * Several agents (in a child process, as agents are) publish at QoS 1 over real MQTT connections. An event counts when its PUBACK
  * arrives: the server acknowledges only after the event is identified and committed. Embeddings are
  * real (the shared pipeline on ../shared/data photos) plus a small jitter per shot, like new shots of
  * the same people; 10% are unseen faces (random vectors) that found new automatic persons.
@@ -14,7 +14,9 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../server/src/server.ts";
-import { agentClient, Mosquitto, tempDir } from "../server/test/helpers.ts";
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Mosquitto, tempDir } from "../server/test/helpers.ts";
 import {
   decodeImage,
   EMBEDDING_DIM,
@@ -114,45 +116,34 @@ async function run(label: string, storeConfig: Record<string, unknown>, mosq?: M
   const payloadBytes: number[] = [];
   const lat: number[] = [];
   const perAgent = Math.ceil(N / AGENTS);
-  const clients = [];
+  const jobs = [];
   for (let a = 0; a < AGENTS; a++) {
     const creds = await server.registerAgent(`bench-${a}`);
-    const password = mosq ? mosq.users[`bench-${a}`] : creds.mqtt.password!;
-    clients.push(await agentClient(mosq ? mosq.url() : creds.mqtt.url, creds.mqtt.username, password, `bench-${a}`));
+    // Pre-built payloads: the publishers measure the server, not JSON.stringify.
+    const payloads = Array.from({ length: perAgent }, (_, k) => event(`bench-${a}`, `cam-${a}-${k % 2}`, a * perAgent + k));
+    jobs.push({
+      url: mosq ? mosq.url() : creds.mqtt.url,
+      username: creds.mqtt.username,
+      password: mosq ? mosq.users[`bench-${a}`] : creds.mqtt.password!,
+      topics: payloads.map((_, k) => topics().faces(`bench-${a}`, `cam-${a}-${k % 2}`)),
+      payloads,
+    });
   }
-  // Pre-build payloads so the publishers measure the server, not JSON.stringify.
-  const payloads = clients.map((_, a) =>
-    Array.from({ length: perAgent }, (_, k) => event(`bench-${a}`, `cam-${a}-${k % 2}`, a * perAgent + k)),
-  );
-  for (const p of payloads[0].slice(0, 100)) payloadBytes.push(p.length);
-  const t0 = performance.now();
-  await Promise.all(
-    clients.map(
-      (c, a) =>
-        new Promise<void>((resolve) => {
-          let sent = 0;
-          let acked = 0;
-          const pump = () => {
-            while (sent < perAgent && sent - acked < WINDOW) {
-              const k = sent++;
-              const ts = performance.now();
-              const topic = topics().faces(`bench-${a}`, `cam-${a}-${k % 2}`);
-              c.publish(topic, payloads[a][k], { qos: 1 }, () => {
-                lat.push(performance.now() - ts);
-                acked++;
-                if (acked === perAgent) resolve();
-                else pump();
-              });
-            }
-          };
-          pump();
-        }),
-    ),
-  );
+  for (const p of jobs[0].payloads.slice(0, 100)) payloadBytes.push(p.length);
+  const worker = fork(fileURLToPath(new URL("./server-ingest-publisher.ts", import.meta.url)), [], {
+    execArgv: ["--import", "tsx"],
+    serialization: "advanced",
+  });
+  worker.send({ agents: jobs, window: WINDOW });
+  const done = await new Promise<{ lat: number[]; ms: number; startedAt: number }>((res, rej) => {
+    worker.once("message", (m) => res(m as { lat: number[]; ms: number; startedAt: number }));
+    worker.once("error", rej);
+  });
+  lat.push(...done.lat);
   const total = perAgent * AGENTS;
   // With an external broker a PUBACK only means the broker has it: wait until the server stored all.
   while (mosq && (await server.services.store.countSightings()) < total) await new Promise((r) => setTimeout(r, 20));
-  const secs = (performance.now() - t0) / 1000;
+  const secs = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
   const stored = await server.services.store.countSightings();
   const m = server.services.metrics;
   const batches = m.batchMs
@@ -168,7 +159,7 @@ async function run(label: string, storeConfig: Record<string, unknown>, mosq?: M
       `stored sightings ${stored}; persons ${server.services.gallery.personCount}; index faces ${server.services.gallery.faceCount}; ` +
       `commits ${batches} (mean ${(total / Number(batches)).toFixed(1)} events per batch)`,
   );
-  for (const c of clients) c.end(true);
+  worker.kill();
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }
