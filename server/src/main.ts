@@ -1,8 +1,9 @@
 /**
  * The server's command line:
- *   pnpm --silent server --data <dir> --port <n> [--mqtt-port <m>] [--config <file>]
- *   pnpm --silent server rebuild-index --data <dir>       rebuild the face index from the database
- *   pnpm --silent server create-token --data <dir> --role viewer --name "wall screen"
+ *   pnpm --silent run server --data <dir> --port <n> [--mqtt-port <m>] [--config <file>]
+ *   pnpm --silent run server rebuild-index --data <dir>       rebuild the face index from the database
+ *   pnpm --silent run server create-token --data <dir> --role viewer --name "wall screen"
+ * ("pnpm server" without "run" is pnpm's own store-server command.)
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ import { Gallery } from "./identify/gallery.ts";
 import { startServer } from "./server.ts";
 import { openStore } from "./store/index.ts";
 
-const USAGE = `usage: pnpm --silent server [serve|rebuild-index|create-token] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
+const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
   --data <dir>        data directory (SQLite database, crops, index snapshot, admin-token)
   --port <n>          HTTP port (default 8080)
   --mqtt-port <m>     embedded MQTT broker port (default 1883)
@@ -23,7 +24,10 @@ const USAGE = `usage: pnpm --silent server [serve|rebuild-index|create-token] --
   --role, --name      for create-token`;
 
 async function main(): Promise<number> {
+  // `pnpm run server -- --data x` passes the "--" through; it is not an end-of-options marker here.
+  const argv = process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--"));
   const { values, positionals } = parseArgs({
+    args: argv,
     allowPositionals: true,
     options: {
       data: { type: "string" },
