@@ -10,13 +10,14 @@ import {
   ArgusError,
   type CameraStatus,
   createLogger,
+  type FaceEngine,
   type FaceEvent,
-  FacePipeline,
   type Logger,
   redactUrl,
 } from "@argus/shared";
 import { ConfigError, formatIssues, loadAgentConfigFile } from "@argus/shared/config/load";
 import type { AgentConfig } from "@argus/shared/config/schema";
+import { FacePool } from "@argus/shared/face/pool";
 import type { Shot } from "./camera/analyzer.ts";
 import { CameraRunner } from "./camera/runner.ts";
 import { type ConfigProblem, readCameraDir } from "./config/cameraFiles.ts";
@@ -44,8 +45,13 @@ export interface AgentOptions {
   watch?: boolean;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** A pipeline to share (e.g. with a server in the same process). */
-  pipeline?: FacePipeline;
+  /**
+   * A face engine to share (e.g. a FacePool or FacePipeline also used by a server in the same
+   * process); by default the agent starts its own FacePool and closes it when it stops.
+   */
+  pipeline?: FaceEngine;
+  /** Worker threads of the agent's own FacePool (default: $ARGUS_FACE_WORKERS, else one per core). */
+  workers?: number;
   /** Overrides ops.port from agent.yaml (0: any free port, null: no HTTP endpoint). */
   opsPort?: number | null;
   /** Process CPU/memory metrics (default on; off when several agents share a process). */
@@ -120,7 +126,21 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   const metrics = createMetrics(cfg.id, { processMetrics: opts.processMetrics });
   const fast = opts.fast ?? cfg.fast;
   const once = opts.once ?? false;
-  const pipeline = opts.pipeline ?? (await FacePipeline.create({ intraOpThreads: cfg.intraOpThreads }));
+  // Model work runs in worker threads: onnxruntime-node runs synchronously on the calling thread,
+  // so in-process it would use one core for all cameras and block the event loop.
+  const ownPool = opts.pipeline
+    ? undefined
+    : await FacePool.create({ workers: opts.workers, intraOpThreads: cfg.intraOpThreads });
+  const engine: FaceEngine = opts.pipeline ?? ownPool!;
+  /** A start-up step that may fail: the workers must not outlive a failed start. */
+  const step = async <T>(p: Promise<T>): Promise<T> => {
+    try {
+      return await p;
+    } catch (e) {
+      await ownPool?.close();
+      throw e;
+    }
+  };
 
   // Sinks.
   let spool: Spool | undefined;
@@ -128,7 +148,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   /** performance.now() of each event's best-shot choice and of its frame's arrival, until its PUBACK. */
   const chosenAt = new Map<string, { shot: number; frame: number }>();
   if (cfg.broker) {
-    spool = await Spool.open(resolve(configDir, cfg.spool.dir), cfg.spool, log);
+    spool = await step(Spool.open(resolve(configDir, cfg.spool.dir), cfg.spool, log));
     const sp = spool;
     sp.on("dropped", () => metrics.spoolDropped.inc());
     link = new MqttLink(cfg.broker, cfg.id, sp, log, {
@@ -153,7 +173,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       },
     });
   }
-  const fileSink = opts.output ? await FileSink.open(opts.output) : undefined;
+  const fileSink = opts.output ? await step(FileSink.open(opts.output)) : undefined;
 
   const deliver = async (event: FaceEvent, shot: Shot): Promise<void> => {
     const payload = Buffer.from(JSON.stringify(event));
@@ -259,7 +279,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     const runner = new CameraRunner(cam, {
       agentId: cfg.id,
       runId,
-      pipeline,
+      engine,
       metrics,
       log,
       baseDir: configDir,
@@ -361,25 +381,27 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   let opsUrl: string | undefined;
   const port = opts.opsPort !== undefined ? opts.opsPort : cfg.ops.port;
   if (port !== null) {
-    const o = await startOpsServer(cfg.ops.host, port, {
-      registry: metrics.registry,
-      beforeMetrics: refreshGauges,
-      status,
-      health: () => {
-        const st = status();
-        const cams = Object.values(st.cameras);
-        const bad = cams.filter((c) => c.state === "failed" || c.state === "reconnecting").map((c) => c.id);
-        return {
-          ok: !stopping,
-          status: stopping ? "stopping" : bad.length || (link && !link.connected) ? "degraded" : "ok",
-          broker: st.broker,
-          cameras: Object.fromEntries(cams.map((c) => [c.id, c.state])),
-          problems: bad,
-          spool: st.spool,
-          configErrors: st.configErrors.length,
-        };
-      },
-    });
+    const o = await step(
+      startOpsServer(cfg.ops.host, port, {
+        registry: metrics.registry,
+        beforeMetrics: refreshGauges,
+        status,
+        health: () => {
+          const st = status();
+          const cams = Object.values(st.cameras);
+          const bad = cams.filter((c) => c.state === "failed" || c.state === "reconnecting").map((c) => c.id);
+          return {
+            ok: !stopping,
+            status: stopping ? "stopping" : bad.length || (link && !link.connected) ? "degraded" : "ok",
+            broker: st.broker,
+            cameras: Object.fromEntries(cams.map((c) => [c.id, c.state])),
+            problems: bad,
+            spool: st.spool,
+            configErrors: st.configErrors.length,
+          };
+        },
+      }),
+    );
     server = o.server;
     opsUrl = o.url;
   }
@@ -417,6 +439,8 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
       clearInterval(timer);
       await reloading.catch(() => {});
       await Promise.all([...runners.values()].map(({ runner }) => runner.stop("agent stopping")));
+      // Every camera has made its last events (embeddings included): the workers can go.
+      await ownPool?.close();
       for (const { runner, file } of runners.values()) publishCamera(summary(runner, file));
       await fileSink?.close();
       await spool?.close();

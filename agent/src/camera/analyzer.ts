@@ -1,14 +1,16 @@
 /**
- * The per-frame hot path of one camera: motion -> search regions -> face detection -> tracking ->
- * quality of tracked faces -> best-shot choice. Frames without motion and without live tracks
- * cost only the motion step. Holds per-camera state; the FacePipeline (ONNX sessions) is shared.
+ * The per-frame hot path of one camera: motion -> search regions -> face detection and analysis
+ * (landmarks, alignment, quality) -> tracking -> best-shot choice. Frames without motion and
+ * without live tracks cost only the motion step. Holds per-camera state (motion background,
+ * tracks, best shots) on the main thread; the face work goes to the shared FaceEngine (a pool of
+ * worker threads in the agent), one frame of this camera at a time, so results stay in order.
  */
 import {
   type AnalyzedFace,
   type Box,
   cropRegion,
-  type Detection,
-  type FacePipeline,
+  type FaceEngine,
+  type FrameDetection,
   Pyramid,
   type Rect,
   type RgbImage,
@@ -61,7 +63,7 @@ export class FrameAnalyzer {
 
   constructor(
     private readonly cam: CameraConfig,
-    private readonly pipeline: FacePipeline,
+    private readonly engine: FaceEngine,
     trackPrefix: string,
   ) {
     this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
@@ -100,14 +102,16 @@ export class FrameAnalyzer {
       margin: cam.detection.regionMargin,
       minFaceSize: cam.minFaceSize,
     });
-    let dets: Detection[] = [];
-    let pyr: Pyramid | undefined;
+    let dets: FrameDetection[] = [];
+    const image = rgbImage(frame.data, width, height);
     if (regions.length > 0) {
-      pyr = new Pyramid(rgbImage(frame.data, width, height));
-      dets = await this.pipeline.detect(pyr, {
+      // Faces at least minFaceSize high are analysed along with the detection (in the same worker
+      // call): they are the ones tracking offers to the best-shot selector below.
+      dets = await this.engine.analyzeFrame(image, {
         regions,
         minFaceSize: cam.minFaceSize,
         scoreThreshold: cam.detection.scoreThreshold,
+        analyzeMinSize: cam.minFaceSize,
       });
       const droi = cam.detection.roi;
       if (droi) dets = dets.filter((d) => inside(droi, d.box, width, height));
@@ -122,16 +126,22 @@ export class FrameAnalyzer {
     // Ended tracks first: their shots come from earlier frames.
     for (const tr of upd.ended) chosen(this.selector.end(tr.id));
     const postRoi = cam.bestShot.roi;
+    // Context crops are cut here, from the frame, only for shots the selector keeps.
+    let pyr: Pyramid | undefined;
     for (const a of upd.assigned) {
-      const box = a.det.box;
-      if (box[3] - box[1] < cam.minFaceSize) continue;
+      const { box, face } = a.det;
+      if (!face || box[3] - box[1] < cam.minFaceSize) continue;
       if (postRoi && !inside(postRoi, box, width, height)) continue;
-      const face = await this.pipeline.analyzeOne(pyr!, a.det);
       const q = face.quality.score;
       chosen(
         this.selector.offer(a.track.id, q, t, () => ({
           face,
-          context: cropRegion(pyr!, box, cam.bestShot.contextFactor, cam.bestShot.contextMaxSide),
+          context: cropRegion(
+            (pyr ??= new Pyramid(image)),
+            box,
+            cam.bestShot.contextFactor,
+            cam.bestShot.contextMaxSide,
+          ),
           frame: {
             width,
             height,

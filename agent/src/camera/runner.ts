@@ -7,7 +7,7 @@
  * Stopping ends the source, lets the frame in progress finish, ends every track (their best shots
  * still become events) and resolves `done` once everything has been handed to the sinks.
  */
-import type { FaceEvent, FacePipeline, Logger } from "@argus/shared";
+import type { FaceEngine, FaceEvent, Logger } from "@argus/shared";
 import type { CameraConfig } from "@argus/shared/config/schema";
 import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Subject, takeUntil, tap } from "rxjs";
 import { CameraSource, type CameraState, type Frame, type SourceEvent } from "../ingest/cameraSource.ts";
@@ -21,7 +21,8 @@ import { boundedProcess } from "./boundedProcess.ts";
 export interface RunnerContext {
   agentId: string;
   runId: string;
-  pipeline: FacePipeline;
+  /** Face detection, analysis and embeddings (the agent's worker pool). */
+  engine: FaceEngine;
   metrics: AgentMetrics;
   log: Logger;
   /** The directory relative file sources are resolved against. */
@@ -104,7 +105,7 @@ export class CameraRunner {
         const ev = await buildFaceEvent(shot, {
           agentId: this.ctx.agentId,
           cameraId: this.cam.id,
-          pipeline: this.ctx.pipeline,
+          engine: this.ctx.engine,
           jpegQuality: this.cam.bestShot.jpegQuality,
         });
         m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
@@ -125,7 +126,7 @@ export class CameraRunner {
     const m = ctx.metrics;
     const label = { camera: cam.id };
     const src = new CameraSource({ source: this.source, settings: cam, realtime: this.realtime });
-    const analyzer = new FrameAnalyzer(cam, ctx.pipeline, `${cam.id}-${ctx.runId}-`);
+    const analyzer = new FrameAnalyzer(cam, ctx.engine, `${cam.id}-${ctx.runId}-`);
     // Live sources (and files played at their native rate, as a camera would) drop stale frames.
     const live = this.realtime;
     const makeEvents = (shots: Shot[]) => this.makeEvents(shots);

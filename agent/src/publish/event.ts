@@ -9,9 +9,9 @@ import {
   encodeJpeg,
   FACE_EVENT_SCHEMA,
   FACE_EVENT_VERSION,
+  type FaceEngine,
   type FaceEvent,
   FaceEventSchema,
-  type FacePipeline,
   featureModelId,
   formatZodError,
 } from "@argus/shared";
@@ -20,7 +20,7 @@ import type { Shot } from "../camera/analyzer.ts";
 export interface EventContext {
   agentId: string;
   cameraId: string;
-  pipeline: FacePipeline;
+  engine: FaceEngine;
   jpegQuality: number;
 }
 
@@ -28,7 +28,7 @@ const r2 = (v: number) => Math.round(v * 100) / 100;
 
 export async function buildFaceEvent(shot: Shot, ctx: EventContext): Promise<FaceEvent> {
   const { face, context, frame } = shot.payload;
-  if (!face.embedding) await ctx.pipeline.embed([face]);
+  if (!face.embedding) await ctx.engine.embed([face]);
   const [faceJpeg, contextJpeg] = await Promise.all([
     encodeJpeg(face.aligned, ctx.jpegQuality),
     encodeJpeg(context, ctx.jpegQuality),

@@ -6,12 +6,12 @@
  * landmarks, quality) on every analysed frame and the expensive embedding only on chosen shots.
  */
 import { cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
-import type { Rect, RgbImage } from "../image/types.ts";
+import { type Rect, type RgbImage, rgbImage } from "../image/types.ts";
 import { getSession, type SessionOptions } from "../models/registry.ts";
 import { StageTimes } from "../util/stats.ts";
 import { ALIGN_SIZE, alignmentAffine, alignmentTransform } from "./align.ts";
 import { AttributeModel, type Attributes } from "./attributes.ts";
-import { type Detection, type DetectOptions, FaceDetector } from "./detect.ts";
+import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, FaceDetector } from "./detect.ts";
 import { Embedder } from "./embed.ts";
 import { type Box, boxHeight, type Point } from "./geometry.ts";
 import { DEFAULT_LANDMARK_OPTIONS, fivePoints, LandmarkModel, type LandmarkOptions } from "./landmarks.ts";
@@ -38,7 +38,35 @@ export interface AnalyzedFace {
   attributes?: Attributes;
 }
 
-export class FacePipeline {
+export interface FrameOptions extends Partial<DetectOptions> {
+  /** Detections at least this high (px) are analysed; smaller ones are only detected. Default: minFaceSize. */
+  analyzeMinSize?: number;
+}
+
+/** A detection of a frame, with its landmarks, aligned crop and quality when it was analysed. */
+export interface FrameDetection extends Detection {
+  face?: AnalyzedFace;
+}
+
+export interface ProcessOptions extends Partial<DetectOptions> {
+  attributes?: boolean;
+  embed?: boolean;
+}
+
+/**
+ * The calls the agent and the server make, served in process by a FacePipeline or in worker
+ * threads by a FacePool (shared/src/face/pool.ts), which runs a FacePipeline in each worker.
+ */
+export interface FaceEngine {
+  /** Detection plus landmarks, alignment and quality of each large enough face; no embedding. */
+  analyzeFrame(image: RgbImage, options?: FrameOptions): Promise<FrameDetection[]>;
+  /** Computes the embedding of each face (in place) from its aligned crop. */
+  embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]>;
+  /** detect + analyze + embed (+ attributes): everything for a photo. */
+  process(image: RgbImage, options?: ProcessOptions): Promise<AnalyzedFace[]>;
+}
+
+export class FacePipeline implements FaceEngine {
   readonly times = new StageTimes();
   private constructor(
     readonly detector: FaceDetector,
@@ -104,6 +132,14 @@ export class FacePipeline {
     return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality };
   }
 
+  async analyzeFrame(image: RgbImage | Pyramid, options: FrameOptions = {}): Promise<FrameDetection[]> {
+    const src = FacePipeline.pyramid(checked(image));
+    const dets: FrameDetection[] = await this.detect(src, options);
+    const min = options.analyzeMinSize ?? options.minFaceSize ?? DEFAULT_DETECT_OPTIONS.minFaceSize;
+    for (const d of dets) if (boxHeight(d.box) >= min) d.face = await this.analyzeOne(src, d);
+    return dets;
+  }
+
   async analyze(image: RgbImage | Pyramid, dets: readonly Detection[]): Promise<AnalyzedFace[]> {
     const src = FacePipeline.pyramid(image);
     const out: AnalyzedFace[] = [];
@@ -137,11 +173,8 @@ export class FacePipeline {
   }
 
   /** detect + analyze + embed: everything for a photo. Faces are sorted by detector score. */
-  async process(
-    image: RgbImage | Pyramid,
-    options: Partial<DetectOptions> & { attributes?: boolean; embed?: boolean } = {},
-  ): Promise<AnalyzedFace[]> {
-    const src = FacePipeline.pyramid(image);
+  async process(image: RgbImage | Pyramid, options: ProcessOptions = {}): Promise<AnalyzedFace[]> {
+    const src = FacePipeline.pyramid(checked(image));
     const dets = await this.detect(src, options);
     const faces = await this.analyze(src, dets);
     if (options.embed !== false) await this.embed(faces);
@@ -170,6 +203,12 @@ export function cropRegion(image: RgbImage | Pyramid, box: Box, factor: number, 
 }
 
 export type { Rect };
+
+/** Rejects an image whose buffer does not match its size (it would be read out of bounds). */
+function checked(image: RgbImage | Pyramid): RgbImage | Pyramid {
+  if (image instanceof Pyramid) return image;
+  return rgbImage(image.data, image.width, image.height);
+}
 
 function greyOf(img: RgbImage): Float32Array {
   const n = img.width * img.height;

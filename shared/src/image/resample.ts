@@ -2,6 +2,10 @@
  * Typed-array resampling for the hot path: every crop, tile and aligned face goes through
  * `warpToTensor` / `warpToGrey`. Downscaling uses a 2x box-filter pyramid so bilinear sampling
  * never skips more than one pixel in two (no aliasing on large faces or 1080p frames).
+ *
+ * Detector views, landmark crops and context crops are axis-aligned (scale + offset): they take a
+ * separable fast path with per-column and per-row tables instead of per-pixel floor and bounds
+ * checks. Only the aligned face (a rotation) needs the generic affine path.
  */
 import type { RgbImage } from "./types.ts";
 
@@ -16,57 +20,137 @@ export function cropAffine(x: number, y: number, w: number, h: number, outW: num
   return [w / outW, 0, x, 0, h / outH, y];
 }
 
-/** Halves an RGB image with a 2x2 box filter (odd last row/column is folded in by clamping). */
+/** A plain Uint8Array view of the pixels: Buffers and Uint8Arrays mixed at one call site slow V8's loads. */
+function bytes(img: RgbImage): Uint8Array {
+  const d = img.data;
+  return d.constructor === Uint8Array ? d : new Uint8Array(d.buffer, d.byteOffset, d.length);
+}
+
+/**
+ * Rows [y0, y1) of `dst` (w x h), each the 2x2 box average of two rows of `src` (sw x sh). The last
+ * odd row or column of `src` is dropped, except in a 1-pixel-wide or -high image, where it is reused.
+ */
+function halveRows(src: Uint8Array, sw: number, sh: number, dst: Uint8Array, w: number, y0: number, y1: number): void {
+  const stride = sw * 3;
+  // Column offsets of the right-hand pixel (the same pixel when the source is one column wide).
+  const dx = sw > 1 ? 3 : 0;
+  const dy = sh > 1 ? stride : 0;
+  for (let y = y0; y < y1; y++) {
+    let a = 2 * y * stride;
+    let o = y * w * 3;
+    const end = o + w * 3;
+    while (o < end) {
+      const b = a + dx;
+      const c = a + dy;
+      const d = c + dx;
+      dst[o] = (src[a] + src[b] + src[c] + src[d] + 2) >> 2;
+      dst[o + 1] = (src[a + 1] + src[b + 1] + src[c + 1] + src[d + 1] + 2) >> 2;
+      dst[o + 2] = (src[a + 2] + src[b + 2] + src[c + 2] + src[d + 2] + 2) >> 2;
+      o += 3;
+      a += 6;
+    }
+  }
+}
+
+/** Halves an RGB image with a 2x2 box filter (an odd last row/column is dropped). */
 export function halve(img: RgbImage): RgbImage {
   const w = Math.max(1, img.width >> 1);
   const h = Math.max(1, img.height >> 1);
-  const src = img.data;
-  const sw = img.width;
   const out = new Uint8Array(w * h * 3);
-  const maxX = img.width - 1;
-  const maxY = img.height - 1;
-  for (let y = 0; y < h; y++) {
-    const r0 = Math.min(2 * y, maxY) * sw * 3;
-    const r1 = Math.min(2 * y + 1, maxY) * sw * 3;
-    let o = y * w * 3;
-    for (let x = 0; x < w; x++) {
-      const c0 = Math.min(2 * x, maxX) * 3;
-      const c1 = Math.min(2 * x + 1, maxX) * 3;
-      for (let c = 0; c < 3; c++) {
-        out[o++] = (src[r0 + c0 + c] + src[r0 + c1 + c] + src[r1 + c0 + c] + src[r1 + c1 + c] + 2) >> 2;
-      }
-    }
-  }
+  halveRows(bytes(img), img.width, img.height, out, w, 0, h);
   return { data: out, width: w, height: h };
 }
 
-/** Lazily built 2x pyramid of one image; level k is 2^k times smaller. Shared by all crops of a frame. */
+interface Level {
+  img: RgbImage;
+  /** Rows built so far (levels are built row by row, only where some crop reads them); undefined: all. */
+  built?: Uint8Array;
+}
+
+/**
+ * Lazily built 2x pyramid of one image; level k is 2^k times smaller. Shared by all crops of a frame.
+ * Rows of a level are built only when a crop reads them: a motion region or a face crop costs its
+ * own rows, not a halving of the whole frame.
+ */
 export class Pyramid {
-  private readonly levels: RgbImage[];
+  private readonly levels: Level[];
   constructor(readonly base: RgbImage) {
-    this.levels = [base];
+    this.levels = [{ img: base }];
   }
+
+  /** The whole of level k (or the smallest level, for tiny images). */
   level(k: number): RgbImage {
-    while (this.levels.length <= k) {
-      const last = this.levels[this.levels.length - 1];
-      if (last.width < 2 || last.height < 2) return last;
-      this.levels.push(halve(last));
-    }
-    return this.levels[k];
+    const n = this.depth(k);
+    this.ensureRows(n, 0, this.levels[n].img.height - 1);
+    return this.levels[n].img;
   }
+
+  /** Creates levels up to k (rows unbuilt); returns the deepest level available, at most k. */
+  private depth(k: number): number {
+    while (this.levels.length <= k) {
+      const last = this.levels[this.levels.length - 1].img;
+      if (last.width < 2 || last.height < 2) break;
+      const w = last.width >> 1;
+      const h = last.height >> 1;
+      this.levels.push({ img: { data: new Uint8Array(w * h * 3), width: w, height: h }, built: new Uint8Array(h) });
+    }
+    return Math.min(k, this.levels.length - 1);
+  }
+
+  /** Builds rows [y0, y1] (clamped) of level k and, first, the rows of the finer levels they need. */
+  private ensureRows(k: number, y0: number, y1: number): void {
+    const lv = this.levels[k];
+    if (!lv.built) return;
+    const h = lv.img.height;
+    let a = Math.max(0, y0);
+    let b = Math.min(h - 1, y1);
+    while (a <= b && lv.built[a]) a++;
+    while (b >= a && lv.built[b]) b--;
+    if (a > b) return;
+    this.ensureRows(k - 1, 2 * a, 2 * b + 1);
+    const fine = this.levels[k - 1].img;
+    const dst = lv.img.data as Uint8Array;
+    const src = bytes(fine);
+    for (let y = a; y <= b; ) {
+      if (lv.built[y]) {
+        y++;
+        continue;
+      }
+      let e = y;
+      while (e + 1 <= b && !lv.built[e + 1]) e++;
+      halveRows(src, fine.width, fine.height, dst, lv.img.width, y, e + 1);
+      lv.built.fill(1, y, e + 1);
+      y = e + 1;
+    }
+    if (lv.built.indexOf(0) < 0) lv.built = undefined;
+  }
+
   /**
    * The level to sample from for an affine whose step is `step` source px per output px, and the
-   * affine rewritten for that level: the remaining step is in [1, 2).
+   * affine rewritten for that level: the remaining step is in [1, 2). The rows an outW x outH
+   * warp reads are built.
    */
-  pick(m: Affine): { img: RgbImage; m: Affine } {
+  pick(m: Affine, outW: number, outH: number): { img: RgbImage; m: Affine } {
     const step = Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
-    let k = step >= 2 ? Math.floor(Math.log2(step)) : 0;
-    const img = this.level(k);
-    // level() stops at tiny images; use the level actually available.
-    while (k > 0 && this.levels[k] !== img) k--;
+    const k = this.depth(step >= 2 ? Math.floor(Math.log2(step)) : 0);
     if (k === 0) return { img: this.base, m };
     const f = 1 / (1 << k);
-    return { img, m: [m[0] * f, m[1] * f, m[2] * f, m[3] * f, m[4] * f, m[5] * f] };
+    const mk: Affine = [m[0] * f, m[1] * f, m[2] * f, m[3] * f, m[4] * f, m[5] * f];
+    // Rows of the output's corners (Y is affine in u and v, so its extremes are at the corners).
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const [u, v] of [
+      [0, 0],
+      [outW, 0],
+      [0, outH],
+      [outW, outH],
+    ]) {
+      const y = mk[3] * u + mk[4] * v + mk[5];
+      lo = Math.min(lo, y);
+      hi = Math.max(hi, y);
+    }
+    this.ensureRows(k, Math.floor(lo) - 1, Math.ceil(hi) + 1);
+    return { img: this.levels[k].img, m: mk };
   }
 }
 
@@ -101,10 +185,115 @@ export function warpToTensor(
   offset: number,
   norm: TensorNorm,
 ): void {
-  const { img, m: mm } = src instanceof Pyramid ? src.pick(m) : { img: src, m };
-  const { data, width, height } = img;
+  const { img, m: mm } = src instanceof Pyramid ? src.pick(m, outW, outH) : { img: src, m };
+  if (mm[1] === 0 && mm[3] === 0) cropToTensor(img, mm, outW, outH, out, offset, norm);
+  else affineToTensor(img, mm, outW, outH, out, offset, norm);
+}
+
+/** Per output column (or row) of an axis-aligned warp: the two source pixels, the weight of the second, inside or not. */
+interface Taps {
+  i0: Int32Array;
+  i1: Int32Array;
+  f: Float64Array;
+  inside: Uint8Array;
+}
+
+/**
+ * Sample positions p = scale * (i + 0.5) + shift - 0.5 over a source axis of `size` px, `unit`
+ * array elements apart. `stepped`: p advances by `scale` per output pixel, as affineToTensor does
+ * along a row, so that both paths give bit-identical results.
+ */
+function taps(n: number, scale: number, shift: number, size: number, unit: number, stepped: boolean): Taps {
+  const t: Taps = { i0: new Int32Array(n), i1: new Int32Array(n), f: new Float64Array(n), inside: new Uint8Array(n) };
+  let p = scale * 0.5 + shift - 0.5;
+  for (let i = 0; i < n; i++, p += scale) {
+    if (!stepped) p = scale * (i + 0.5) + shift - 0.5;
+    if (p < -0.5 || p > size - 0.5) continue;
+    const p0 = Math.floor(p);
+    t.f[i] = p - p0;
+    // Clamp to the edge inside the half-pixel border.
+    t.i0[i] = Math.max(p0, 0) * unit;
+    t.i1[i] = Math.min(p0 + 1, size - 1) * unit;
+    t.inside[i] = 1;
+  }
+  return t;
+}
+
+/** The axis-aligned case (m[1] = m[3] = 0): same samples and weights as affineToTensor, from tables. */
+function cropToTensor(
+  img: RgbImage,
+  m: Affine,
+  outW: number,
+  outH: number,
+  out: Float32Array,
+  offset: number,
+  norm: TensorNorm,
+): void {
+  const data = bytes(img);
+  const { width, height } = img;
   const plane = outW * outH;
-  const [m0, m1, m2, m3, m4, m5] = mm;
+  const [mr, mg, mb] = norm.mean;
+  const [sr, sg, sb] = norm.scale;
+  const br = (norm.border - mr) * sr;
+  const bg = (norm.border - mg) * sg;
+  const bb = (norm.border - mb) * sb;
+  const cols = taps(outW, m[0], m[2], width, 3, true);
+  const rows = taps(outH, m[4], m[5], height, width * 3, false);
+  const { i0: c0, i1: c1, f: fxs, inside: cin } = cols;
+  for (let v = 0; v < outH; v++) {
+    let o = offset + v * outW;
+    if (!rows.inside[v]) {
+      out.fill(br, o, o + outW);
+      out.fill(bg, o + plane, o + plane + outW);
+      out.fill(bb, o + 2 * plane, o + 2 * plane + outW);
+      continue;
+    }
+    const r0 = rows.i0[v];
+    const r1 = rows.i1[v];
+    const fy = rows.f[v];
+    const gy = 1 - fy;
+    for (let u = 0; u < outW; u++, o++) {
+      if (!cin[u]) {
+        out[o] = br;
+        out[o + plane] = bg;
+        out[o + 2 * plane] = bb;
+        continue;
+      }
+      const fx = fxs[u];
+      const i00 = r0 + c0[u];
+      const i01 = r0 + c1[u];
+      const i10 = r1 + c0[u];
+      const i11 = r1 + c1[u];
+      const w00 = (1 - fx) * gy;
+      const w01 = fx * gy;
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      out[o] = (data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11 - mr) * sr;
+      out[o + plane] =
+        (data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11 - mg) * sg;
+      out[o + 2 * plane] =
+        (data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11 - mb) * sb;
+    }
+  }
+}
+
+/**
+ * The generic bilinear affine warp (any rotation), on one image without pyramid. Exported as the
+ * reference the axis-aligned fast path is tested against.
+ */
+export function affineToTensor(
+  img: RgbImage,
+  m: Affine,
+  outW: number,
+  outH: number,
+  out: Float32Array,
+  offset: number,
+  norm: TensorNorm,
+): void {
+  const data = bytes(img);
+  const { width, height } = img;
+  const plane = outW * outH;
+  const [m0, m1, m2, m3, m4, m5] = m;
   const [mr, mg, mb] = norm.mean;
   const [sr, sg, sb] = norm.scale;
   const br = (norm.border - mr) * sr;

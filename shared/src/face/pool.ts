@@ -1,0 +1,278 @@
+/**
+ * A pool of worker threads, each with its own FacePipeline (its own ONNX sessions). onnxruntime-node
+ * runs `session.run` synchronously on the calling thread, so in one thread every model run of every
+ * camera shares one core; the pool spreads whole calls (a frame's detection and analysis, a batch
+ * of embeddings, a photo) over the cores. It serves the same FaceEngine calls as FacePipeline.
+ *
+ * Frames: an image whose pixels live in a SharedArrayBuffer is shared with the worker, not copied
+ * (the agent's frame buffers are); any other image is copied once. The caller must not overwrite
+ * the pixels until the call has settled. Embedding calls go ahead of waiting frame calls: they are
+ * on the path from a chosen shot to its event.
+ *
+ * Failures: an error thrown in a worker rejects that call with the same message (an ArgusError
+ * keeps its code). A worker that dies rejects its call with a FacePoolError and is replaced; if
+ * replacements cannot start, the pool fails every call with the reason. `close()` waits for the
+ * calls in progress, rejects the waiting ones and ends the workers.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { ArgusError, type ErrorCode } from "../errors.ts";
+import type { RgbImage } from "../image/types.ts";
+import { rgbImage } from "../image/types.ts";
+import type {
+  AnalyzedFace,
+  FaceEngine,
+  FrameDetection,
+  FrameOptions,
+  PipelineOptions,
+  ProcessOptions,
+} from "./pipeline.ts";
+
+export interface FacePoolOptions extends PipelineOptions {
+  /** Worker threads (default: $ARGUS_FACE_WORKERS, else the number of cores). */
+  workers?: number;
+  /** The worker module (default: poolWorker.ts beside this file); tests substitute their own. */
+  entry?: URL;
+}
+
+/** The pool itself failed: a worker died or could not start, or the pool is closed. */
+export class FacePoolError extends Error {
+  constructor(
+    readonly reason: "worker-exited" | "start-failed" | "closed",
+    message: string,
+  ) {
+    super(message);
+    this.name = "FacePoolError";
+  }
+}
+
+/** Requests and replies between the pool and a worker (see poolWorker.ts). */
+export type PoolCall =
+  | { op: "analyzeFrame"; image: RgbImage; options: FrameOptions }
+  | { op: "embed"; aligned: RgbImage[] }
+  | { op: "process"; image: RgbImage; options: ProcessOptions };
+
+export type PoolRequest = PoolCall & { id: number };
+
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  details?: Record<string, unknown>;
+}
+
+export type PoolReply =
+  | { type: "ready" }
+  | { type: "fatal"; error: WireError }
+  | { type: "result"; id: number; result: unknown }
+  | { type: "error"; id: number; error: WireError };
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof ArgusError) return { name: e.name, message: e.message, code: e.code, details: e.details };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: "Error", message: String(e) };
+}
+
+function fromWire(w: WireError): Error {
+  if (w.code) return new ArgusError(w.code as ErrorCode, w.message, w.details);
+  const e = w.name === "RangeError" ? new RangeError(w.message) : new Error(w.message);
+  if (e.name !== w.name) e.name = w.name;
+  return e;
+}
+
+interface Task {
+  req: PoolCall;
+  transfer: ArrayBuffer[];
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+interface Slot {
+  index: number;
+  worker: Worker;
+  ready: boolean;
+  task?: Task & { id: number };
+  /** Set once the worker has gone (exit seen or terminate requested). */
+  gone: boolean;
+}
+
+/** Consecutive failed starts after which the pool gives up (a broken model file, not a one-off crash). */
+const MAX_START_FAILURES = 3;
+
+export class FacePool implements FaceEngine {
+  private readonly slots: Slot[] = [];
+  private readonly urgent: Task[] = [];
+  private readonly waiting: Task[] = [];
+  private nextId = 1;
+  private startFailures = 0;
+  private broken: Error | undefined;
+  /** All workers started once: from then on a dead worker is replaced. */
+  private live = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly entry: URL,
+    private readonly options: PipelineOptions,
+  ) {}
+
+  /** Starts the workers and waits until each has loaded its models; rejects with the first worker's error. */
+  static async create(opts: FacePoolOptions = {}): Promise<FacePool> {
+    const { workers, entry, ...options } = opts;
+    const env = Number(process.env.ARGUS_FACE_WORKERS);
+    const n = workers ?? (Number.isInteger(env) && env > 0 ? env : availableParallelism());
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`a face pool needs at least 1 worker, got ${n}`);
+    const pool = new FacePool(entry ?? new URL("./poolWorker.ts", import.meta.url), options);
+    const starts = Array.from({ length: n }, (_, i) => pool.spawn(i));
+    try {
+      await Promise.all(starts);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    pool.live = true;
+    return pool;
+  }
+
+  /** Number of workers. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Calls waiting for a worker. */
+  get queued(): number {
+    return this.urgent.length + this.waiting.length;
+  }
+
+  async analyzeFrame(image: RgbImage, options: FrameOptions = {}): Promise<FrameDetection[]> {
+    const [img, transfer] = shareable(image);
+    return (await this.call({ op: "analyzeFrame", image: img, options }, transfer)) as FrameDetection[];
+  }
+
+  async process(image: RgbImage, options: ProcessOptions = {}): Promise<AnalyzedFace[]> {
+    const [img, transfer] = shareable(image);
+    return (await this.call({ op: "process", image: img, options }, transfer)) as AnalyzedFace[];
+  }
+
+  async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
+    if (faces.length === 0) return faces;
+    const aligned = faces.map((f) => f.aligned);
+    const vecs = (await this.call({ op: "embed", aligned }, [], true)) as Float32Array[];
+    faces.forEach((f, k) => {
+      f.embedding = vecs[k];
+    });
+    return faces;
+  }
+
+  /** Waits for the calls in progress, rejects the waiting ones, ends the workers. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const err = new FacePoolError("closed", "the face pool is closed");
+      for (const t of this.urgent.splice(0)) t.reject(err);
+      for (const t of this.waiting.splice(0)) t.reject(err);
+      await Promise.all(
+        this.slots.map(async (s) => {
+          while (s.task && !s.gone) await new Promise((r) => s.worker.once("message", r).once("exit", r));
+          s.gone = true;
+          await s.worker.terminate();
+        }),
+      );
+    })();
+    return this.closing;
+  }
+
+  private call(req: PoolCall, transfer: ArrayBuffer[], urgent = false): Promise<unknown> {
+    if (this.closing) return Promise.reject(new FacePoolError("closed", "the face pool is closed"));
+    if (this.broken) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      (urgent ? this.urgent : this.waiting).push({ req, transfer, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const s of this.slots) {
+      if (!s.ready || s.task || s.gone) continue;
+      const t = this.urgent.shift() ?? this.waiting.shift();
+      if (!t) return;
+      const id = this.nextId++;
+      s.task = { ...t, id };
+      // A busy worker keeps the process alive; idle ones do not (a pool left open does not hang an exit).
+      s.worker.ref();
+      s.worker.postMessage({ ...t.req, id }, t.transfer);
+    }
+  }
+
+  /** Starts worker `index`; resolves when its models are loaded. */
+  private spawn(index: number): Promise<void> {
+    const worker = new Worker(new URL("./poolWorkerBoot.mjs", import.meta.url), {
+      workerData: { entry: this.entry.href, options: this.options },
+    });
+    const slot: Slot = { index, worker, ready: false, gone: false };
+    this.slots[index] = slot;
+    let lastError: Error | undefined;
+    return new Promise<void>((resolve, reject) => {
+      worker.on("message", (m: PoolReply) => {
+        if (m.type === "ready") {
+          slot.ready = true;
+          this.startFailures = 0;
+          worker.unref();
+          resolve();
+          this.dispatch();
+        } else if (m.type === "fatal") {
+          lastError = fromWire(m.error);
+        } else if (slot.task && slot.task.id === m.id) {
+          const t = slot.task;
+          slot.task = undefined;
+          worker.unref();
+          if (m.type === "result") t.resolve(m.result);
+          else t.reject(fromWire(m.error));
+          this.dispatch();
+        }
+      });
+      worker.on("error", (e) => {
+        lastError = e;
+      });
+      worker.on("exit", (code) => {
+        const expected = slot.gone || this.closing !== undefined;
+        slot.gone = true;
+        const what = `face worker ${index} exited (code ${code})${lastError ? `: ${lastError.message}` : ""}`;
+        if (!slot.ready) {
+          // Failed to start: the reason (missing model, bad checksum...) is the worker's own error.
+          const err = lastError ?? new FacePoolError("start-failed", what);
+          reject(err);
+          if (!expected && this.live) this.replace(index, err);
+          return;
+        }
+        const t = slot.task;
+        slot.task = undefined;
+        if (t) t.reject(new FacePoolError("worker-exited", `${what} while running ${t.req.op}`));
+        if (!expected) this.replace(index, undefined);
+      });
+    });
+  }
+
+  /** A worker died: start another, unless starts keep failing, in which case every call fails. */
+  private replace(index: number, startError: Error | undefined): void {
+    if (this.closing) return;
+    if (startError) this.startFailures++;
+    if (this.startFailures >= MAX_START_FAILURES) {
+      this.broken = new FacePoolError(
+        "start-failed",
+        `face workers could not start ${this.startFailures} times in a row: ${startError?.message}`,
+      );
+      for (const t of this.urgent.splice(0)) t.reject(this.broken);
+      for (const t of this.waiting.splice(0)) t.reject(this.broken);
+      return;
+    }
+    // Starting a worker is asynchronous; its errors are handled by the next exit.
+    this.spawn(index).catch(() => {});
+  }
+}
+
+/** The image as sent to a worker, validated: shared if its pixels are in shared memory, else copied once and transferred. */
+function shareable(image: RgbImage): [RgbImage, ArrayBuffer[]] {
+  const { data, width, height } = rgbImage(image.data, image.width, image.height);
+  if (data.buffer instanceof SharedArrayBuffer) return [{ data, width, height }, []];
+  const copy = new Uint8Array(data);
+  return [{ data: copy, width, height }, [copy.buffer]];
+}

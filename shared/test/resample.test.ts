@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Affine,
+  affineToTensor,
+  cropAffine,
+  halve,
+  NORM_127_128,
+  NORM_IMAGENET,
+  Pyramid,
+  type TensorNorm,
+  warpToTensor,
+} from "../src/image/resample.ts";
+import type { RgbImage } from "../src/image/types.ts";
+
+function randomImage(width: number, height: number, seed = 1): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  let s = seed;
+  for (let i = 0; i < data.length; i++) data[i] = (s = (s * 1103515245 + 12345) & 0x7fffffff) >> 23;
+  return { data, width, height };
+}
+
+/** The 2x2 box average with edge clamping, written plainly. */
+function naiveHalve(img: RgbImage): RgbImage {
+  const w = Math.max(1, img.width >> 1);
+  const h = Math.max(1, img.height >> 1);
+  const out = new Uint8Array(w * h * 3);
+  const px = (x: number, y: number, c: number) =>
+    img.data[(Math.min(y, img.height - 1) * img.width + Math.min(x, img.width - 1)) * 3 + c];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < 3; c++)
+        out[(y * w + x) * 3 + c] =
+          (px(2 * x, 2 * y, c) + px(2 * x + 1, 2 * y, c) + px(2 * x, 2 * y + 1, c) + px(2 * x + 1, 2 * y + 1, c) + 2) >>
+          2;
+  return { data: out, width: w, height: h };
+}
+
+function warp(src: RgbImage | Pyramid, m: Affine, w: number, h: number, norm: TensorNorm = NORM_127_128): Float32Array {
+  const out = new Float32Array(3 * w * h);
+  warpToTensor(src, m, w, h, out, 0, norm);
+  return out;
+}
+
+function generic(img: RgbImage, m: Affine, w: number, h: number, norm: TensorNorm = NORM_127_128): Float32Array {
+  const out = new Float32Array(3 * w * h);
+  affineToTensor(img, m, w, h, out, 0, norm);
+  return out;
+}
+
+describe("resampling", () => {
+  const img = randomImage(97, 61);
+
+  it("the axis-aligned fast path gives exactly the generic affine path's values", () => {
+    const crops: [number, number, number, number, number, number][] = [
+      [0, 0, 97, 61, 40, 30], // whole image, downscaled
+      [10.3, 5.7, 30, 20, 64, 64], // inside, upscaled
+      [-20, -10, 140, 90, 64, 48], // larger than the image: borders on all sides
+      [80.5, 50.25, 40, 40, 17, 13], // off the bottom-right corner
+      [-5, 3, 12.5, 7.25, 9, 5], // off the left edge, odd sizes
+      [96.6, 60.6, 1, 1, 3, 3], // the last pixel
+    ];
+    for (const [x, y, w, h, ow, oh] of crops) {
+      const m = cropAffine(x, y, w, h, ow, oh);
+      for (const norm of [NORM_127_128, NORM_IMAGENET]) {
+        expect(warp(img, m, ow, oh, norm), `crop ${[x, y, w, h, ow, oh]}`).toEqual(generic(img, m, ow, oh, norm));
+      }
+    }
+  });
+
+  it("reads Buffers like Uint8Arrays", () => {
+    const buf = Buffer.from(img.data);
+    const m = cropAffine(3, 4, 50, 40, 32, 24);
+    expect(warp({ ...img, data: buf }, m, 32, 24)).toEqual(warp(img, m, 32, 24));
+  });
+
+  it("writes at an offset and leaves the rest of the tensor alone", () => {
+    const out = new Float32Array(3 * 8 * 8 + 10).fill(42);
+    warpToTensor(img, cropAffine(0, 0, 16, 16, 8, 8), 8, 8, out, 10, NORM_127_128);
+    expect([...out.subarray(0, 10)]).toEqual(new Array(10).fill(42));
+    expect(out.subarray(10)).toEqual(generic(img, cropAffine(0, 0, 16, 16, 8, 8), 8, 8));
+  });
+
+  it("halves with a 2x2 box filter, including odd and one-pixel sizes", () => {
+    for (const [w, h] of [
+      [97, 61],
+      [2, 2],
+      [1, 5],
+      [5, 1],
+      [3, 3],
+    ]) {
+      const im = randomImage(w, h, w * 31 + h);
+      expect(halve(im)).toEqual(naiveHalve(im));
+    }
+  });
+
+  it("builds pyramid levels row by row to the same pixels as whole halvings", () => {
+    const big = randomImage(203, 157, 5);
+    const l1 = naiveHalve(big);
+    const l2 = naiveHalve(l1);
+    const l3 = naiveHalve(l2);
+    const p = new Pyramid(big);
+    // A small crop at step 4 builds only some rows of level 2 (and of level 1)...
+    const m = cropAffine(40, 60, 40, 32, 10, 8);
+    const partial = warp(p, m, 10, 8);
+    // ...and samples them exactly as a warp of the fully built level 2 does.
+    expect(partial).toEqual(generic(l2, m.map((v) => v / 4) as Affine, 10, 8));
+    // Asking for whole levels afterwards completes them.
+    expect(p.level(3)).toEqual(l3);
+    expect(p.level(2)).toEqual(l2);
+    expect(p.level(1)).toEqual(l1);
+  });
+
+  it("stops at the smallest level of tiny images", () => {
+    const tiny = randomImage(5, 3, 9);
+    const p = new Pyramid(tiny);
+    expect(p.level(4)).toEqual(naiveHalve(tiny));
+    const m = cropAffine(0, 0, 5, 3, 1, 1);
+    expect(warp(p, m, 1, 1)).toEqual(generic(naiveHalve(tiny), [2.5, 0, 0, 0, 1.5, 0], 1, 1));
+  });
+
+  it("uses the pyramid level for a rotated warp (aligned faces)", () => {
+    const big = randomImage(180, 140, 3);
+    const a = 2.5 * Math.cos(0.3);
+    const b = 2.5 * Math.sin(0.3);
+    const m: Affine = [a, -b, 60, b, a, 10];
+    const l1 = naiveHalve(big);
+    expect(warp(new Pyramid(big), m, 30, 30)).toEqual(generic(l1, m.map((v) => v / 2) as Affine, 30, 30));
+  });
+});
