@@ -41,6 +41,9 @@ function warp(src: RgbImage | Pyramid, m: Affine, w: number, h: number, norm: Te
   return out;
 }
 
+/** The affine for level k of a pyramid. */
+const scaled = (m: Affine, k: number) => m.map((v) => v / 2 ** k) as Affine;
+
 function generic(img: RgbImage, m: Affine, w: number, h: number, norm: TensorNorm = NORM_127_128): Float32Array {
   const out = new Float32Array(3 * w * h);
   affineToTensor(img, m, w, h, out, 0, norm);
@@ -103,11 +106,37 @@ describe("resampling", () => {
     const m = cropAffine(40, 60, 40, 32, 10, 8);
     const partial = warp(p, m, 10, 8);
     // ...and samples them exactly as a warp of the fully built level 2 does.
-    expect(partial).toEqual(generic(l2, m.map((v) => v / 4) as Affine, 10, 8));
+    expect(partial).toEqual(generic(l2, scaled(m, 2), 10, 8));
     // Asking for whole levels afterwards completes them.
     expect(p.level(3)).toEqual(l3);
     expect(p.level(2)).toEqual(l2);
     expect(p.level(1)).toEqual(l1);
+  });
+
+  it("builds only what crops read, and any sequence of crops sees the same pixels as whole halvings", () => {
+    const big = randomImage(331, 207, 11);
+    const levels = [big];
+    for (let k = 1; k <= 4; k++) levels.push(naiveHalve(levels[k - 1]));
+    const p = new Pyramid(big);
+    let s = 5;
+    const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    // A crop, then one right of it and one left of it on the same rows, then one in a gap between them.
+    const at = (x: number) => cropAffine(x, 50, 40, 40, 10, 10);
+    for (const x of [150, 250, 20, 200])
+      expect(warp(p, at(x), 10, 10)).toEqual(generic(levels[2], scaled(at(x), 2), 10, 10));
+    // ...and random crops: overlapping, off the edges, at steps 2-12.
+    for (let i = 0; i < 40; i++) {
+      const w = 10 + rnd() * 150;
+      const h = 10 + rnd() * 120;
+      const x = -20 + rnd() * 331;
+      const y = -20 + rnd() * 207;
+      const ow = Math.max(1, Math.round(w / (2 + rnd() * 10)));
+      const oh = Math.max(1, Math.round((ow * h) / w));
+      const m = cropAffine(x, y, w, h, ow, oh);
+      const k = Math.max(0, Math.min(4, Math.floor(Math.log2(Math.sqrt((w / ow) * (h / oh))))));
+      expect(warp(p, m, ow, oh), `crop ${i}`).toEqual(generic(levels[k], scaled(m, k), ow, oh));
+    }
+    for (let k = 1; k <= 4; k++) expect(p.level(k)).toEqual(levels[k]);
   });
 
   it("stops at the smallest level of tiny images", () => {
@@ -124,6 +153,6 @@ describe("resampling", () => {
     const b = 2.5 * Math.sin(0.3);
     const m: Affine = [a, -b, 60, b, a, 10];
     const l1 = naiveHalve(big);
-    expect(warp(new Pyramid(big), m, 30, 30)).toEqual(generic(l1, m.map((v) => v / 2) as Affine, 30, 30));
+    expect(warp(new Pyramid(big), m, 30, 30)).toEqual(generic(l1, scaled(m, 1), 30, 30));
   });
 });

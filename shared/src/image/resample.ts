@@ -27,28 +27,36 @@ function bytes(img: RgbImage): Uint8Array {
 }
 
 /**
- * Rows [y0, y1) of `dst` (w x h), each the 2x2 box average of two rows of `src` (sw x sh). The last
- * odd row or column of `src` is dropped, except in a 1-pixel-wide or -high image, where it is reused.
+ * Columns [x0, x1) of row y of `dst` (w wide), each pixel the 2x2 box average of `src` (sw x sh).
+ * The last odd row or column of `src` is dropped, except in a 1-pixel-wide or -high image, where
+ * it is reused.
  */
-function halveRows(src: Uint8Array, sw: number, sh: number, dst: Uint8Array, w: number, y0: number, y1: number): void {
+function halveSpan(
+  src: Uint8Array,
+  sw: number,
+  sh: number,
+  dst: Uint8Array,
+  w: number,
+  y: number,
+  x0: number,
+  x1: number,
+): void {
   const stride = sw * 3;
-  // Column offsets of the right-hand pixel (the same pixel when the source is one column wide).
+  // Offsets of the right-hand and lower pixels (the same pixel when the source is one pixel wide or high).
   const dx = sw > 1 ? 3 : 0;
   const dy = sh > 1 ? stride : 0;
-  for (let y = y0; y < y1; y++) {
-    let a = 2 * y * stride;
-    let o = y * w * 3;
-    const end = o + w * 3;
-    while (o < end) {
-      const b = a + dx;
-      const c = a + dy;
-      const d = c + dx;
-      dst[o] = (src[a] + src[b] + src[c] + src[d] + 2) >> 2;
-      dst[o + 1] = (src[a + 1] + src[b + 1] + src[c + 1] + src[d + 1] + 2) >> 2;
-      dst[o + 2] = (src[a + 2] + src[b + 2] + src[c + 2] + src[d + 2] + 2) >> 2;
-      o += 3;
-      a += 6;
-    }
+  let a = 2 * y * stride + 6 * x0;
+  let o = (y * w + x0) * 3;
+  const end = (y * w + x1) * 3;
+  while (o < end) {
+    const b = a + dx;
+    const c = a + dy;
+    const d = c + dx;
+    dst[o] = (src[a] + src[b] + src[c] + src[d] + 2) >> 2;
+    dst[o + 1] = (src[a + 1] + src[b + 1] + src[c + 1] + src[d + 1] + 2) >> 2;
+    dst[o + 2] = (src[a + 2] + src[b + 2] + src[c + 2] + src[d + 2] + 2) >> 2;
+    o += 3;
+    a += 6;
   }
 }
 
@@ -57,20 +65,22 @@ export function halve(img: RgbImage): RgbImage {
   const w = Math.max(1, img.width >> 1);
   const h = Math.max(1, img.height >> 1);
   const out = new Uint8Array(w * h * 3);
-  halveRows(bytes(img), img.width, img.height, out, w, 0, h);
+  const src = bytes(img);
+  for (let y = 0; y < h; y++) halveSpan(src, img.width, img.height, out, w, y, 0, w);
   return { data: out, width: w, height: h };
 }
 
 interface Level {
   img: RgbImage;
-  /** Rows built so far (levels are built row by row, only where some crop reads them); undefined: all. */
-  built?: Uint8Array;
+  /** Per row, the columns [x0, x1) built so far (none: x0 >= x1); absent on the base image. */
+  x0?: Int32Array;
+  x1?: Int32Array;
 }
 
 /**
  * Lazily built 2x pyramid of one image; level k is 2^k times smaller. Shared by all crops of a frame.
- * Rows of a level are built only when a crop reads them: a motion region or a face crop costs its
- * own rows, not a halving of the whole frame.
+ * A level is built only where crops read it (per row, the hull of the columns read): a motion
+ * region or a face costs its own pixels, not a halving of the whole frame.
  */
 export class Pyramid {
   private readonly levels: Level[];
@@ -81,54 +91,77 @@ export class Pyramid {
   /** The whole of level k (or the smallest level, for tiny images). */
   level(k: number): RgbImage {
     const n = this.depth(k);
-    this.ensureRows(n, 0, this.levels[n].img.height - 1);
+    const { width, height } = this.levels[n].img;
+    this.ensure(n, 0, height - 1, 0, width);
     return this.levels[n].img;
   }
 
-  /** Creates levels up to k (rows unbuilt); returns the deepest level available, at most k. */
+  /** Creates levels up to k (nothing built); returns the deepest level available, at most k. */
   private depth(k: number): number {
     while (this.levels.length <= k) {
       const last = this.levels[this.levels.length - 1].img;
       if (last.width < 2 || last.height < 2) break;
       const w = last.width >> 1;
       const h = last.height >> 1;
-      this.levels.push({ img: { data: new Uint8Array(w * h * 3), width: w, height: h }, built: new Uint8Array(h) });
+      this.levels.push({
+        img: { data: new Uint8Array(w * h * 3), width: w, height: h },
+        x0: new Int32Array(h).fill(w),
+        x1: new Int32Array(h),
+      });
     }
     return Math.min(k, this.levels.length - 1);
   }
 
-  /** Builds rows [y0, y1] (clamped) of level k and, first, the rows of the finer levels they need. */
-  private ensureRows(k: number, y0: number, y1: number): void {
-    const lv = this.levels[k];
-    if (!lv.built) return;
-    const h = lv.img.height;
-    let a = Math.max(0, y0);
-    let b = Math.min(h - 1, y1);
-    while (a <= b && lv.built[a]) a++;
-    while (b >= a && lv.built[b]) b--;
-    if (a > b) return;
-    this.ensureRows(k - 1, 2 * a, 2 * b + 1);
+  /** Builds rows [ya, yb] x columns [xa, xb) (clamped) of level k, after what they need of level k - 1. */
+  private ensure(k: number, ya: number, yb: number, xa: number, xb: number): void {
+    const { img, x0, x1 } = this.levels[k];
+    if (!x0 || !x1) return;
+    const { width: w, height: h } = img;
+    const y0 = Math.max(0, ya);
+    const y1 = Math.min(h - 1, yb);
+    const c0 = Math.max(0, xa);
+    const c1 = Math.min(w, xb);
+    if (y0 > y1 || c0 >= c1) return;
+    // Rows and columns not built yet: each row grows to the hull of what it has and what is asked.
+    let lo = w;
+    let hi = 0;
+    let top = h;
+    let bottom = -1;
+    for (let y = y0; y <= y1; y++) {
+      const has = x0[y] < x1[y];
+      if (has && x0[y] <= c0 && x1[y] >= c1) continue;
+      lo = Math.min(lo, has ? Math.min(x0[y], c0) : c0);
+      hi = Math.max(hi, has ? Math.max(x1[y], c1) : c1);
+      top = Math.min(top, y);
+      bottom = y;
+    }
+    if (bottom < 0) return;
+    this.ensure(k - 1, 2 * top, 2 * bottom + 1, 2 * lo, 2 * hi);
     const fine = this.levels[k - 1].img;
-    const dst = lv.img.data as Uint8Array;
     const src = bytes(fine);
-    for (let y = a; y <= b; ) {
-      if (lv.built[y]) {
-        y++;
+    const dst = img.data as Uint8Array;
+    const span = (y: number, a: number, b: number) => halveSpan(src, fine.width, fine.height, dst, w, y, a, b);
+    for (let y = top; y <= bottom; y++) {
+      const has = x0[y] < x1[y];
+      if (has && x0[y] <= c0 && x1[y] >= c1) continue;
+      if (!has) {
+        span(y, c0, c1);
+        x0[y] = c0;
+        x1[y] = c1;
         continue;
       }
-      let e = y;
-      while (e + 1 <= b && !lv.built[e + 1]) e++;
-      halveRows(src, fine.width, fine.height, dst, lv.img.width, y, e + 1);
-      lv.built.fill(1, y, e + 1);
-      y = e + 1;
+      // Grow to the hull (a request beside the built part also fills the gap between them).
+      if (c0 < x0[y]) span(y, c0, x0[y]);
+      if (c1 > x1[y]) span(y, x1[y], c1);
+      x0[y] = Math.min(x0[y], c0);
+      x1[y] = Math.max(x1[y], c1);
     }
-    if (lv.built.indexOf(0) < 0) lv.built = undefined;
   }
 
   /**
    * The level to sample from for an affine whose step is `step` source px per output px, and the
-   * affine rewritten for that level: the remaining step is in [1, 2). The rows an outW x outH
-   * warp reads are built.
+   * affine rewritten for that level: the remaining step is in [1, 2). The part of the level an
+   * outW x outH warp reads is built.
    */
   pick(m: Affine, outW: number, outH: number): { img: RgbImage; m: Affine } {
     const step = Math.sqrt(Math.abs(m[0] * m[4] - m[1] * m[3]));
@@ -136,20 +169,25 @@ export class Pyramid {
     if (k === 0) return { img: this.base, m };
     const f = 1 / (1 << k);
     const mk: Affine = [m[0] * f, m[1] * f, m[2] * f, m[3] * f, m[4] * f, m[5] * f];
-    // Rows of the output's corners (Y is affine in u and v, so its extremes are at the corners).
-    let lo = Infinity;
-    let hi = -Infinity;
+    // The output's corners bound what it reads (X and Y are affine in u and v).
+    let left = Infinity;
+    let right = -Infinity;
+    let top = Infinity;
+    let bottom = -Infinity;
     for (const [u, v] of [
       [0, 0],
       [outW, 0],
       [0, outH],
       [outW, outH],
     ]) {
+      const x = mk[0] * u + mk[1] * v + mk[2];
       const y = mk[3] * u + mk[4] * v + mk[5];
-      lo = Math.min(lo, y);
-      hi = Math.max(hi, y);
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
     }
-    this.ensureRows(k, Math.floor(lo) - 1, Math.ceil(hi) + 1);
+    this.ensure(k, Math.floor(top) - 1, Math.ceil(bottom) + 1, Math.floor(left) - 1, Math.ceil(right) + 2);
     return { img: this.levels[k].img, m: mk };
   }
 }
