@@ -50,7 +50,12 @@ export class MqttConsumer {
       const gen = this.generation;
       const topic = packet.topic;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      const work = status.isStatusTopic(topic) ? status.handle(topic, payload) : ingestor.submit(topic, payload);
+      // A status that cannot be stored is not worth blocking the stream for: agents resend it.
+      const work = status.isStatusTopic(topic)
+        ? status
+            .handle(topic, payload)
+            .catch((e) => log.error({ err: (e as Error).message, topic }, "status not stored"))
+        : ingestor.submit(topic, payload);
       work.then(
         // After a reconnect the broker redelivers this message (and may reuse its packet id for
         // another): acknowledging it here could acknowledge the wrong one. The duplicate is dropped.
