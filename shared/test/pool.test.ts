@@ -66,6 +66,8 @@ describe.skipIf(!HAVE_DATA)("face pool on real faces", () => {
     await expect(pool.analyzeFrame({ data: new Uint8Array(10), width: 640, height: 480 })).rejects.toThrow(
       /10 bytes does not match 640x480x3/,
     );
+    // Options that cannot be sent to a worker.
+    await expect(pool.analyzeFrame(portrait, { regions: [() => 0] } as never)).rejects.toThrow(/could not be cloned/);
     // The workers were created without the attribute models: the error comes from inside a worker.
     await expect(pool.process(portrait, { attributes: true })).rejects.toThrow(/without attributes: true/);
     expect(await pool.process(portrait)).toHaveLength(1);

@@ -191,14 +191,21 @@ export class FacePool implements FaceEngine {
 
   private dispatch(): void {
     for (const s of this.slots) {
-      if (!s.ready || s.task || s.gone) continue;
-      const t = this.urgent.shift() ?? this.waiting.shift();
-      if (!t) return;
-      const id = this.nextId++;
-      s.task = { ...t, id };
-      // A busy worker keeps the process alive; idle ones do not (a pool left open does not hang an exit).
-      s.worker.ref();
-      s.worker.postMessage({ ...t.req, id }, t.transfer);
+      while (s.ready && !s.task && !s.gone) {
+        const t = this.urgent.shift() ?? this.waiting.shift();
+        if (!t) return;
+        const id = this.nextId++;
+        try {
+          s.worker.postMessage({ ...t.req, id }, t.transfer);
+        } catch (e) {
+          // Not cloneable (e.g. a function in the options): that call fails, the worker stays free.
+          t.reject(e as Error);
+          continue;
+        }
+        s.task = { ...t, id };
+        // A busy worker keeps the process alive; idle ones do not (a pool left open does not hang an exit).
+        s.worker.ref();
+      }
     }
   }
 
