@@ -257,6 +257,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   };
 
   const refreshGauges = () => {
+    if (ownPool) metrics.faceCallsWaiting.set(ownPool.queued);
     if (spool) {
       metrics.spooled.set(spool.size);
       metrics.spoolBytes.set(spool.bytes);

@@ -1,13 +1,14 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArgusError } from "../src/errors.ts";
-import { FacePipeline } from "../src/face/pipeline.ts";
+import { type AnalyzedFace, FacePipeline } from "../src/face/pipeline.ts";
 import { FacePool, FacePoolError } from "../src/face/pool.ts";
 import { decodeImage } from "../src/image/decode.ts";
 import type { RgbImage } from "../src/image/types.ts";
 import { data, HAVE_DATA } from "./helpers.ts";
 
 const exiting = new URL("./fixtures/exitingWorker.ts", import.meta.url);
+const holding = new URL("./fixtures/holdingWorker.ts", import.meta.url);
 
 /** What a detection carries, without the pixel buffers. */
 const summary = (dets: { box: number[]; score: number; face?: { quality: object; landmarks5: number[][] } }[]) =>
@@ -41,13 +42,18 @@ describe.skipIf(!HAVE_DATA)("face pool on real faces", () => {
     expect(p1[0].embedding).toEqual(p2[0].embedding);
   });
 
-  it("answers concurrent calls each with its own result", async () => {
-    const images = [group, portrait, group, portrait, group];
-    const results = await Promise.all(images.map((im) => pool.analyzeFrame(im, { minFaceSize: 20 })));
+  it("answers concurrent calls each with its own result, embeddings running between frames' model runs", async () => {
     const single = [await pipeline.analyzeFrame(group, { minFaceSize: 20 }), await pipeline.analyzeFrame(portrait)];
+    const faces = single[0].flatMap((d) => (d.face ? [d.face] : []));
+    const expected = (await pipeline.embed(faces.map((f) => ({ ...f })))).map((f) => f.embedding);
+    const images = [group, portrait, group, portrait, group];
+    const frames = Promise.all(images.map((im) => pool.analyzeFrame(im, { minFaceSize: 20 })));
+    const embeds = Promise.all(faces.map((f) => pool.embed([{ ...f, embedding: undefined }])));
+    const [results, embedded] = await Promise.all([frames, embeds]);
     results.forEach((r, i) => {
       expect(summary(r)).toEqual(summary(single[i % 2]));
     });
+    expect(embedded.map(([f]) => f.embedding)).toEqual(expected);
   });
 
   it("shares frames in shared memory and leaves the caller's other buffers intact", async () => {
@@ -86,16 +92,33 @@ describe("face pool failures", () => {
     const pool = await FacePool.create({ workers: 1, entry: exiting });
     const img: RgbImage = { data: new Uint8Array(12), width: 2, height: 2 };
     try {
-      const first = pool.analyzeFrame(img);
+      await expect(pool.analyzeFrame(img)).resolves.toEqual([]);
       const dies = pool.embed([{ aligned: img } as never]);
       const queued = pool.analyzeFrame(img);
-      await expect(first).resolves.toEqual([]);
       const err = await dies.catch((e) => e);
       expect(err).toBeInstanceOf(FacePoolError);
       expect(err.reason).toBe("worker-exited");
       expect(err.message).toMatch(/face worker 0 exited \(code 7\).* while running embed/);
       await expect(queued).resolves.toEqual([]);
       await expect(pool.analyzeFrame(img)).resolves.toEqual([]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("sends an embedding beside a frame call in progress instead of waiting for it", async () => {
+    const pool = await FacePool.create({ workers: 1, entry: holding });
+    const img: RgbImage = { data: new Uint8Array(12), width: 2, height: 2 };
+    try {
+      const order: string[] = [];
+      const frame = pool.analyzeFrame(img).then(() => order.push("frame"));
+      const queued = pool.analyzeFrame(img).then(() => order.push("queued frame"));
+      const face = { aligned: img } as AnalyzedFace;
+      const embed = pool.embed([face]).then(() => order.push("embed"));
+      await Promise.all([frame, embed, queued]);
+      // The second frame waited for the worker to be free; the embedding did not.
+      expect(order).toEqual(["embed", "frame", "queued frame"]);
+      expect(face.embedding).toHaveLength(1);
     } finally {
       await pool.close();
     }

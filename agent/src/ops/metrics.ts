@@ -123,7 +123,7 @@ export function createMetrics(agentId: string, opts: { processMetrics?: boolean 
     }),
     stage: new Histogram({
       name: "argus_agent_stage_seconds",
-      help: "Time per analysed frame in each stage (motion, detect, analyze) and per event (event, publish)",
+      help: "Time per analysed frame in each stage (motion; detect: detection and face analysis in the worker pool, waiting included; analyze: tracking and best shots) and per event (event, store)",
       labelNames: ["stage"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       ...r,
@@ -132,6 +132,11 @@ export function createMetrics(agentId: string, opts: { processMetrics?: boolean 
       name: "argus_agent_event_latency_seconds",
       help: "From the best shot's choice to the broker's PUBACK",
       buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30],
+      ...r,
+    }),
+    faceCallsWaiting: new Gauge({
+      name: "argus_agent_face_calls_waiting",
+      help: "Face calls (frames, embeddings) waiting for a free worker thread (never 0 means the workers are saturated)",
       ...r,
     }),
     configErrors: new Gauge({

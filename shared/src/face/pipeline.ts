@@ -5,9 +5,11 @@
  * Detection and analysis are separate calls so the agent can run the cheap part (detect,
  * landmarks, quality) on every analysed frame and the expensive embedding only on chosen shots.
  */
+
+import type { InferenceSession } from "onnxruntime-node";
 import { cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
 import { type Rect, type RgbImage, rgbImage } from "../image/types.ts";
-import { getSession, type SessionOptions } from "../models/registry.ts";
+import { getSession, type ModelName, type SessionOptions } from "../models/registry.ts";
 import { StageTimes } from "../util/stats.ts";
 import { ALIGN_SIZE, alignmentAffine, alignmentTransform } from "./align.ts";
 import { AttributeModel, type Attributes } from "./attributes.ts";
@@ -23,6 +25,11 @@ export interface PipelineOptions extends SessionOptions {
   /** Plane order of the embedder's input; "bgr" is what fr_feature was trained on (benchmarks only change it). */
   channelOrder?: "bgr" | "rgb";
   landmarks?: Partial<LandmarkOptions>;
+  /**
+   * Let other work of this thread run before each model run (FacePool workers: an embedding for a
+   * chosen shot then runs between the detector views of a frame instead of after the whole frame).
+   */
+  yieldBetweenRuns?: boolean;
 }
 
 export interface AnalyzedFace {
@@ -79,14 +86,14 @@ export class FacePipeline implements FaceEngine {
 
   /** Loads (and checksum-verifies) the models; sessions are shared process-wide. */
   static async create(opts: PipelineOptions = {}): Promise<FacePipeline> {
-    const [det, lm, feat] = await Promise.all([
-      getSession("detect", opts),
-      getSession("landmark", opts),
-      getSession("feature", opts),
-    ]);
+    const session = async (name: ModelName) => {
+      const s = await getSession(name, opts);
+      return opts.yieldBetweenRuns ? yielding(s) : s;
+    };
+    const [det, lm, feat] = await Promise.all([session("detect"), session("landmark"), session("feature")]);
     let attrs: AttributeModel | undefined;
     if (opts.attributes) {
-      const [age, gender] = await Promise.all([getSession("age", opts), getSession("gender", opts)]);
+      const [age, gender] = await Promise.all([session("age"), session("gender")]);
       attrs = new AttributeModel(age, gender);
     }
     return new FacePipeline(
@@ -203,6 +210,21 @@ export function cropRegion(image: RgbImage | Pyramid, box: Box, factor: number, 
 }
 
 export type { Rect };
+
+/**
+ * The session with a `run` that first yields to the event loop (setImmediate: after pending
+ * messages). onnxruntime-node runs synchronously, so without this a call's model runs follow each
+ * other with no chance for another call of the thread to start.
+ */
+function yielding(session: InferenceSession): InferenceSession {
+  const s: InferenceSession = Object.create(session);
+  const run = session.run.bind(session) as (...args: unknown[]) => Promise<InferenceSession.ReturnType>;
+  s.run = async (...args: unknown[]) => {
+    await new Promise<void>((r) => setImmediate(r));
+    return run(...args);
+  };
+  return s;
+}
 
 /** Rejects an image whose buffer does not match its size (it would be read out of bounds). */
 function checked(image: RgbImage | Pyramid): RgbImage | Pyramid {

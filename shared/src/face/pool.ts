@@ -6,8 +6,9 @@
  *
  * Frames: an image whose pixels live in a SharedArrayBuffer is shared with the worker, not copied
  * (the agent's frame buffers are); any other image is copied once. The caller must not overwrite
- * the pixels until the call has settled. Embedding calls go ahead of waiting frame calls: they are
- * on the path from a chosen shot to its event.
+ * the pixels until the call has settled. Embedding calls are urgent (they are on the path from a
+ * chosen shot to its event): they go ahead of waiting frame calls and, when no worker is idle, run
+ * beside a frame call in progress, between its model runs.
  *
  * Failures: an error thrown in a worker rejects that call with the same message (an ArgusError
  * keeps its code). A worker that dies rejects its call with a FacePoolError and is replaced; if
@@ -83,6 +84,7 @@ function fromWire(w: WireError): Error {
 interface Task {
   req: PoolCall;
   transfer: ArrayBuffer[];
+  urgent: boolean;
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
@@ -91,7 +93,8 @@ interface Slot {
   index: number;
   worker: Worker;
   ready: boolean;
-  task?: Task & { id: number };
+  /** Calls sent, by id: at most one frame or photo call, and at most one urgent call beside it. */
+  tasks: Map<number, Task>;
   /** Set once the worker has gone (exit seen or terminate requested). */
   gone: boolean;
 }
@@ -171,7 +174,7 @@ export class FacePool implements FaceEngine {
       for (const t of this.waiting.splice(0)) t.reject(err);
       await Promise.all(
         this.slots.map(async (s) => {
-          while (s.task && !s.gone) await new Promise((r) => s.worker.once("message", r).once("exit", r));
+          while (s.tasks.size > 0 && !s.gone) await new Promise((r) => s.worker.once("message", r).once("exit", r));
           s.gone = true;
           await s.worker.terminate();
         }),
@@ -184,29 +187,43 @@ export class FacePool implements FaceEngine {
     if (this.closing) return Promise.reject(new FacePoolError("closed", "the face pool is closed"));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
-      (urgent ? this.urgent : this.waiting).push({ req, transfer, resolve, reject });
+      (urgent ? this.urgent : this.waiting).push({ req, transfer, urgent, resolve, reject });
       this.dispatch();
     });
   }
 
+  /**
+   * Urgent calls go to an idle worker, else beside a frame call in progress (workers yield between
+   * model runs, so the two interleave); other calls go to idle workers.
+   */
   private dispatch(): void {
-    for (const s of this.slots) {
-      while (s.ready && !s.task && !s.gone) {
-        const t = this.urgent.shift() ?? this.waiting.shift();
-        if (!t) return;
-        const id = this.nextId++;
-        try {
-          s.worker.postMessage({ ...t.req, id }, t.transfer);
-        } catch (e) {
-          // Not cloneable (e.g. a function in the options): that call fails, the worker stays free.
-          t.reject(e as Error);
-          continue;
-        }
-        s.task = { ...t, id };
-        // A busy worker keeps the process alive; idle ones do not (a pool left open does not hang an exit).
-        s.worker.ref();
-      }
+    const open = (s: Slot) => s.ready && !s.gone;
+    const idle = (s: Slot) => open(s) && s.tasks.size === 0;
+    while (this.urgent.length > 0) {
+      const s =
+        this.slots.find(idle) ?? this.slots.find((x) => open(x) && ![...x.tasks.values()].some((t) => t.urgent));
+      if (!s) break;
+      this.send(s, this.urgent.shift()!);
     }
+    while (this.waiting.length > 0) {
+      const s = this.slots.find(idle);
+      if (!s) break;
+      this.send(s, this.waiting.shift()!);
+    }
+  }
+
+  private send(s: Slot, t: Task): void {
+    const id = this.nextId++;
+    try {
+      s.worker.postMessage({ ...t.req, id }, t.transfer);
+    } catch (e) {
+      // Not cloneable (e.g. a function in the options): that call fails, the worker stays free.
+      t.reject(e as Error);
+      return;
+    }
+    s.tasks.set(id, t);
+    // A busy worker keeps the process alive; idle ones do not (a pool left open does not hang an exit).
+    s.worker.ref();
   }
 
   /** Starts worker `index`; resolves when its models are loaded. */
@@ -214,7 +231,7 @@ export class FacePool implements FaceEngine {
     const worker = new Worker(new URL("./poolWorkerBoot.mjs", import.meta.url), {
       workerData: { entry: this.entry.href, options: this.options },
     });
-    const slot: Slot = { index, worker, ready: false, gone: false };
+    const slot: Slot = { index, worker, ready: false, tasks: new Map(), gone: false };
     this.slots[index] = slot;
     let lastError: Error | undefined;
     return new Promise<void>((resolve, reject) => {
@@ -227,10 +244,11 @@ export class FacePool implements FaceEngine {
           this.dispatch();
         } else if (m.type === "fatal") {
           lastError = fromWire(m.error);
-        } else if (slot.task && slot.task.id === m.id) {
-          const t = slot.task;
-          slot.task = undefined;
-          worker.unref();
+        } else {
+          const t = slot.tasks.get(m.id);
+          if (!t) return;
+          slot.tasks.delete(m.id);
+          if (slot.tasks.size === 0) worker.unref();
           if (m.type === "result") t.resolve(m.result);
           else t.reject(fromWire(m.error));
           this.dispatch();
@@ -250,9 +268,10 @@ export class FacePool implements FaceEngine {
           if (!expected && this.live) this.replace(index, err);
           return;
         }
-        const t = slot.task;
-        slot.task = undefined;
-        if (t) t.reject(new FacePoolError("worker-exited", `${what} while running ${t.req.op}`));
+        for (const t of slot.tasks.values()) {
+          t.reject(new FacePoolError("worker-exited", `${what} while running ${t.req.op}`));
+        }
+        slot.tasks.clear();
         if (!expected) this.replace(index, undefined);
       });
     });

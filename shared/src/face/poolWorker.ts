@@ -1,6 +1,6 @@
 /**
- * A FacePool worker: one FacePipeline (its own ONNX sessions) serving the pool's calls one at a
- * time. Replies carry the same objects FacePipeline returns; pixel and vector buffers are
+ * A FacePool worker: one FacePipeline (its own ONNX sessions) serving the pool's calls: one frame
+ * or photo at a time, and an urgent call beside it (see FacePool.dispatch). Replies carry the same objects FacePipeline returns; pixel and vector buffers are
  * transferred, not copied.
  */
 import { parentPort, workerData } from "node:worker_threads";
@@ -10,7 +10,9 @@ import { type PoolReply, type PoolRequest, toWire } from "./pool.ts";
 const port = parentPort!;
 const send = (m: PoolReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const pipeline = await FacePipeline.create(workerData.options as PipelineOptions).catch((e: unknown) => {
+// Yielding between model runs lets an urgent call (an embedding) run between the views of a frame.
+const options: PipelineOptions = { ...workerData.options, yieldBetweenRuns: true };
+const pipeline = await FacePipeline.create(options).catch((e: unknown) => {
   // The pool reports this as the reason the worker could not start; closing the port ends the thread.
   send({ type: "fatal", error: toWire(e) });
   port.close();
