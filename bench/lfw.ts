@@ -1,7 +1,7 @@
 /**
  * LFW verification benchmark, View 2 protocol, on ../shared/data/faces/lfw-dev (folds 1-5).
  *
- *   pnpm --silent bench:lfw [--crop 1.0] [--no-refine] [--rgb] [--flip] [--limit N]
+ *   pnpm --silent bench:lfw [--crop 1.0] [--no-refine] [--no-lm-flip] [--rgb] [--flip] [--limit N]
  *
  * For each fold the threshold is chosen on the other folds and accuracy measured on the fold.
  * Prints mean accuracy and standard deviation over folds, TAR at FAR=1e-3 (pooled), detection
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     crop: { type: "string", default: "1.0" },
     "no-refine": { type: "boolean", default: false },
+    "no-lm-flip": { type: "boolean", default: false },
     rgb: { type: "boolean", default: false },
     flip: { type: "boolean", default: false },
     limit: { type: "string" },
@@ -36,7 +37,7 @@ const pairs = args.limit ? allPairs.filter((_, i) => i % Math.ceil(allPairs.leng
 
 const pipeline = await FacePipeline.create({
   intraOpThreads: +args.threads,
-  landmarks: { cropScale: +args.crop, refine: !args["no-refine"] },
+  landmarks: { cropScale: +args.crop, refine: !args["no-refine"], flip: !args["no-lm-flip"] },
   channelOrder: args.rgb ? "rgb" : "bgr",
 });
 
@@ -57,7 +58,7 @@ for (const f of files) {
   const img = await decodeImage(readFileSync(join(root, f)));
   const src = new Pyramid(img);
   // LFW images are centred on the labelled face: keep the detection nearest the centre.
-  let dets = await pipeline.detect(src, { minFaceSize: 20 });
+  let dets = await pipeline.detect(src, { minFaceSize: 40 });
   if (dets.length === 0) dets = await pipeline.detect(src, { minFaceSize: 20, scoreThreshold: 0.3 });
   if (dets.length === 0) {
     emb.set(f, null);
@@ -110,7 +111,7 @@ const diff = scored.filter((s) => !s.same && Number.isFinite(s.score)).map((s) =
 
 console.log(`LFW View 2, folds 1-${folds} of ${root}`);
 console.log(
-  `variant: landmark crop ${args.crop}, refine ${!args["no-refine"]}, ${args.rgb ? "RGB" : "BGR"} input, flip ${args.flip}; ${pairs.length} pairs, ${files.length} images`,
+  `variant: landmark crop ${args.crop}, refine ${!args["no-refine"]}, mirrored landmark pass ${!args["no-lm-flip"]}, ${args.rgb ? "RGB" : "BGR"} input, flip ${args.flip}; ${pairs.length} pairs, ${files.length} images`,
 );
 console.log(
   `accuracy: ${(mean * 100).toFixed(2)}% +- ${(std * 100).toFixed(2)}% (mean +- std over ${accs.length} folds)`,
