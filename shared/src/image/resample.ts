@@ -380,9 +380,20 @@ export function affineToTensor(
   }
 }
 
+let scratchBuf = new Float32Array(0);
+/**
+ * A reused float buffer for the intermediate tensor of warpToRgb/warpToGrey (a context crop's is
+ * about 1 MB, garbage at every kept shot otherwise); outputs larger than 1024x1024 get their own.
+ */
+function scratch(n: number): Float32Array {
+  if (n > 3 * 1024 * 1024) return new Float32Array(n);
+  if (scratchBuf.length < n) scratchBuf = new Float32Array(n);
+  return scratchBuf.subarray(0, n);
+}
+
 /** Bilinear warp to 8-bit RGB (for JPEG crops and debugging). */
 export function warpToRgb(src: RgbImage | Pyramid, m: Affine, outW: number, outH: number): RgbImage {
-  const t = new Float32Array(outW * outH * 3);
+  const t = scratch(outW * outH * 3);
   warpToTensor(src, m, outW, outH, t, 0, { mean: [0, 0, 0], scale: [1, 1, 1], border: 0 });
   const plane = outW * outH;
   const out = new Uint8Array(plane * 3);
@@ -396,7 +407,7 @@ export function warpToRgb(src: RgbImage | Pyramid, m: Affine, outW: number, outH
 
 /** Bilinear warp to grey values (BT.601 luma, 0-255) as floats. */
 export function warpToGrey(src: RgbImage | Pyramid, m: Affine, outW: number, outH: number): Float32Array {
-  const t = new Float32Array(outW * outH * 3);
+  const t = scratch(outW * outH * 3);
   warpToTensor(src, m, outW, outH, t, 0, { mean: [0, 0, 0], scale: [1, 1, 1], border: 0 });
   const plane = outW * outH;
   const out = new Float32Array(plane);
