@@ -67,6 +67,9 @@ describe("resampling", () => {
       for (const norm of [NORM_127_128, NORM_IMAGENET]) {
         expect(warp(img, m, ow, oh, norm), `crop ${[x, y, w, h, ow, oh]}`).toEqual(generic(img, m, ow, oh, norm));
       }
+      // Mirrored horizontally (landmarks' flipped pass): x runs from the crop's right edge leftwards.
+      const mirrored: Affine = [-m[0], 0, x + w, 0, m[4], m[5]];
+      expect(warp(img, mirrored, ow, oh), `mirrored ${[x, y, w, h, ow, oh]}`).toEqual(generic(img, mirrored, ow, oh));
     }
   });
 
@@ -124,7 +127,7 @@ describe("resampling", () => {
     const at = (x: number) => cropAffine(x, 50, 40, 40, 10, 10);
     for (const x of [150, 250, 20, 200])
       expect(warp(p, at(x), 10, 10)).toEqual(generic(levels[2], scaled(at(x), 2), 10, 10));
-    // ...and random crops: overlapping, off the edges, at steps 2-12.
+    // ...and random crops: overlapping, off the edges, mirrored or not, at steps 2-12.
     for (let i = 0; i < 40; i++) {
       const w = 10 + rnd() * 150;
       const h = 10 + rnd() * 120;
@@ -132,7 +135,9 @@ describe("resampling", () => {
       const y = -20 + rnd() * 207;
       const ow = Math.max(1, Math.round(w / (2 + rnd() * 10)));
       const oh = Math.max(1, Math.round((ow * h) / w));
-      const m = cropAffine(x, y, w, h, ow, oh);
+      const c = cropAffine(x, y, w, h, ow, oh);
+      // Every other crop mirrored horizontally.
+      const m: Affine = i % 2 ? [-c[0], 0, x + w, 0, c[4], c[5]] : c;
       const k = Math.max(0, Math.min(4, Math.floor(Math.log2(Math.sqrt((w / ow) * (h / oh))))));
       expect(warp(p, m, ow, oh), `crop ${i}`).toEqual(generic(levels[k], scaled(m, k), ow, oh));
     }
