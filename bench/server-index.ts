@@ -196,7 +196,8 @@ async function run(n: number, nq: number, efs: number[]) {
   for (const ef of efs) {
     gallery.opts.hnsw.efSearch = ef;
     // setEf on the live index
-    (gallery as unknown as { indexes: Map<string, { setEf(e: number): void }> }).indexes.get("global")!.setEf(ef);
+    for (const i of (gallery as unknown as { indexes: Map<string, { setEf(e: number): void }> }).indexes.values())
+      i.setEf(ef);
     for (const [name, set] of [
       ["planted", planted],
       ["random", random],

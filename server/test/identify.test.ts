@@ -185,6 +185,18 @@ describe("Gallery", () => {
     expect(g2.facesOf(p.id).sort()).toEqual([f2.id, f3.id].sort());
     expect(g2.search(f3.embedding, 5).map((n) => n.label)).toContain(f3.id);
     expect(g2.search(f1.embedding, 5).map((n) => n.label)).not.toContain(f1.id);
+    // Enrolled and listed persons have their own graph, apart from the crowd of automatic persons.
+    g2.upsertPerson({ id: "auto-1", kind: "auto", list: null, cameraId: "c1" });
+    g2.addFace({ id: 999_001, personId: "auto-1", quality: 0.5, source: "sighting", cameraId: "c1" }, f1.embedding);
+    expect(g2.scopes().map((s) => [s.scope, s.size])).toEqual([
+      ["known", 2],
+      ["auto", 1],
+    ]);
+    g2.upsertPerson({ id: "auto-1", kind: "auto", list: "foe", cameraId: "c1" }); // listed: moves to "known"
+    expect(g2.scopes().map((s) => [s.scope, s.size])).toEqual([
+      ["known", 3],
+      ["auto", 0],
+    ]);
     // Another matching mode never loads this snapshot.
     const g3 = new Gallery({ ...opts, mode: "camera" });
     expect((await g3.load(store)).fromSnapshot).toBe(0);

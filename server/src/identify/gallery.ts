@@ -1,9 +1,11 @@
 /**
  * The in-memory gallery: who owns which representative face, and the HNSW indexes that find them.
  *
- * Matching scopes: in 'global' mode every face is in one index. In 'camera' mode (FindFace's per-camera
- * dynamic persons) an automatic person's faces are only matched at the camera that saw them, while
- * enrolled persons and persons on a list are matched everywhere (a foe must be recognised at every door).
+ * Scopes (one HNSW graph each): enrolled persons and persons on a list live in the 'known' index,
+ * matched everywhere (a foe must be recognised at every door). Automatic persons live in the 'auto'
+ * index ('global' mode) or in one index per camera that saw them ('camera' mode, FindFace's per-camera
+ * dynamic persons). Keeping the watchlist in its own small graph matters: HNSW recall falls as a graph
+ * grows (bench/server-index.ts), and a crowd of automatic persons must not hide a foe.
  *
  * The database is the source of truth: at start the snapshot (if any) is loaded and then reconciled
  * with the faces in the store, so a stale or missing snapshot only costs time.
@@ -17,7 +19,10 @@ import { HnswIndex, type HnswParams, type Neighbor } from "./hnswIndex.ts";
 import type { Rep } from "./representatives.ts";
 
 export type MatchingMode = "global" | "camera";
-export const GLOBAL_SCOPE = "global";
+export const KNOWN_SCOPE = "known";
+export const AUTO_SCOPE = "auto";
+/** Bumped when the scope layout changes: older snapshots are then rebuilt. */
+const LAYOUT = 2;
 
 interface PersonEntry {
   kind: PersonKind;
@@ -72,7 +77,8 @@ export class Gallery {
     p: { kind: PersonKind; list: ListName | null; cameraId: string | null },
     f: { cameraId: string | null },
   ) {
-    if (this.opts.mode === "global" || p.kind === "enrolled" || p.list) return GLOBAL_SCOPE;
+    if (p.kind === "enrolled" || p.list) return KNOWN_SCOPE;
+    if (this.opts.mode === "global") return AUTO_SCOPE;
     return `cam:${f.cameraId ?? p.cameraId ?? "-"}`;
   }
 
@@ -93,13 +99,13 @@ export class Gallery {
     return [...(this.persons.get(personId)?.faces ?? [])];
   }
 
-  /** Nearest faces: for a camera, its own scope plus the global one; without a camera, every scope. */
+  /** Nearest faces: known persons plus, for a camera, its automatic scope; without a camera, every scope. */
   search(vector: Float32Array, k: number, cameraId?: string): Neighbor[] {
     const q = Array.from(vector);
     const scopes =
       cameraId === undefined || this.opts.mode === "global"
         ? [...this.indexes.keys()]
-        : [GLOBAL_SCOPE, `cam:${cameraId}`];
+        : [KNOWN_SCOPE, `cam:${cameraId}`];
     const out: Neighbor[] = [];
     for (const s of scopes) {
       const i = this.indexes.get(s);
@@ -216,6 +222,7 @@ export class Gallery {
       try {
         const m = JSON.parse(readFileSync(this.manifestPath(), "utf8"));
         if (
+          m.layout === LAYOUT &&
           m.mode === this.opts.mode &&
           m.model === this.opts.model &&
           m.dim === this.opts.dim &&
@@ -274,6 +281,7 @@ export class Gallery {
     const scopes = [...this.indexes.keys()];
     for (const s of scopes) this.indexes.get(s)!.save(this.fileOf(s), snapshotId);
     const m = {
+      layout: LAYOUT,
       snapshotId,
       mode: this.opts.mode,
       model: this.opts.model,
