@@ -137,3 +137,32 @@ describe("boxes", () => {
     expect(unscaleBox([10, 20, 30, 40], 0.5, 100, 50)).toEqual([120, 90, 160, 130]);
   });
 });
+
+describe("pose from landmarks", () => {
+  it("is about zero for a symmetric frontal face and signed by the turn", async () => {
+    const { poseFromLandmarks } = await import("../src/face/quality.ts");
+    // A synthetic symmetric 68-point face: jaw from x=0 to x=100, eyes at y=40, nose tip (30) at y=60, mouth at y=80.
+    const lm: Point[] = Array.from({ length: 68 }, () => [50, 50] as Point);
+    for (let i = 0; i <= 16; i++) lm[i] = [i * 6.25, 40 + Math.sin((i / 16) * Math.PI) * 50];
+    for (let i = 36; i <= 41; i++) lm[i] = [30 + (i - 36), 40];
+    for (let i = 42; i <= 47; i++) lm[i] = [65 + (i - 42), 40];
+    lm[48] = [35, 80];
+    lm[54] = [65, 80];
+    lm[30] = [50, 58.3];
+    const frontal = poseFromLandmarks(lm);
+    expect(Math.abs(frontal.yaw)).toBeLessThan(2);
+    expect(Math.abs(frontal.roll)).toBeLessThan(1e-9);
+    // Nose moved towards the right jaw: the yaw changes sign with the direction and grows with it.
+    const turned = poseFromLandmarks(lm.map((p, i) => (i === 30 ? ([70, 58.3] as Point) : p)));
+    const other = poseFromLandmarks(lm.map((p, i) => (i === 30 ? ([30, 58.3] as Point) : p)));
+    expect(Math.sign(turned.yaw)).toBe(-Math.sign(other.yaw));
+    expect(Math.abs(turned.yaw)).toBeGreaterThan(10);
+    // Rotating the whole face by 20 degrees shows up as roll, not yaw.
+    const a = (20 * Math.PI) / 180;
+    const rolled = poseFromLandmarks(
+      lm.map(([x, y]): Point => [x * Math.cos(a) - y * Math.sin(a), x * Math.sin(a) + y * Math.cos(a)]),
+    );
+    expect(rolled.roll).toBeCloseTo(20, 6);
+    expect(rolled.yaw).toBeCloseTo(frontal.yaw, 6);
+  });
+});

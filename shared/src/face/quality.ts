@@ -23,7 +23,7 @@ export interface FaceQuality {
   interocularPx: number;
   /** Variance of the Laplacian of the aligned grey face (higher is sharper). */
   sharpness: number;
-  /** Head pose in degrees estimated from the landmarks: yaw (+ = subject turned to their left), pitch (+ = down), roll. */
+  /** Head pose in degrees estimated from the landmarks (calibrated to fr_pose.onnx; roll = eye-line angle). */
   yaw: number;
   pitch: number;
   roll: number;
@@ -39,10 +39,11 @@ const smoothstep = (a: number, b: number, x: number) => {
 };
 
 /**
- * Yaw, pitch and roll from 68 landmarks. Roll is the angle of the eye line. After undoing roll,
- * yaw comes from where the nose tip sits between the two jaw contours (asin of the normalised
- * offset), pitch from where it sits between the eye line and the mouth line relative to the
- * frontal ratio. Coarse (a few degrees) but costs nothing; fr_pose.onnx is available for more.
+ * Yaw, pitch and roll in degrees from 68 landmarks, at no model cost. Roll is the angle of the eye
+ * line (what alignment undoes). After undoing roll, yaw comes from where the nose tip sits between
+ * the jaw contours and pitch from where it sits between the eye line and the mouth line; both are
+ * linear fits against fr_pose.onnx (Hopenet-style, RGB input; its sign conventions) on 270 faces of
+ * LFW and the group photos, with residual standard deviations of 7.5 degrees (yaw) and 6.2 (pitch).
  */
 export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: number; roll: number } {
   const eyeL = mean(lm, 36, 41);
@@ -58,13 +59,13 @@ export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: n
   const mouthMid = rot([(lm[48][0] + lm[54][0]) / 2, (lm[48][1] + lm[54][1]) / 2]);
   const dl = nose[0] - jawL[0];
   const dr = jawR[0] - nose[0];
-  const yaw = Math.asin(clamp(((dl - dr) / Math.max(dl + dr, 1e-6)) * 1.2, -1, 1));
-  const span = Math.max(mouthMid[1] - eyeMid[1], 1e-6);
-  const ratio = (nose[1] - eyeMid[1]) / span;
-  // About 0.6 for a frontal face in the iBUG layout; looking down moves the nose tip towards the mouth.
-  const pitch = Math.asin(clamp((ratio - 0.6) * 2.2, -1, 1));
-  const deg = 180 / Math.PI;
-  return { yaw: yaw * deg, pitch: pitch * deg, roll: roll * deg };
+  const yawRatio = (dl - dr) / Math.max(Math.abs(dl) + Math.abs(dr), 1e-6);
+  const pitchRatio = (nose[1] - eyeMid[1]) / Math.max(mouthMid[1] - eyeMid[1], 1e-6);
+  return {
+    yaw: clamp(-35.7 * yawRatio - 0.6, -90, 90),
+    pitch: clamp(-50.5 * pitchRatio + 16.8, -90, 90),
+    roll: (roll * 180) / Math.PI,
+  };
 }
 
 function clamp(x: number, lo: number, hi: number) {
