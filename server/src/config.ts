@@ -73,7 +73,7 @@ export const ConfigSchema = z.object({
         .object({
           m: int(4, 96).default(16),
           efConstruction: int(16, 2000).default(200),
-          efSearch: int(8, 4000).default(96),
+          efSearch: int(8, 4000).default(128),
           initialCapacity: int(16).default(1024),
         })
         .prefault({}),

@@ -15,7 +15,7 @@ export interface HnswParams {
   initialCapacity: number;
 }
 
-export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, efSearch: 96, initialCapacity: 1024 };
+export const DEFAULT_HNSW: HnswParams = { m: 16, efConstruction: 200, efSearch: 128, initialCapacity: 1024 };
 
 export interface Neighbor {
   label: number;
