@@ -4,7 +4,7 @@ import Koa from "koa";
 import type { Services } from "../services.ts";
 import { authenticate } from "./auth.ts";
 import { errorMiddleware } from "./errors.ts";
-import { DOCS_HTML, openApiDocument } from "./openapi.ts";
+import { docsHtml, openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { personRoutes } from "./routes/persons.ts";
@@ -35,6 +35,7 @@ export function createApp(s: Services): Koa {
     await next();
   });
 
+  const docs = docsHtml(openApiDocument(API_VERSION));
   const open = new Router();
   open.get("/health", async (ctx) => {
     let store = "ok";
@@ -64,11 +65,8 @@ export function createApp(s: Services): Koa {
   });
   open.get(["/docs", "/api/docs"], (ctx) => {
     ctx.type = "text/html";
-    ctx.set(
-      "content-security-policy",
-      "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'",
-    );
-    ctx.body = DOCS_HTML;
+    ctx.set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'");
+    ctx.body = docs;
   });
   app.use(open.routes());
 

@@ -416,28 +416,59 @@ export function openApiDocument(version: string) {
   };
 }
 
-export const DOCS_HTML = `<!doctype html>
+const esc = (v: unknown) =>
+  String(v).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+/** The API docs page, rendered on the server from the OpenAPI document (no script, no CDN). */
+export function docsHtml(doc: ReturnType<typeof openApiDocument>): string {
+  const ops: string[] = [];
+  for (const [path, methods] of Object.entries(doc.paths)) {
+    for (const [method, raw] of Object.entries(methods)) {
+      const op = raw as {
+        summary: string;
+        "x-role"?: string;
+        parameters?: Array<{ name: string; in: string; description?: string }>;
+        requestBody?: {
+          content: Record<string, { schema?: { properties?: Record<string, { description?: string }> } }>;
+        };
+        responses: Record<string, { description: string }>;
+      };
+      const params = (op.parameters ?? [])
+        .map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${p.in}</td><td>${esc(p.description ?? "")}</td></tr>`)
+        .join("");
+      const body = Object.entries(op.requestBody?.content ?? {})
+        .map(
+          ([type, c]) =>
+            `<tr><td>body</td><td>${esc(type)}</td><td>${esc(
+              Object.entries(c.schema?.properties ?? {})
+                .map(([k, v]) => (v.description ? `${k}: ${v.description}` : k))
+                .join("; "),
+            )}</td></tr>`,
+        )
+        .join("");
+      const codes = Object.entries(op.responses)
+        .map(([c, r]) => `${c} ${r.description}`)
+        .join(" · ");
+      ops.push(
+        `<div class="op"><span class="role">${op["x-role"] ? `role: ${op["x-role"]}` : "no token"}</span>` +
+          `<span class="m ${method}">${method}</span> <code>${esc(path)}</code><div>${esc(op.summary)}</div>` +
+          `<table>${params}${body}</table><div class="codes">${esc(codes)}</div></div>`,
+      );
+    }
+  }
+  return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Argus API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}
-h1{margin-bottom:.2rem} .op{border:1px solid #ddd;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
+h1{margin-bottom:.2rem}.op{border:1px solid #ddd;border-radius:6px;margin:.6rem 0;padding:.5rem .8rem}
 .m{display:inline-block;min-width:4.2rem;font-weight:700;text-transform:uppercase}
 .get{color:#1565c0}.post{color:#2e7d32}.patch{color:#ef6c00}.delete{color:#c62828}
 code{background:#f4f4f4;padding:0 .25rem;border-radius:3px}.role{float:right;color:#666;font-size:12px}
 table{border-collapse:collapse;margin-top:.3rem}td{padding:.1rem .6rem .1rem 0;vertical-align:top;font-size:13px}
-</style></head><body><h1>Argus API</h1><p id="d"></p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p><div id="ops"></div>
-<script>
-fetch('/openapi.json').then(r=>r.json()).then(doc=>{
-  const esc=s=>String(s).replace(/[&<>]/g,c=>({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
-  document.getElementById('d').textContent=doc.info.description;
-  const out=[];
-  for(const [p,ms] of Object.entries(doc.paths)) for(const [m,op] of Object.entries(ms)){
-    const ps=(op.parameters||[]).map(x=>'<tr><td><code>'+esc(x.name)+'</code></td><td>'+x.in+'</td><td>'+esc(x.description||'')+'</td></tr>').join('');
-    const body=op.requestBody?Object.entries(op.requestBody.content).map(([t,c])=>'<tr><td>body</td><td>'+esc(t)+'</td><td>'+esc(Object.entries((c.schema&&c.schema.properties)||{}).map(([k,v])=>k+(v.description?': '+v.description:'')).join('; '))+'</td></tr>').join(''):'';
-    const codes=Object.entries(op.responses).map(([c,r])=>c+' '+r.description).join(' · ');
-    out.push('<div class="op"><span class="role">'+(op['x-role']?'role: '+op['x-role']:'no token')+'</span><span class="m '+m+'">'+m+'</span> <code>'+esc(p)+'</code><div>'+esc(op.summary)+'</div><table>'+ps+body+'</table><div style="color:#666;font-size:12px">'+esc(codes)+'</div></div>');
-  }
-  document.getElementById('ops').innerHTML=out.join('');
-});
-</script></body></html>`;
+.codes{color:#666;font-size:12px}
+</style></head><body><h1>Argus API</h1><p>${esc(doc.info.description)}</p>
+<p>Version ${esc(doc.info.version)}. Machine-readable: <a href="/openapi.json">/openapi.json</a></p>
+${ops.join("\n")}
+</body></html>`;
+}
