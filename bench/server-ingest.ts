@@ -9,13 +9,14 @@
  *
  *   pnpm exec tsx bench/server-ingest.ts [--events 20000] [--agents 4] [--window 256]
  */
+
+import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startServer } from "../server/src/server.ts";
-import { fork } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { Mosquitto, tempDir } from "../server/test/helpers.ts";
 import {
   decodeImage,
@@ -120,7 +121,9 @@ async function run(label: string, storeConfig: Record<string, unknown>, mosq?: M
   for (let a = 0; a < AGENTS; a++) {
     const creds = await server.registerAgent(`bench-${a}`);
     // Pre-built payloads: the publishers measure the server, not JSON.stringify.
-    const payloads = Array.from({ length: perAgent }, (_, k) => event(`bench-${a}`, `cam-${a}-${k % 2}`, a * perAgent + k));
+    const payloads = Array.from({ length: perAgent }, (_, k) =>
+      event(`bench-${a}`, `cam-${a}-${k % 2}`, a * perAgent + k),
+    );
     jobs.push({
       url: mosq ? mosq.url() : creds.mqtt.url,
       username: creds.mqtt.username,
