@@ -11,15 +11,14 @@
  * beside a frame call in progress, between its model runs.
  *
  * Failures: an error thrown in a worker rejects that call with the same message (an ArgusError
- * keeps its code). A worker that dies rejects its call with a FacePoolError and is replaced; if
+ * keeps its code). A worker that dies rejects its calls with a FacePoolError and is replaced; if
  * replacements cannot start, the pool fails every call with the reason. `close()` waits for the
  * calls in progress, rejects the waiting ones and ends the workers.
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ArgusError, type ErrorCode } from "../errors.ts";
-import type { RgbImage } from "../image/types.ts";
-import { rgbImage } from "../image/types.ts";
+import { type RgbImage, rgbImage } from "../image/types.ts";
 import type {
   AnalyzedFace,
   FaceEngine,
