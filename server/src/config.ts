@@ -123,6 +123,20 @@ export const ConfigSchema = z.object({
       intervalMinutes: int(1).default(60),
     })
     .prefault({}),
+  console: z
+    .object({
+      /** The built web console (web/dist); unset: the one beside this checkout. */
+      dir: z.string().optional(),
+      /** A session ends after this long without a request ... */
+      sessionIdleMinutes: int(1).default(720),
+      /** ... and at the latest this long after sign-in. */
+      sessionMaxHours: int(1).default(168),
+      /** Secure flag of the session cookie: 'auto' = when the request came over https; 'always' behind a TLS proxy. */
+      secureCookies: z.enum(["auto", "always", "never"]).default("auto"),
+      /** Failed sign-ins per user name and per client address within 15 minutes before 429. */
+      maxLoginFailures: int(1, 1000).default(10),
+    })
+    .prefault({}),
   log: z.object({ level: z.string().default("info") }).prefault({}),
 });
 
@@ -152,6 +166,8 @@ export const ENV_VARS: Record<string, string> = {
   ARGUS_REGULAR_WINDOW_DAYS: "regulars.windowDays",
   ARGUS_RETENTION_DAYS: "retention.days",
   ARGUS_LOG_LEVEL: "log.level",
+  ARGUS_WEB_DIR: "console.dir",
+  ARGUS_SECURE_COOKIES: "console.secureCookies",
 };
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {

@@ -3,10 +3,13 @@
  *   pnpm --silent run server --data <dir> --port <n> [--mqtt-port <m>] [--config <file>]
  *   pnpm --silent run server rebuild-index --data <dir>       rebuild the face index from the database
  *   pnpm --silent run server create-token --data <dir> --role viewer --name "wall screen"
+ *   pnpm --silent run server create-user --data <dir> --name admin --role admin   (password: prompt or stdin)
  * ("pnpm server" without "run" is pnpm's own store-server command.)
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { createLogger, EMBEDDING_DIM, featureModelId, isArgusError } from "@argus/shared";
 import { newToken } from "./api/auth.ts";
@@ -14,14 +17,54 @@ import { loadConfig } from "./config.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { startServer } from "./server.ts";
 import { openStore } from "./store/index.ts";
+import { normaliseUserName, SessionService } from "./users/sessions.ts";
 
-const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
+const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token|create-user] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
   --data <dir>        data directory (SQLite database, crops, index snapshot, admin-token)
   --port <n>          HTTP port (default 8080)
   --mqtt-port <m>     embedded MQTT broker port (default 1883)
   --host <addr>       HTTP listen address (default 0.0.0.0)
   --config <file>     YAML/JSON settings file (see server/README.md); env ARGUS_* and MONGODB_URL override it
-  --role, --name      for create-token`;
+  --role, --name      for create-token and create-user
+  --reset             create-user: the user exists; set a new password (and --role), enable it
+
+create-user reads the password from a prompt (typed twice, not shown), or the first line of standard
+input when it is not a terminal: printf '%s\n' "$PASSWORD" | pnpm --silent run server create-user ...`;
+
+/** A password from the terminal (typed twice, not echoed) or the first line of piped standard input. */
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let data = "";
+    for await (const chunk of process.stdin) data += chunk;
+    return data.split(/\r?\n/)[0];
+  }
+  let muted = false;
+  const out = new Writable({
+    write(chunk, _enc, done) {
+      if (!muted) process.stdout.write(chunk);
+      done();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output: out, terminal: true });
+  const ask = (q: string) =>
+    new Promise<string>((res) => {
+      process.stdout.write(q);
+      muted = true;
+      rl.question("", (a) => {
+        muted = false;
+        process.stdout.write("\n");
+        res(a);
+      });
+    });
+  try {
+    const a = await ask("Password: ");
+    const b = await ask("Repeat it: ");
+    if (a !== b) throw new Error("the two passwords differ");
+    return a;
+  } finally {
+    rl.close();
+  }
+}
 
 async function main(): Promise<number> {
   // `pnpm run server -- --data x` passes the "--" through; it is not an end-of-options marker here.
@@ -37,6 +80,7 @@ async function main(): Promise<number> {
       config: { type: "string" },
       role: { type: "string" },
       name: { type: "string" },
+      reset: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -112,6 +156,42 @@ async function main(): Promise<number> {
     await store.close();
     console.log(token);
     return 0;
+  }
+  if (command === "create-user") {
+    const role = values.role;
+    if (role !== "admin" && role !== "operator" && role !== "viewer") {
+      console.error("create-user: --role must be admin, operator or viewer");
+      return 2;
+    }
+    if (!values.name) {
+      console.error("create-user: --name <user name> is required");
+      return 2;
+    }
+    const password = await readPassword();
+    const store = openStore({
+      dataDir: config.dataDir,
+      mongodbUrl: config.store.mongodbUrl,
+      mongodbDb: config.store.mongodbDb,
+    });
+    await store.init();
+    try {
+      const users = new SessionService(store, config.console, createLogger("argus-server", "warn"));
+      const existing = await store.findUserByName(normaliseUserName(values.name));
+      if (existing && !values.reset) {
+        console.error(`create-user: '${existing.name}' already exists (add --reset to set a new password and role)`);
+        return 1;
+      }
+      const user = existing
+        ? await users.updateUser(existing.id, { password, role, disabled: false })
+        : await users.createUser({ name: values.name, role, password });
+      console.log(`${existing ? "updated" : "created"} user '${user.name}' (${user.role})`);
+      return 0;
+    } catch (e) {
+      console.error(`create-user: ${(e as Error).message}`);
+      return 1;
+    } finally {
+      await store.close();
+    }
   }
   if (command !== "serve") {
     console.error(`unknown command '${command}'\n${USAGE}`);

@@ -29,6 +29,7 @@ import type { AgentCredentials, Services } from "./services.ts";
 import { CropStore } from "./store/crops.ts";
 import { openStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
+import { SessionService } from "./users/sessions.ts";
 import { assertTimeZone } from "./util/days.ts";
 import { hashSecret, secret } from "./util/ids.ts";
 import { Mutex } from "./util/mutex.ts";
@@ -239,6 +240,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     sse,
     webhooks,
     tokens: new TokenResolver(store),
+    sessions: new SessionService(store, config.console, log),
     metrics,
     log,
     lock,

@@ -12,6 +12,7 @@ import type { Ingestor, PersonCache } from "./ingest/ingestor.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import type { CropStore } from "./store/crops.ts";
 import type { Store } from "./store/types.ts";
+import type { SessionService } from "./users/sessions.ts";
 import type { Mutex } from "./util/mutex.ts";
 
 export interface AgentCredentials {
@@ -32,6 +33,8 @@ export interface Services {
   sse: SseHub;
   webhooks: WebhookWorker;
   tokens: TokenResolver;
+  /** Console users and sign-in sessions. */
+  sessions: SessionService;
   metrics: ServerMetrics;
   log: Logger;
   lock: Mutex;

@@ -2,13 +2,15 @@
 import Router from "@koa/router";
 import Koa from "koa";
 import type { Services } from "../services.ts";
-import { authenticate } from "./auth.ts";
+import { authenticate, sessionResolver } from "./auth.ts";
 import { errorMiddleware } from "./errors.ts";
 import { docsHtml, openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { personRoutes } from "./routes/persons.ts";
+import { sessionRoutes, userRoutes } from "./routes/session.ts";
 import { sightingRoutes } from "./routes/sightings.ts";
+import { serveConsole } from "./static.ts";
 
 export const API_VERSION = "1.0.0";
 
@@ -70,11 +72,17 @@ export function createApp(s: Services): Koa {
   });
   app.use(open.routes());
 
+  const signIn = sessionRoutes(s);
+  app.use(signIn.routes());
+
   const api = new Router({ prefix: "/api/v1" });
-  api.use(authenticate([s.tokens.resolve]));
-  for (const r of [personRoutes(s), sightingRoutes(s), liveRoutes(s), adminRoutes(s)])
+  api.use(authenticate([s.tokens.resolve, sessionResolver(s.sessions)]));
+  for (const r of [personRoutes(s), sightingRoutes(s), liveRoutes(s), adminRoutes(s), userRoutes(s)])
     api.use(r.routes(), r.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());
+
+  // The web console at / (after everything else: it never answers for the API's paths).
+  app.use(serveConsole(s.config.console.dir));
   return app;
 }

@@ -1,10 +1,11 @@
 /**
  * Who is calling, and may they? One module resolves a principal with a role from the request:
- * today a bearer token; the console's session cookies will add a resolver here that maps a signed-in
- * user to the same roles. Routes only ever call requireRole().
+ * a bearer token (programs) or the console's session cookie (a signed-in user, same roles).
+ * Routes only ever call requireRole().
  */
 import type { Context, Next } from "koa";
 import type { Role, Store, Token } from "../store/types.ts";
+import { SESSION_COOKIE, type SessionService } from "../users/sessions.ts";
 import { hashSecret, secret } from "../util/ids.ts";
 import { ApiError } from "./errors.ts";
 
@@ -58,6 +59,47 @@ export class TokenResolver {
   };
 }
 
+/** Header the console sends with every change; a cross-site form cannot, and a cross-site script needs CORS we never grant. */
+export const CSRF_HEADER = "x-argus-csrf";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * CSRF defence for cookie-authenticated changes (and sign-in), on top of the SameSite=Strict cookie:
+ * the console's header, and an Origin / Sec-Fetch-Site that, when the browser sends them, are ours.
+ */
+export function assertFromConsole(ctx: Context): void {
+  const refuse = (why: string) => {
+    throw new ApiError(403, "CSRF_REJECTED", `request refused: ${why}`);
+  };
+  if (ctx.get(CSRF_HEADER) !== "1") refuse(`changes made with a session cookie need the '${CSRF_HEADER}: 1' header`);
+  if (ctx.get("sec-fetch-site") === "cross-site") refuse("it came from another site");
+  const origin = ctx.get("origin");
+  if (origin) {
+    let host = "";
+    try {
+      host = new URL(origin).host;
+    } catch {}
+    if (host !== ctx.host) refuse(`origin ${origin} is not this server`);
+  }
+}
+
+/** The console's session cookie; 401 when it names no live session (expired, signed out, user disabled). */
+export function sessionResolver(sessions: SessionService): PrincipalResolver {
+  return async (ctx) => {
+    const cookie = ctx.cookies.get(SESSION_COOKIE);
+    if (!cookie) return undefined;
+    const r = await sessions.resolve(cookie);
+    if (!r)
+      throw new ApiError(
+        401,
+        "SESSION_ENDED",
+        "the session has ended (signed out, expired or disabled); sign in again",
+      );
+    if (!SAFE_METHODS.has(ctx.method)) assertFromConsole(ctx);
+    return { kind: "session", id: r.user.id, name: r.user.name, role: r.user.role };
+  };
+}
+
 /** Resolves the principal for every request under it; 401 without one. */
 export function authenticate(resolvers: PrincipalResolver[]) {
   return async (ctx: Context, next: Next) => {
@@ -65,7 +107,11 @@ export function authenticate(resolvers: PrincipalResolver[]) {
     for (const r of resolvers) if ((p = await r(ctx))) break;
     if (!p) {
       ctx.set("www-authenticate", 'Bearer realm="argus"');
-      throw new ApiError(401, "UNAUTHORIZED", "missing credentials: send 'Authorization: Bearer <token>'");
+      throw new ApiError(
+        401,
+        "UNAUTHORIZED",
+        "missing credentials: send 'Authorization: Bearer <token>' or sign in to the console",
+      );
     }
     ctx.state.principal = p;
     await next();

@@ -298,6 +298,65 @@ const OPS: Op[] = [
     role: "admin",
   },
   { method: "get", path: "/api/v1/admin/stats", summary: "Gallery and ingestion figures", role: "viewer" },
+  {
+    method: "post",
+    path: "/api/v1/session",
+    summary:
+      "Console sign-in: sets the httpOnly SameSite=Strict `argus_session` cookie. Needs the `X-Argus-CSRF: 1` header (as do all cookie-authenticated changes); failed attempts are rate-limited (429)",
+    role: null,
+    body: "json",
+    bodySchema: { name: "user name (case-insensitive)", password: "string" },
+    errors: [401, 403, 429],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/session",
+    summary: "Sign out: ends the session on the server and clears the cookie",
+    role: null,
+    ok: 204,
+  },
+  {
+    method: "post",
+    path: "/api/v1/session/password",
+    summary: "Change the signed-in user's own password (other sessions of the user end)",
+    role: "viewer",
+    body: "json",
+    bodySchema: { current: "the current password", password: "the new one, 10-200 characters" },
+    ok: 204,
+  },
+  { method: "get", path: "/api/v1/users", summary: "Console users (no password hashes)", role: "admin" },
+  {
+    method: "post",
+    path: "/api/v1/users",
+    summary: "Create a console user",
+    role: "admin",
+    body: "json",
+    bodySchema: {
+      name: "1-64 of a-z 0-9 . _ @ - (case-insensitive)",
+      role: "admin | operator | viewer",
+      password: "10-200 characters",
+    },
+    ok: 201,
+    errors: [409],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/users/{id}",
+    summary:
+      "Change a user's role, password or enabled state; ends the user's sessions. The last enabled admin stays (409)",
+    role: "admin",
+    body: "json",
+    bodySchema: { role: "admin | operator | viewer", password: "string", disabled: "boolean" },
+    errors: [404, 409],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/users/{id}",
+    summary: "Delete a user and their sessions",
+    role: "admin",
+    ok: 204,
+    errors: [404, 409],
+  },
 ];
 
 const ERROR = {
@@ -317,10 +376,11 @@ const STATUS_TEXT: Record<number, string> = {
   401: "Missing or unknown token",
   403: "Role too low",
   404: "Unknown id",
-  409: "Already exists",
+  409: "Already exists, or the last admin",
   413: "Payload too large",
   415: "Unsupported media type",
   422: "NO_FACE or MULTIPLE_FACES",
+  429: "Too many failed sign-ins (Retry-After)",
   503: "Busy (database unavailable)",
 };
 
@@ -391,7 +451,11 @@ export function openApiDocument(version: string) {
     paths[op.path][op.method] = {
       summary: op.summary,
       ...(op.role
-        ? { security: [{ bearer: [] }], "x-role": op.role, description: `Needs the ${op.role} role (or higher).` }
+        ? {
+            security: [{ bearer: [] }, { session: [] }],
+            "x-role": op.role,
+            description: `Needs the ${op.role} role (or higher).`,
+          }
         : { security: [] }),
       ...(params.length ? { parameters: params } : {}),
       ...(body ? { requestBody: body } : {}),
@@ -405,11 +469,20 @@ export function openApiDocument(version: string) {
       version,
       description:
         "Face recognition for video surveillance: persons, sightings, alerts. All /api/v1 calls need `Authorization: Bearer <token>` " +
+        "or the console's session cookie " +
         "(roles admin > operator > viewer). Errors are `{error: {code, message}}`. Lists are newest first with cursor pagination " +
         "(`nextCursor` -> `?cursor=`).",
     },
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      securitySchemes: {
+        bearer: { type: "http", scheme: "bearer" },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "argus_session",
+          description: "The console's session (POST /api/v1/session); changes also need the X-Argus-CSRF: 1 header",
+        },
+      },
       schemas: { Error: ERROR },
     },
     paths,

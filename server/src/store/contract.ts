@@ -471,6 +471,66 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
       expect(await store.findTokenByHash("abc")).toMatchObject({ revokedAt: T0 + 2, lastUsedAt: T0 + 1 });
     });
 
+    it("keeps console users (unique names) and their sessions, which end with the user", async () => {
+      const u = {
+        id: "u1",
+        name: "alice",
+        role: "operator" as const,
+        passwordHash: "scrypt$x",
+        createdAt: T0,
+        updatedAt: T0,
+        disabledAt: null,
+        lastLoginAt: null,
+      };
+      expect(await store.insertUser(u)).toBe(true);
+      expect(await store.insertUser({ ...u, id: "u2" })).toBe(false); // the name is taken
+      expect(await store.insertUser({ ...u, id: "u0", name: "aaron", role: "viewer" })).toBe(true);
+      expect(await store.getUser("u1")).toEqual(u);
+      expect(await store.findUserByName("alice")).toEqual(u);
+      expect(await store.findUserByName("nobody")).toBeUndefined();
+      expect((await store.listUsers()).map((x) => x.name)).toEqual(["aaron", "alice"]);
+      expect(await store.updateUser("u1", { lastLoginAt: T0 + 1 }, T0 + 1)).toMatchObject({
+        lastLoginAt: T0 + 1,
+        updatedAt: T0,
+      });
+      expect(
+        await store.updateUser("u1", { role: "admin", passwordHash: "scrypt$y", disabledAt: T0 + 2 }, T0 + 2),
+      ).toMatchObject({ role: "admin", passwordHash: "scrypt$y", disabledAt: T0 + 2, updatedAt: T0 + 2 });
+      expect(await store.updateUser("u1", { disabledAt: null }, T0 + 3)).toMatchObject({ disabledAt: null });
+      expect(await store.updateUser("missing", { role: "viewer" }, T0)).toBeUndefined();
+
+      const sess = (id: string, userId: string, over: Partial<{ expiresAt: number; lastSeenAt: number }> = {}) => ({
+        id,
+        userId,
+        createdAt: T0,
+        expiresAt: T0 + DAY,
+        lastSeenAt: T0,
+        ...over,
+      });
+      await store.insertSession(sess("s1", "u1"));
+      await store.insertSession(sess("s2", "u1"));
+      await store.insertSession(sess("s3", "u0"));
+      await store.insertSession(sess("old", "u0", { expiresAt: T0 + 10 }));
+      await store.insertSession(sess("idle", "u0", { lastSeenAt: T0 - DAY }));
+      expect(await store.getSession("s1")).toEqual(sess("s1", "u1"));
+      await store.touchSession("s1", T0 + 500);
+      await store.touchSession("s1", T0 + 100); // never moves back
+      expect(await store.getSession("s1")).toMatchObject({ lastSeenAt: T0 + 500 });
+      expect(await store.deleteExpiredSessions(T0 + 10, T0 - 1000)).toBe(2);
+      expect(await store.getSession("old")).toBeUndefined();
+      expect(await store.getSession("idle")).toBeUndefined();
+      expect(await store.deleteSession("s2")).toBe(true);
+      expect(await store.deleteSession("s2")).toBe(false);
+      expect(await store.deleteUserSessions("u1")).toBe(1);
+      expect(await store.getSession("s1")).toBeUndefined();
+      expect(await store.getSession("s3")).toBeDefined();
+      expect(await store.deleteUser("u0")).toBe(true);
+      expect(await store.deleteUser("u0")).toBe(false);
+      expect(await store.getSession("s3")).toBeUndefined();
+      expect(await store.deleteUser("u1")).toBe(true);
+      expect(await store.listUsers()).toEqual([]);
+    });
+
     it("keeps webhook deliveries: due ones first, updates, history", async () => {
       await store.insertWebhook({
         id: "w1",

@@ -24,10 +24,13 @@ import {
   type Person,
   type PersonFilter,
   type PersonPatch,
+  type Session,
   type Sighting,
   type SightingFilter,
   type Store,
   type Token,
+  type User,
+  type UserPatch,
   type Webhook,
 } from "./types.ts";
 
@@ -149,6 +152,8 @@ export class MongoStore implements Store {
         { key: { personId: 1 } },
       ]),
       this.c("tokens").createIndexes([{ key: { hash: 1 }, unique: true }]),
+      this.c("users").createIndexes([{ key: { name: 1 }, unique: true }]),
+      this.c("sessions").createIndexes([{ key: { userId: 1 } }, { key: { expiresAt: 1 } }]),
       this.c("deliveries").createIndexes([
         { key: { status: 1, nextAttemptAt: 1 } },
         { key: { webhookId: 1, createdAt: -1 } },
@@ -589,6 +594,60 @@ export class MongoStore implements Store {
   }
   async touchToken(id: string, at: number): Promise<void> {
     await this.c("tokens").updateOne({ _id: id }, { $set: { lastUsedAt: at } });
+  }
+
+  // ---------------------------------------------------------------- users and sessions
+
+  async insertUser(u: User): Promise<boolean> {
+    try {
+      await this.c("users").insertOne(withId(u));
+      return true;
+    } catch (e) {
+      if (isDup(e)) return false;
+      throw e;
+    }
+  }
+  async getUser(id: string): Promise<User | undefined> {
+    return fromDoc<User>(await this.c("users").findOne({ _id: id }));
+  }
+  async findUserByName(name: string): Promise<User | undefined> {
+    return fromDoc<User>(await this.c("users").findOne({ name }));
+  }
+  async listUsers(): Promise<User[]> {
+    return (await this.c("users").find().sort({ name: 1 }).toArray()).map((d) => fromDoc<User>(d)!);
+  }
+  async updateUser(id: string, patch: UserPatch, at: number): Promise<User | undefined> {
+    const set: Document = {};
+    for (const k of ["role", "passwordHash", "disabledAt", "lastLoginAt"] as const)
+      if (patch[k] !== undefined) set[k] = patch[k];
+    // A login stamp is not an edit of the account.
+    if (Object.keys(set).some((k) => k !== "lastLoginAt")) set.updatedAt = at;
+    if (Object.keys(set).length) await this.c("users").updateOne({ _id: id }, { $set: set });
+    return this.getUser(id);
+  }
+  async deleteUser(id: string): Promise<boolean> {
+    await this.c("sessions").deleteMany({ userId: id });
+    return (await this.c("users").deleteOne({ _id: id })).deletedCount === 1;
+  }
+  async insertSession(x: Session): Promise<void> {
+    await this.c("sessions").insertOne(withId(x));
+  }
+  async getSession(id: string): Promise<Session | undefined> {
+    return fromDoc<Session>(await this.c("sessions").findOne({ _id: id }));
+  }
+  async touchSession(id: string, at: number): Promise<void> {
+    await this.c("sessions").updateOne({ _id: id }, { $max: { lastSeenAt: at } });
+  }
+  async deleteSession(id: string): Promise<boolean> {
+    return (await this.c("sessions").deleteOne({ _id: id })).deletedCount === 1;
+  }
+  async deleteUserSessions(userId: string): Promise<number> {
+    return (await this.c("sessions").deleteMany({ userId })).deletedCount;
+  }
+  async deleteExpiredSessions(now: number, idleBefore: number): Promise<number> {
+    return (
+      await this.c("sessions").deleteMany({ $or: [{ expiresAt: { $lte: now } }, { lastSeenAt: { $lt: idleBefore } }] })
+    ).deletedCount;
   }
 
   // ---------------------------------------------------------------- webhooks

@@ -19,10 +19,13 @@ import {
   type Person,
   type PersonFilter,
   type PersonPatch,
+  type Session,
   type Sighting,
   type SightingFilter,
   type Store,
   type Token,
+  type User,
+  type UserPatch,
   type Webhook,
 } from "./types.ts";
 
@@ -82,6 +85,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_attempt_at);
 CREATE INDEX IF NOT EXISTS deliveries_webhook ON deliveries(webhook_id, created_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL, password_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, disabled_at INTEGER, last_login_at INTEGER);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 `;
 
 const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -184,6 +194,25 @@ const toToken = (r: Row): Token => ({
   createdAt: r.created_at as number,
   lastUsedAt: (r.last_used_at as number) ?? null,
   revokedAt: (r.revoked_at as number) ?? null,
+});
+
+const toUser = (r: Row): User => ({
+  id: r.id as string,
+  name: r.name as string,
+  role: r.role as User["role"],
+  passwordHash: r.password_hash as string,
+  createdAt: r.created_at as number,
+  updatedAt: r.updated_at as number,
+  disabledAt: (r.disabled_at as number) ?? null,
+  lastLoginAt: (r.last_login_at as number) ?? null,
+});
+
+const toSession = (r: Row): Session => ({
+  id: r.id as string,
+  userId: r.user_id as string,
+  createdAt: r.created_at as number,
+  expiresAt: r.expires_at as number,
+  lastSeenAt: r.last_seen_at as number,
 });
 
 const toWebhook = (r: Row): Webhook => ({
@@ -800,6 +829,76 @@ export class SqliteStore implements Store {
   }
   async touchToken(id: string, at: number): Promise<void> {
     this.st("UPDATE tokens SET last_used_at = ? WHERE id = ?").run(at, id);
+  }
+
+  // ---------------------------------------------------------------- users and sessions
+
+  async insertUser(u: User): Promise<boolean> {
+    return (
+      this.st(
+        `INSERT OR IGNORE INTO users (id, name, role, password_hash, created_at, updated_at, disabled_at, last_login_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(u.id, u.name, u.role, u.passwordHash, u.createdAt, u.updatedAt, u.disabledAt, u.lastLoginAt).changes === 1
+    );
+  }
+  async getUser(id: string): Promise<User | undefined> {
+    const r = this.st("SELECT * FROM users WHERE id = ?").get(id) as Row | undefined;
+    return r ? toUser(r) : undefined;
+  }
+  async findUserByName(name: string): Promise<User | undefined> {
+    const r = this.st("SELECT * FROM users WHERE name = ?").get(name) as Row | undefined;
+    return r ? toUser(r) : undefined;
+  }
+  async listUsers(): Promise<User[]> {
+    return (this.st("SELECT * FROM users ORDER BY name").all() as Row[]).map(toUser);
+  }
+  async updateUser(id: string, patch: UserPatch, at: number): Promise<User | undefined> {
+    const cols: Record<keyof UserPatch, string> = {
+      role: "role",
+      passwordHash: "password_hash",
+      disabledAt: "disabled_at",
+      lastLoginAt: "last_login_at",
+    };
+    const keys = (Object.keys(patch) as Array<keyof UserPatch>).filter((k) => k in cols && patch[k] !== undefined);
+    // A login stamp is not an edit of the account.
+    const edit = keys.some((k) => k !== "lastLoginAt");
+    const sets = [...keys.map((k) => `${cols[k]} = ?`), ...(edit ? ["updated_at = ?"] : [])];
+    if (sets.length)
+      this.db
+        .prepare(`UPDATE users SET ${sets.join(", ")} WHERE id = ?`)
+        .run(...keys.map((k) => patch[k]), ...(edit ? [at] : []), id);
+    return this.getUser(id);
+  }
+  async deleteUser(id: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.st("DELETE FROM sessions WHERE user_id = ?").run(id);
+      return this.st("DELETE FROM users WHERE id = ?").run(id).changes === 1;
+    })();
+  }
+  async insertSession(x: Session): Promise<void> {
+    this.st("INSERT INTO sessions (id, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)").run(
+      x.id,
+      x.userId,
+      x.createdAt,
+      x.expiresAt,
+      x.lastSeenAt,
+    );
+  }
+  async getSession(id: string): Promise<Session | undefined> {
+    const r = this.st("SELECT * FROM sessions WHERE id = ?").get(id) as Row | undefined;
+    return r ? toSession(r) : undefined;
+  }
+  async touchSession(id: string, at: number): Promise<void> {
+    this.st("UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?").run(at, id);
+  }
+  async deleteSession(id: string): Promise<boolean> {
+    return this.st("DELETE FROM sessions WHERE id = ?").run(id).changes === 1;
+  }
+  async deleteUserSessions(userId: string): Promise<number> {
+    return this.st("DELETE FROM sessions WHERE user_id = ?").run(userId).changes;
+  }
+  async deleteExpiredSessions(now: number, idleBefore: number): Promise<number> {
+    return this.st("DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?").run(now, idleBefore).changes;
   }
 
   // ---------------------------------------------------------------- webhooks

@@ -130,6 +130,38 @@ export interface Token {
   revokedAt: number | null;
 }
 
+/** A console user (sign-in with name and password); the role maps to the same checks as a token's. */
+export interface User {
+  id: string;
+  /** Unique, lower-case. */
+  name: string;
+  role: Role;
+  /** scrypt hash with its parameters and salt (users/passwords.ts). */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+  disabledAt: number | null;
+  lastLoginAt: number | null;
+}
+
+export interface UserPatch {
+  role?: Role;
+  passwordHash?: string;
+  disabledAt?: number | null;
+  lastLoginAt?: number;
+}
+
+/** A signed-in browser: `id` is the SHA-256 of the cookie's secret (the secret itself is never stored). */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: number;
+  /** Absolute end of the session. */
+  expiresAt: number;
+  /** Last request (idle expiry); refreshed at most once a minute. */
+  lastSeenAt: number;
+}
+
 export interface Webhook {
   id: string;
   url: string;
@@ -309,6 +341,25 @@ export interface Store {
   listTokens(): Promise<Token[]>;
   revokeToken(id: string, at: number): Promise<boolean>;
   touchToken(id: string, at: number): Promise<void>;
+
+  // console users and their sessions
+  /** False when the name is taken. */
+  insertUser(u: User): Promise<boolean>;
+  getUser(id: string): Promise<User | undefined>;
+  findUserByName(name: string): Promise<User | undefined>;
+  /** By name. */
+  listUsers(): Promise<User[]>;
+  updateUser(id: string, patch: UserPatch, at: number): Promise<User | undefined>;
+  /** Deletes the user and their sessions. */
+  deleteUser(id: string): Promise<boolean>;
+  insertSession(s: Session): Promise<void>;
+  getSession(id: string): Promise<Session | undefined>;
+  touchSession(id: string, at: number): Promise<void>;
+  deleteSession(id: string): Promise<boolean>;
+  /** Signs a user out everywhere (password or role change, disabling); returns how many sessions ended. */
+  deleteUserSessions(userId: string): Promise<number>;
+  /** Sessions past their absolute end or idle since before `idleBefore`. */
+  deleteExpiredSessions(now: number, idleBefore: number): Promise<number>;
 
   // webhooks and their deliveries
   insertWebhook(w: Webhook): Promise<void>;

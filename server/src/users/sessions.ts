@@ -1,0 +1,212 @@
+/**
+ * Console sign-in: user accounts (scrypt passwords) and server-side sessions. The browser holds a
+ * random 256-bit secret in an httpOnly cookie; the store keeps only its SHA-256, so a database leak
+ * does not hand out sessions. A session ends at sign-out, after `sessionIdleMinutes` without a
+ * request, `sessionMaxHours` after sign-in, or when its user is disabled, deleted or changes role or
+ * password. api/auth.ts turns a session into the same principal (role) as a bearer token.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "@argus/shared";
+import { ApiError } from "../api/errors.ts";
+import type { Config } from "../config.ts";
+import type { Role, Session, Store, User } from "../store/types.ts";
+import { hashSecret, secret } from "../util/ids.ts";
+import { FailureLimiter } from "./limiter.ts";
+import { dummyHash, hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
+
+export const SESSION_COOKIE = "argus_session";
+const TOUCH_EVERY_MS = 60_000;
+const LIMIT_WINDOW_MS = 15 * 60_000;
+
+/** Lower-case letters, digits and . _ @ - ; 1-64 characters. */
+export const USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
+
+export function normaliseUserName(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+export class SessionService {
+  private readonly byName: FailureLimiter;
+  private readonly byAddress: FailureLimiter;
+  private lastPurge = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly settings: Config["console"],
+    private readonly log: Logger,
+  ) {
+    this.byName = new FailureLimiter(settings.maxLoginFailures, LIMIT_WINDOW_MS);
+    // One address may serve several people (a control room behind one NAT): a looser bound.
+    this.byAddress = new FailureLimiter(settings.maxLoginFailures * 5, LIMIT_WINDOW_MS);
+  }
+
+  get idleMs(): number {
+    return this.settings.sessionIdleMinutes * 60_000;
+  }
+  get maxMs(): number {
+    return this.settings.sessionMaxHours * 3_600_000;
+  }
+
+  /** Checks the password; returns the user and a new session's cookie secret. 401 or 429 otherwise. */
+  async signIn(rawName: string, password: string, address: string): Promise<{ user: User; secret: string }> {
+    const name = normaliseUserName(rawName);
+    const wait = Math.max(this.byName.retryAfter(`n:${name}`), this.byAddress.retryAfter(`a:${address}`));
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      throw new ApiError(429, "TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, {
+        retryAfterSeconds: seconds,
+      });
+    }
+    const user = await this.store.findUserByName(name);
+    // Unknown names cost a full scrypt too: the response time does not tell which names exist.
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
+    if (!user || !ok || user.disabledAt !== null) {
+      this.byName.fail(`n:${name}`);
+      this.byAddress.fail(`a:${address}`);
+      this.log.warn(
+        { user: name, address, reason: !user ? "unknown" : !ok ? "password" : "disabled" },
+        "sign-in refused",
+      );
+      throw new ApiError(401, "INVALID_CREDENTIALS", "wrong user name or password, or the account is disabled");
+    }
+    this.byName.reset(`n:${name}`);
+    const now = Date.now();
+    const s = secret(32);
+    await this.store.insertSession({
+      id: hashSecret(s),
+      userId: user.id,
+      createdAt: now,
+      expiresAt: now + this.maxMs,
+      lastSeenAt: now,
+    });
+    await this.store.updateUser(user.id, { lastLoginAt: now }, now);
+    this.log.info({ user: user.name, role: user.role, address }, "signed in");
+    if (now - this.lastPurge > 3_600_000) {
+      this.lastPurge = now;
+      void this.store.deleteExpiredSessions(now, now - this.idleMs).catch(() => {});
+    }
+    return { user, secret: s };
+  }
+
+  /** The live session and its (enabled) user for a cookie secret; expired sessions are removed. */
+  async resolve(cookieSecret: string): Promise<{ user: User; session: Session } | undefined> {
+    const id = hashSecret(cookieSecret);
+    const session = await this.store.getSession(id);
+    if (!session) return undefined;
+    const now = Date.now();
+    if (session.expiresAt <= now || session.lastSeenAt + this.idleMs <= now) {
+      await this.store.deleteSession(id);
+      return undefined;
+    }
+    const user = await this.store.getUser(session.userId);
+    if (!user || user.disabledAt !== null) return undefined;
+    if (now - session.lastSeenAt > TOUCH_EVERY_MS) await this.store.touchSession(id, now);
+    return { user, session };
+  }
+
+  async signOut(cookieSecret: string): Promise<void> {
+    await this.store.deleteSession(hashSecret(cookieSecret));
+  }
+
+  // ------------------------------------------------------------------ accounts
+
+  async createUser(input: { name: string; role: Role; password: string }): Promise<User> {
+    const name = normaliseUserName(input.name);
+    if (!USER_NAME.test(name))
+      throw new ApiError(
+        400,
+        "INVALID_ARGUMENT",
+        "name: 1-64 characters: letters, digits, '.', '_', '@', '-' (case-insensitive)",
+        { field: "name" },
+      );
+    const problem = passwordProblem(input.password);
+    if (problem) throw new ApiError(400, "INVALID_ARGUMENT", `password: ${problem}`, { field: "password" });
+    const now = Date.now();
+    const user: User = {
+      id: randomUUID(),
+      name,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      createdAt: now,
+      updatedAt: now,
+      disabledAt: null,
+      lastLoginAt: null,
+    };
+    if (!(await this.store.insertUser(user)))
+      throw new ApiError(409, "CONFLICT", `a user named '${name}' already exists`, { field: "name" });
+    this.log.info({ user: name, role: user.role }, "user created");
+    return user;
+  }
+
+  /**
+   * Changes role, password or enabled state. Any change ends the user's sessions (a new role or password
+   * takes effect at once), except `keepSession`: the caller's own, when they change their own password.
+   * The last enabled admin cannot be demoted or disabled (409).
+   */
+  async updateUser(
+    id: string,
+    patch: { role?: Role; password?: string; disabled?: boolean },
+    keepSession?: string,
+  ): Promise<User> {
+    const cur = await this.store.getUser(id);
+    if (!cur) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    if (patch.password !== undefined) {
+      const problem = passwordProblem(patch.password);
+      if (problem) throw new ApiError(400, "INVALID_ARGUMENT", `password: ${problem}`, { field: "password" });
+    }
+    const losesAdmin =
+      cur.role === "admin" &&
+      cur.disabledAt === null &&
+      ((patch.role !== undefined && patch.role !== "admin") || patch.disabled === true);
+    if (losesAdmin) await this.assertAnotherAdmin(cur.id);
+    const now = Date.now();
+    const user = await this.store.updateUser(
+      id,
+      {
+        role: patch.role,
+        passwordHash: patch.password !== undefined ? await hashPassword(patch.password) : undefined,
+        disabledAt: patch.disabled === undefined ? undefined : patch.disabled ? (cur.disabledAt ?? now) : null,
+      },
+      now,
+    );
+    if (!user) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    const kept = keepSession ? await this.store.getSession(hashSecret(keepSession)) : undefined;
+    const ended = await this.store.deleteUserSessions(id);
+    if (kept?.userId === id) await this.store.insertSession(kept);
+    this.log.info(
+      {
+        user: user.name,
+        role: user.role,
+        disabled: user.disabledAt !== null,
+        passwordChanged: patch.password !== undefined,
+        sessionsEnded: ended - (kept?.userId === id ? 1 : 0),
+      },
+      "user updated",
+    );
+    return user;
+  }
+
+  /** A signed-in user changes their own password (the current one is checked); other sessions end. */
+  async changeOwnPassword(userId: string, current: string, next: string, cookieSecret: string): Promise<void> {
+    const user = await this.store.getUser(userId);
+    if (!user || !(await verifyPassword(current, user.passwordHash)))
+      throw new ApiError(400, "INVALID_ARGUMENT", "current: the current password is wrong", { field: "current" });
+    await this.updateUser(userId, { password: next }, cookieSecret);
+  }
+
+  async deleteUser(id: string): Promise<void> {
+    const cur = await this.store.getUser(id);
+    if (!cur) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    if (cur.role === "admin" && cur.disabledAt === null) await this.assertAnotherAdmin(id);
+    await this.store.deleteUser(id);
+    this.log.info({ user: cur.name }, "user deleted");
+  }
+
+  private async assertAnotherAdmin(exceptId: string): Promise<void> {
+    const admins = (await this.store.listUsers()).filter(
+      (u) => u.role === "admin" && u.disabledAt === null && u.id !== exceptId,
+    );
+    if (!admins.length)
+      throw new ApiError(409, "LAST_ADMIN", "this is the last enabled admin account; make another admin first");
+  }
+}

@@ -1,0 +1,3 @@
+import { render } from "preact";
+
+render(<p>Argus</p>, document.getElementById("app")!);
