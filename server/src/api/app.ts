@@ -6,6 +6,7 @@ import { authenticate, sessionResolver } from "./auth.ts";
 import { errorMiddleware } from "./errors.ts";
 import { docsHtml, openApiDocument } from "./openapi.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { exportRoutes } from "./routes/export.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { personRoutes } from "./routes/persons.ts";
 import { sessionRoutes, userRoutes } from "./routes/session.ts";
@@ -77,7 +78,7 @@ export function createApp(s: Services): Koa {
 
   const api = new Router({ prefix: "/api/v1" });
   api.use(authenticate([s.tokens.resolve, sessionResolver(s.sessions)]));
-  for (const r of [personRoutes(s), sightingRoutes(s), liveRoutes(s), adminRoutes(s), userRoutes(s)])
+  for (const r of [personRoutes(s), exportRoutes(s), sightingRoutes(s), liveRoutes(s), adminRoutes(s), userRoutes(s)])
     api.use(r.routes(), r.allowedMethods());
   app.use(api.routes());
   app.use(api.allowedMethods());

@@ -124,6 +124,21 @@ const OPS: Op[] = [
   },
   {
     method: "get",
+    path: "/api/v1/persons/{id}/sightings.csv",
+    summary:
+      "The person's sightings as CSV (newest first, at most 100,000 rows), times in UTC and in the time zone `tz`",
+    role: "viewer",
+    query: {
+      cameraId: SIGHTING_FILTERS.cameraId,
+      from: SIGHTING_FILTERS.from,
+      to: SIGHTING_FILTERS.to,
+      tz: "IANA time zone of the captured_at_local column (default UTC)",
+    },
+    produces: "text/csv",
+    errors: [404],
+  },
+  {
+    method: "get",
     path: "/api/v1/sightings",
     summary: "Sightings, newest first, filtered",
     role: "viewer",
