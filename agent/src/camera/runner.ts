@@ -95,30 +95,40 @@ export class CameraRunner {
     return !this.source.live;
   }
 
-  /** Embedding and crops for each chosen shot; a shot that fails is logged and skipped. */
+  /**
+   * Embedding and crops for each chosen shot; a shot that fails is logged and skipped. The shots of
+   * a frame are made together (one embedding call, JPEGs in parallel): several tracks often start
+   * in the same frame, and made one by one the last would wait for all the others.
+   */
   private async makeEvents(shots: Shot[]): Promise<Made[]> {
-    const out: Made[] = [];
     const m = this.ctx.metrics;
-    for (const shot of shots) {
-      const t0 = performance.now();
-      try {
-        const ev = await buildFaceEvent(shot, {
-          agentId: this.ctx.agentId,
-          cameraId: this.cam.id,
-          engine: this.ctx.engine,
-          jpegQuality: this.cam.bestShot.jpegQuality,
-        });
-        m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
-        out.push({ ev, shot });
-      } catch (e) {
-        m.eventErrors.inc({ camera: this.cam.id });
-        this.log.error(
-          { err: (e as Error).message, track: shot.trackId },
-          "camera: could not make a face event; shot skipped",
-        );
-      }
-    }
-    return out;
+    const t0 = performance.now();
+    const faces = [...new Set(shots.map((s) => s.payload.face).filter((f) => !f.embedding))];
+    // If the batch fails, each shot below tries its own face and fails (and is logged) alone.
+    if (faces.length > 1) await this.ctx.engine.embed(faces).catch(() => {});
+    const made = await Promise.all(
+      shots.map(async (shot): Promise<Made | undefined> => {
+        try {
+          const ev = await buildFaceEvent(shot, {
+            agentId: this.ctx.agentId,
+            cameraId: this.cam.id,
+            engine: this.ctx.engine,
+            jpegQuality: this.cam.bestShot.jpegQuality,
+          });
+          m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
+          return { ev, shot };
+        } catch (e) {
+          m.eventErrors.inc({ camera: this.cam.id });
+          this.log.error(
+            { err: (e as Error).message, track: shot.trackId },
+            "camera: could not make a face event; shot skipped",
+          );
+          return undefined;
+        }
+      }),
+    );
+    // In the order the shots were chosen: that is the delivery order of the camera.
+    return made.filter((x): x is Made => x !== undefined);
   }
 
   private start(resolveDone: () => void): void {
