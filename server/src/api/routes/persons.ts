@@ -16,6 +16,13 @@ const meta = z
 export function personRoutes(s: Services): Router {
   const r = new Router();
   const json = s.config.http.maxJsonBytes;
+  /** A face to show for the person (an enrolled photo, else the best learned face), from the in-memory index. */
+  const faceUrl = (id: string) => {
+    const best = s.gallery
+      .repMeta(id)
+      .sort((a, b) => Number(b.source === "enrol") - Number(a.source === "enrol") || b.quality - a.quality)[0];
+    return best ? `/api/v1/faces/${best.id}/image` : null;
+  };
 
   r.post("/persons", requireRole("operator"), async (ctx) => {
     const body = await readJson(
@@ -41,13 +48,16 @@ export function personRoutes(s: Services): Router {
       }),
     );
     const page = await s.store.listPersons(q, q.cursor, q.limit);
-    ctx.body = { items: page.items.map((p) => personView(p)), nextCursor: page.nextCursor };
+    ctx.body = {
+      items: page.items.map((p) => ({ ...personView(p), faceUrl: faceUrl(p.id) })),
+      nextCursor: page.nextCursor,
+    };
   });
 
   r.get("/persons/:id", requireRole("viewer"), async (ctx) => {
     const p = await s.personService.get(ctx.params.id);
     const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.listFaces(p.id)]);
-    ctx.body = { ...personView(p, { regularAt }), faces: faces.map(faceView) };
+    ctx.body = { ...personView(p, { regularAt }), faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
   r.patch("/persons/:id", requireRole("operator"), async (ctx) => {

@@ -1,0 +1,143 @@
+/** Small pieces every page uses: states (loading, error, empty), crops, badges, times, paging. */
+import type { ComponentChildren } from "preact";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { ApiError, type ListName, type PersonBrief } from "./api.ts";
+import { ago, formatDateTime, formatTime, personLabel } from "./format.ts";
+import { Link } from "./router.tsx";
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p class="state loading" role="status">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorBox({ error, retry }: { error: unknown; retry?: () => void }) {
+  const msg =
+    error instanceof ApiError
+      ? error.status === 403
+        ? `Not allowed: ${error.message}`
+        : error.message
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return (
+    <div class="state error" role="alert">
+      <span>{msg}</span>
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <p class="state empty">{children}</p>;
+}
+
+/** A face crop from the API (the session cookie authorises the image request). */
+export function Crop({ src, alt, size = 72 }: { src: string | null | undefined; alt: string; size?: number }) {
+  const [failed, setFailed] = useState(false);
+  if (!src || failed)
+    return (
+      <span class="crop missing" style={{ width: size, height: size }} title="no image">
+        ?
+      </span>
+    );
+  return (
+    <img class="crop" src={src} alt={alt} width={size} height={size} loading="lazy" onError={() => setFailed(true)} />
+  );
+}
+
+export function ListBadge({ list }: { list: ListName | null }) {
+  if (!list) return <span class="badge none">no list</span>;
+  return <span class={`badge ${list}`}>{list}</span>;
+}
+
+export function PersonLink({ person }: { person: PersonBrief | null | undefined }) {
+  if (!person) return <span class="muted">{personLabel(person)}</span>;
+  return (
+    <Link href={`/persons/${person.id}`} class={person.list === "foe" ? "foe-name" : undefined}>
+      {personLabel(person)}
+    </Link>
+  );
+}
+
+export function Time({ iso, full }: { iso: string | null | undefined; full?: boolean }) {
+  if (!iso) return <span class="muted">never</span>;
+  return (
+    <time dateTime={iso} title={`${formatDateTime(iso)} (${ago(iso)})`}>
+      {full ? formatDateTime(iso) : formatTime(iso)}
+    </time>
+  );
+}
+
+/**
+ * Loads a value, with loading and error states and a reload function. `key` changes restart it.
+ * A late answer for an old key is dropped.
+ */
+export function useLoad<T>(load: () => Promise<T>, key: unknown[]) {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true, error: undefined }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...key, n]);
+  const reload = useCallback(() => setN((x) => x + 1), []);
+  /** Changes the loaded value (stream events); nothing before it has loaded. */
+  const update = useCallback(
+    (f: (data: T) => T) => setState((s) => (s.data === undefined ? s : { ...s, data: f(s.data) })),
+    [],
+  );
+  return { ...state, reload, update };
+}
+
+/** A button that runs an action, disabled while it runs, showing its error next to it. */
+export function ActionButton(props: {
+  run: () => Promise<unknown>;
+  children: ComponentChildren;
+  class?: string;
+  confirm?: string;
+  disabled?: boolean;
+  title?: string;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  return (
+    <span class="action">
+      <button
+        type="button"
+        class={props.class}
+        title={props.title}
+        disabled={busy || props.disabled}
+        onClick={async () => {
+          if (props.confirm && !window.confirm(props.confirm)) return;
+          setBusy(true);
+          setError(undefined);
+          try {
+            await props.run();
+          } catch (e) {
+            setError(e);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        {busy ? "…" : props.children}
+      </button>
+      {error !== undefined && (
+        <span class="inline-error">{error instanceof Error ? error.message : String(error)}</span>
+      )}
+    </span>
+  );
+}

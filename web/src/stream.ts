@@ -1,0 +1,63 @@
+/**
+ * The server's event stream (GET /api/v1/stream, cookie-authenticated): one EventSource for the whole
+ * console, shared by the pages that listen. The browser reconnects by itself and resumes with
+ * Last-Event-ID; `status` says whether it is connected.
+ */
+import { useEffect, useState } from "preact/hooks";
+
+export type StreamEvent = "sighting" | "alert" | "alert-ack" | "person" | "camera" | "agent";
+type Handler = (data: unknown) => void;
+
+const handlers = new Map<StreamEvent, Set<Handler>>();
+const statusListeners = new Set<(s: StreamStatus) => void>();
+export type StreamStatus = "connecting" | "live" | "reconnecting";
+let status: StreamStatus = "connecting";
+let source: EventSource | undefined;
+
+function setStatus(s: StreamStatus): void {
+  status = s;
+  for (const l of statusListeners) l(s);
+}
+
+export function openStream(): void {
+  if (source) return;
+  source = new EventSource("/api/v1/stream", { withCredentials: true });
+  source.onopen = () => setStatus("live");
+  source.onerror = () => setStatus(source?.readyState === EventSource.CLOSED ? "connecting" : "reconnecting");
+  for (const type of ["sighting", "alert", "alert-ack", "person", "camera", "agent"] as StreamEvent[]) {
+    source.addEventListener(type, (e) => {
+      let data: unknown;
+      try {
+        data = JSON.parse((e as MessageEvent).data);
+      } catch {
+        return;
+      }
+      for (const h of handlers.get(type) ?? []) h(data);
+    });
+  }
+}
+
+export function closeStream(): void {
+  source?.close();
+  source = undefined;
+  setStatus("connecting");
+}
+
+/** Calls `f` for each event of `type` while the component is mounted. */
+export function useStream<T>(type: StreamEvent, f: (data: T) => void, deps: unknown[] = []): void {
+  useEffect(() => {
+    const h = f as Handler;
+    if (!handlers.has(type)) handlers.set(type, new Set());
+    handlers.get(type)!.add(h);
+    return () => void handlers.get(type)!.delete(h);
+  }, deps);
+}
+
+export function useStreamStatus(): StreamStatus {
+  const [s, set] = useState(status);
+  useEffect(() => {
+    statusListeners.add(set);
+    return () => void statusListeners.delete(set);
+  }, []);
+  return s;
+}
