@@ -6,6 +6,16 @@ import { percent } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { useStream } from "../stream.ts";
 
+/** "session:oscar" -> "oscar"; "token:ops robot" -> "ops robot (API token)". */
+const ackedBy = (by: string | null) =>
+  !by
+    ? "someone"
+    : by.startsWith("session:")
+      ? by.slice(8)
+      : by.startsWith("token:")
+        ? `${by.slice(6)} (API token)`
+        : by;
+
 export function AlertsPage({ me }: { me: Me }) {
   const loc = useLocation();
   const type = loc.query.get("type") ?? "";
@@ -106,7 +116,7 @@ export function AlertsPage({ me }: { me: Me }) {
                   <td>
                     {a.ackedAt ? (
                       <span class="muted small">
-                        acknowledged by {a.ackedBy} <Time iso={a.ackedAt} />
+                        acknowledged by {ackedBy(a.ackedBy)} <Time iso={a.ackedAt} />
                       </span>
                     ) : can(me, "operator") ? (
                       <ActionButton

@@ -24,7 +24,7 @@ export function LivePage({ me }: { me: Me }) {
   useStream<{ id: string }>("alert-ack", (a) => dropAlert(a.id));
 
   return (
-    <div class="live">
+    <div class="live-page">
       <section class="alerts-panel" aria-label="Open alerts">
         <h2>Open alerts</h2>
         {alerts.error ? (

@@ -1,0 +1,352 @@
+/**
+ * The security staff console end to end: a real server (SQLite, embedded MQTT broker), its built
+ * web console, real face photos, and Debian's headless Chromium through playwright-core. Sightings
+ * arrive as real face events over MQTT (shared schema, embeddings of real photos), published with an
+ * agent's issued credentials. Screenshots of the pages go to test-artifacts/console/.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../../server/src/index.ts";
+import {
+  agentClient,
+  apiClient,
+  bbt,
+  faceEvent,
+  HAVE_DATA,
+  imageForm,
+  type Json,
+  NO_DATA_MESSAGE,
+  publishEvent,
+  type RealFace,
+  type RunningServer,
+  realFaces,
+  tempDir,
+  waitFor,
+} from "../../server/test/helpers.ts";
+import { topics } from "../../shared/src/events/topics.ts";
+import {
+  type Browser,
+  type BrowserContext,
+  browserTestsUnavailable,
+  launchChromium,
+  type Page,
+} from "../../web/test/browser.ts";
+
+const unavailable = !HAVE_DATA ? NO_DATA_MESSAGE : browserTestsUnavailable();
+if (unavailable) console.log(`console e2e: ${unavailable}`);
+
+const SHOTS = resolve(import.meta.dirname, "../../test-artifacts/console");
+const PASSWORD = "a long test password";
+const AGENT = "agent-e2e";
+const MIN = 60_000;
+
+describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
+  let server: RunningServer;
+  let admin: ReturnType<typeof apiClient>;
+  let mqtt: Awaited<ReturnType<typeof agentClient>>;
+  let browser: Browser;
+  let faces: Record<string, RealFace>;
+  const contexts: BrowserContext[] = [];
+  let operator: Page;
+  let penny: Json;
+  let sheldon: Json; // enrolled by hand, no photo yet: the merge target
+  let unknownSheldon: Json; // the automatic person the cameras made of the same man
+
+  const send = (face: RealFace, cameraId: string, at = Date.now()) =>
+    publishEvent(mqtt, faceEvent(face, { agentId: AGENT, cameraId, capturedAt: new Date(at) }));
+  const sightingCount = async () => (await admin("GET", "/api/v1/admin/stats")).body.sightings as number;
+
+  async function signedIn(name: string): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 }, timezoneId: "Europe/Paris" });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(server.url);
+    await page.getByLabel("User name").fill(name);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator(".who").getByText(name).waitFor();
+    return page;
+  }
+  const shot = async (page: Page, name: string) => {
+    await page.evaluate("window.scrollTo(0, 0)"); // the sticky header belongs at the top of a full-page shot
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const names = ["penny2", "sheldon1", "sheldon3", "amy1"];
+    const list = await realFaces(names.map(bbt));
+    faces = Object.fromEntries(names.map((n, i) => [n, list[i]]));
+    server = await startServer({
+      config: {
+        dataDir: tempDir("argus-console-"),
+        http: { port: 0, host: "127.0.0.1" },
+        mqtt: { port: 0, host: "127.0.0.1" },
+        log: { level: "error" },
+      },
+    });
+    admin = apiClient(server, server.adminToken);
+    for (const [name, role] of [
+      ["alice", "admin"],
+      ["oscar", "operator"],
+      ["vera", "viewer"],
+    ] as const)
+      await server.services.sessions.createUser({ name, role, password: PASSWORD });
+
+    // Penny is on the foe list with an enrolled photo; "Sheldon Cooper" is enrolled without one.
+    penny = (await admin("POST", "/api/v1/persons", { name: "Penny", list: "foe" })).body;
+    expect((await admin("POST", `/api/v1/persons/${penny.id}/faces`, imageForm({ image: bbt("penny1") }))).status).toBe(
+      201,
+    );
+    sheldon = (await admin("POST", "/api/v1/persons", { name: "Sheldon Cooper" })).body;
+
+    // History: Sheldon seen 30 times over the last hours at two cameras (an automatic person), Amy once.
+    const creds = await server.registerAgent(AGENT);
+    mqtt = await agentClient(creds.mqtt.url, creds.mqtt.username, creds.mqtt.password!);
+    const now = Date.now();
+    for (let i = 0; i < 30; i++) await send(faces.sheldon1, i % 3 ? "lobby" : "gate", now - (i + 2) * 7 * MIN);
+    await send(faces.amy1, "gate", now - 3 * MIN);
+    await waitFor(async () => (await sightingCount()) === 31, "31 sightings stored");
+    const auto = (await admin("GET", "/api/v1/persons?kind=auto&sort=sightings")).body.items;
+    unknownSheldon = auto[0];
+    expect(unknownSheldon).toMatchObject({ name: expect.stringMatching(/^Unknown #\d+$/), sightingCount: 30 });
+    expect(unknownSheldon.faceUrl).toMatch(/^\/api\/v1\/faces\/\d+\/image$/);
+    // The agent reports its cameras (retained status messages, as a real agent does).
+    for (const [cam, state] of [
+      ["gate", "streaming"],
+      ["lobby", "reconnecting"],
+    ])
+      await new Promise((r) =>
+        mqtt.publish(
+          topics().cameraStatus(AGENT, cam),
+          JSON.stringify({ agentId: AGENT, cameraId: cam, state, at: new Date().toISOString() }),
+          { qos: 1, retain: true },
+          r,
+        ),
+      );
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await new Promise<void>((r) => (mqtt ? mqtt.end(true, {}, () => r()) : r()));
+    await server?.stop();
+  });
+
+  it("refuses a wrong password, then signs in", async () => {
+    const ctx = await browser.newContext();
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await page.goto(`${server.url}/alerts`);
+    await page.getByLabel("User name").fill("oscar");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("alert").getByText("Wrong user name or password").waitFor();
+    const cookies = await ctx.cookies();
+    expect(cookies.find((c) => c.name === "argus_session")).toBeUndefined();
+
+    operator = await signedIn("oscar");
+    const cookie = (await operator.context().cookies()).find((c) => c.name === "argus_session")!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict" });
+    // scripts on the page cannot read it
+    expect(await operator.evaluate("document.cookie")).not.toContain("argus_session");
+  });
+
+  it("shows a sighting and a foe alert arriving live, and acknowledges the alert", async () => {
+    const page = operator;
+    await page.locator(".top nav").getByRole("link", { name: "Live" }).click();
+    await page.locator(".sighting").first().waitFor();
+    await page.locator('[data-stream="live"]').waitFor();
+    expect(await page.locator(".alert").count()).toBe(0);
+
+    // Penny walks past the gate camera: a real face event over MQTT.
+    await send(faces.penny2, "gate");
+    const card = page.locator(".sighting.fresh.is-foe");
+    await card.waitFor();
+    expect(await card.locator(".who").textContent()).toMatch(/Penny.*foe/i);
+    expect(await card.textContent()).toContain("gate");
+    const alert = page.locator(".alert.alert-foe");
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/FOE[\s\S]*Penny[\s\S]*gate/i);
+    // Unknown #N labels for automatic persons
+    expect(
+      await page
+        .locator(".sighting")
+        .filter({ hasText: /Unknown #\d+/ })
+        .count(),
+    ).toBeGreaterThan(0);
+    await shot(page, "live");
+
+    await alert.getByRole("button", { name: "Acknowledge" }).click();
+    await page.locator(".alert").waitFor({ state: "detached" });
+    const acked = (await admin("GET", "/api/v1/alerts?acked=true")).body.items;
+    expect(acked).toHaveLength(1);
+    expect(acked[0]).toMatchObject({ type: "foe", personId: penny.id, ackedBy: "session:oscar" });
+  });
+
+  it("searches by name and by photo (file input and drag and drop)", async () => {
+    const page = operator;
+    await page.locator(".top nav").getByRole("link", { name: "Search" }).click();
+    await page.getByPlaceholder("Name, or part of it").fill("penn");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.locator(".person-list").getByRole("link", { name: "Penny" }).waitFor();
+
+    // Choose a photo through the drop zone's file input: Sheldon, whom the cameras know as Unknown #N.
+    await page.locator('[data-testid="dropzone"] input[type=file]').setInputFiles(bbt("sheldon2"));
+    const results = page.locator('[data-testid="photo-results"]');
+    await results.waitFor();
+    const top = results.locator(".candidates li").first();
+    expect(await top.locator(".cand-head").textContent()).toMatch(
+      new RegExp(`${unknownSheldon.name}[\\s\\S]*\\d+% match`),
+    );
+    expect(await top.locator(".thumb").count()).toBeGreaterThan(0);
+
+    // Drop a photo onto the zone, as a person dragging a file from their desktop.
+    const b64 = readFileSync(bbt("penny3")).toString("base64");
+    const dt = await page.evaluateHandle(`(() => {
+      const bytes = Uint8Array.from(atob(${JSON.stringify(b64)}), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], "penny3.png", { type: "image/png" }));
+      return dt;
+    })()`);
+    await page.dispatchEvent('[data-testid="dropzone"]', "drop", { dataTransfer: dt });
+    await results.locator(".candidates li").first().getByRole("link", { name: "Penny" }).waitFor();
+    expect(await page.locator(".dropzone").textContent()).toContain("penny3.png");
+    await shot(page, "search");
+
+    // A file that is not a photo gets a clear message.
+    await page.locator('[data-testid="dropzone"] input[type=file]').setInputFiles({
+      name: "notes.png",
+      mimeType: "image/png",
+      buffer: Buffer.from("this is not an image"),
+    });
+    await page.getByRole("alert").waitFor();
+    expect(await page.getByRole("alert").textContent()).toMatch(/could not be read|not a JPEG|corrupt/i);
+  });
+
+  it("opens a person's history: timeline with camera filter, paging and CSV export", async () => {
+    const page = operator;
+    await page.goto(`${server.url}/persons/${unknownSheldon.id}`);
+    await page.locator(".tl-item").first().waitFor();
+    expect(await page.locator(".tl-item").count()).toBe(25);
+    await page.getByRole("button", { name: "Load older sightings" }).click();
+    await expect.poll(() => page.locator(".tl-item").count()).toBe(30);
+    await page.getByText("End of the history (30 shown)").waitFor();
+    expect(await page.locator(".faces .face").count()).toBeGreaterThan(0); // best sightings
+
+    await page.locator(".timeline select[name=camera]").selectOption("gate");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/camera=gate/);
+    await expect.poll(() => page.locator(".tl-item").count()).toBe(10);
+    expect((await page.locator(".tl-item").allTextContents()).every((t) => t.includes("camera gate"))).toBe(true);
+
+    const href = await page.getByRole("link", { name: "Export CSV" }).getAttribute("href");
+    expect(href).toContain("cameraId=gate");
+    expect(href).toContain("tz=Europe%2FParis");
+    const csv = await page.request.get(`${server.url}${href}`);
+    expect(csv.status()).toBe(200);
+    const rows = (await csv.text()).trim().split("\r\n");
+    expect(rows).toHaveLength(11);
+    expect(rows[1]).toContain(",gate,");
+    await shot(page, "person");
+  });
+
+  it("reviews unknown persons and merges the duplicate into the enrolled person", async () => {
+    const page = operator;
+    await page.locator(".top nav").getByRole("link", { name: "Unknown persons" }).click();
+    await page.getByRole("tab", { name: "Most seen first" }).click();
+    const first = page.locator(".unknown-card").first();
+    await first.waitFor();
+    expect(await first.locator("strong").textContent()).toBe(unknownSheldon.name);
+    expect(await first.textContent()).toContain("30 sightings");
+    await shot(page, "unknown");
+
+    await page.goto(`${server.url}/persons/${sheldon.id}`);
+    await page.getByText("This person has not been seen by a camera yet.").waitFor();
+    await page.locator(".merge input").fill(unknownSheldon.name);
+    await page.locator(".merge").getByRole("button", { name: "Find" }).click();
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Merge into this person" }).click();
+    await page.locator(".tl-item").first().waitFor();
+    await page.getByText("30 sightings").waitFor();
+    expect((await admin("GET", `/api/v1/persons/${unknownSheldon.id}`)).status).toBe(404);
+    const merged = (await admin("GET", `/api/v1/persons/${sheldon.id}`)).body;
+    expect(merged).toMatchObject({ sightingCount: 30, kind: "enrolled" });
+    // The unknowns page no longer lists him.
+    await page.goto(`${server.url}/unknown?sort=sightings`);
+    await page.locator(".unknown-card").first().waitFor();
+    expect(await page.locator(".unknown-grid").textContent()).not.toContain(unknownSheldon.name);
+  });
+
+  it("lets a viewer look but not change lists: the page offers no control and the API refuses", async () => {
+    const viewer = await signedIn("vera");
+    await viewer.goto(`${server.url}/persons/${penny.id}`);
+    await viewer.locator('[data-testid="list-readonly"]').waitFor();
+    expect(await viewer.locator('[data-testid="list-readonly"]').textContent()).toMatch(/foe/i);
+    expect(await viewer.locator("select[name=list]").count()).toBe(0);
+    expect(await viewer.getByRole("button", { name: "Rename" }).count()).toBe(0);
+    expect(await viewer.locator(".merge").count()).toBe(0);
+    expect(await viewer.getByText("+ Add photo").count()).toBe(0);
+    await viewer.goto(`${server.url}/unknown`);
+    await viewer.locator(".unknown-card").first().waitFor();
+    expect(await viewer.locator(".card-actions").count()).toBe(0);
+    expect(await viewer.locator(".top nav").getByRole("link", { name: "Users" }).count()).toBe(0);
+
+    // The same request the console would send, from the viewer's signed-in page: 403.
+    const res = (await viewer.evaluate(`fetch("/api/v1/persons/${penny.id}", {
+      method: "PATCH",
+      headers: { "content-type": "application/json", "x-argus-csrf": "1" },
+      body: JSON.stringify({ list: null }),
+    }).then(async (r) => ({ status: r.status, body: await r.json() }))`)) as Json;
+    expect(res.status).toBe(403);
+    expect(res.body.error.code).toBe("FORBIDDEN");
+    const merge = (await viewer.evaluate(`fetch("/api/v1/persons/${penny.id}/merge", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-argus-csrf": "1" },
+      body: JSON.stringify({ from: "${sheldon.id}" }),
+    }).then((r) => r.status)`)) as number;
+    expect(merge).toBe(403);
+    expect((await admin("GET", `/api/v1/persons/${penny.id}`)).body.list).toBe("foe");
+  });
+
+  it("shows cameras with status, last event and rate, and the alert history", async () => {
+    const page = operator;
+    await page.locator(".top nav").getByRole("link", { name: "Cameras" }).click();
+    const gate = page.locator('tr[data-camera="gate"]');
+    await gate.waitFor();
+    expect(await gate.locator(".status").textContent()).toBe("streaming");
+    expect(await page.locator('tr[data-camera="lobby"] .status').textContent()).toBe("reconnecting");
+    expect(Number(await gate.locator("td.num").first().textContent())).toBeGreaterThan(0); // events in the last minute
+    await page.locator(`tr[data-agent="${AGENT}"]`).getByText("connected").waitFor();
+    await shot(page, "cameras");
+
+    await page.locator(".top nav").getByRole("link", { name: "Alerts" }).click();
+    const row = page.locator("tr[data-alert]").first();
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/FOE[\s\S]*Penny[\s\S]*gate[\s\S]*acknowledged by oscar/i);
+    await page.locator("select[name=acked]").selectOption("false");
+    await page.getByText("No alert matches these filters.").waitFor();
+    await page.locator("select[name=acked]").selectOption("");
+    await row.waitFor();
+    await shot(page, "alerts");
+  });
+
+  it("lets an admin add a user, and signing out ends the session", async () => {
+    const page = await signedIn("alice");
+    await page.locator(".top nav").getByRole("link", { name: "Users" }).click();
+    await page.locator('tr[data-user="vera"]').waitFor();
+    await page.locator("input[name=new-name]").fill("Walter");
+    await page.locator("input[name=new-password]").fill(PASSWORD);
+    await page.locator("select[name=new-role]").selectOption("operator");
+    await page.getByRole("button", { name: "Add user" }).click();
+    await page.locator('tr[data-user="walter"]').waitFor();
+    await shot(page, "users");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    const stale = (await page.evaluate(`fetch("/api/v1/me").then((r) => r.status)`)) as number;
+    expect(stale).toBe(401);
+  });
+});
