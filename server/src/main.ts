@@ -203,7 +203,12 @@ async function main(): Promise<number> {
     // Printed once, on the first start; it is also in the data directory (mode 600).
     console.log(`Admin token (also written to ${join(config.dataDir, "admin-token")}): ${server.adminToken}`);
   }
+  if (server.consoleAdmin) {
+    const a = server.consoleAdmin;
+    console.log(`Console user '${a.name}' created; password (also written to ${a.file}): ${a.password}`);
+  }
   console.log(`Argus server: API ${server.url}/api/v1 (docs ${server.url}/docs), MQTT ${server.mqttUrl}`);
+  console.log(`Console: ${server.url}/`);
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;

@@ -54,6 +54,8 @@ export interface RunningServer {
   adminToken: string | undefined;
   /** True when this start created the admin token (print it once). */
   adminTokenCreated: boolean;
+  /** The console's first admin, when this start created it: sign in with it (also in <dataDir>/admin-password). */
+  consoleAdmin: { name: string; password: string; file: string } | undefined;
   /** Registers an agent and returns its MQTT credentials (409 if it exists). */
   registerAgent(id: string): Promise<AgentCredentials>;
   /** Registers the agent, or issues it a new password if it exists (for start scripts run again). */
@@ -63,6 +65,7 @@ export interface RunningServer {
 }
 
 const ADMIN_TOKEN_FILE = "admin-token";
+const ADMIN_PASSWORD_FILE = "admin-password";
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = parseConfig(opts.config);
@@ -299,6 +302,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     adminToken = readFileSync(tokenFile, "utf8").trim() || undefined;
   }
 
+  // First start without console users: an 'admin' with a random password, kept like the admin token
+  // (file mode 600, printed once), so the console can be used at once. `create-user` makes others.
+  let consoleAdmin: RunningServer["consoleAdmin"];
+  if (!(await store.getMeta("console-admin-created"))) {
+    if ((await store.listUsers()).length === 0) {
+      const password = secret(18);
+      const user = await services.sessions.createUser({ name: "admin", role: "admin", password });
+      const file = join(config.dataDir, ADMIN_PASSWORD_FILE);
+      writeFileSync(file, `${password}\n`, { mode: 0o600 });
+      consoleAdmin = { name: user.name, password, file };
+    }
+    await store.setMeta("console-admin-created", new Date().toISOString());
+  }
+
   const app = createApp(services);
   const http: Server = createServer(app.callback());
   http.requestTimeout = 120_000;
@@ -343,6 +360,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
     adminToken,
     adminTokenCreated,
+    consoleAdmin,
     registerAgent,
     ensureAgent: async (id) => ((await store.getAgent(id)) ? services.rotateAgent(id) : registerAgent(id)),
     services,

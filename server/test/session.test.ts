@@ -81,6 +81,9 @@ describe("console accounts and sessions", () => {
       log: log as unknown as Logger,
     });
     admin = apiClient(server, server.adminToken);
+    // The first start made a console 'admin' (see console-users.test.ts); these tests bring their own.
+    const first = await server.services.store.findUserByName("admin");
+    await server.services.store.deleteUser(first!.id);
     for (const [name, role] of [
       ["alice", "admin"],
       ["oscar", "operator"],
