@@ -197,6 +197,34 @@ describe("console accounts and sessions", () => {
     expect(r.body.error.code).toBe("SESSION_ENDED");
   });
 
+  it("the event stream of a session ends when the session does (sign-out, user disabled)", async () => {
+    /** Opens the stream with the browser's cookie; resolves `ended` when the server closes it. */
+    const open = async (b: ReturnType<typeof browser>) => {
+      const res = await fetch(`${server.url}/api/v1/stream`, { headers: { cookie: b.cookie } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      await reader.read(); // the "retry:" preamble: connected
+      // (wrapped: an async function returning the promise itself would wait for it)
+      return {
+        ended: (async () => {
+          for (;;) if ((await reader.read()).done) return true;
+        })(),
+      };
+    };
+    const b = browser(server);
+    await b.signIn("vera");
+    const { ended } = await open(b);
+    expect((await b.call("DELETE", "/api/v1/session")).status).toBe(204);
+    expect(await ended).toBe(true);
+
+    const d = browser(server);
+    const made = await admin("POST", "/api/v1/users", { name: "streamer", role: "viewer", password: PASSWORD });
+    await d.signIn("streamer");
+    const { ended: ended2 } = await open(d);
+    await admin("PATCH", `/api/v1/users/${made.body.id}`, { disabled: true });
+    expect(await ended2).toBe(true);
+  });
+
   it("sessions expire (absolute and idle)", async () => {
     const db = (server.services.store as SqliteStore).db;
     const b = browser(server);

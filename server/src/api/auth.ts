@@ -96,6 +96,7 @@ export function sessionResolver(sessions: SessionService): PrincipalResolver {
         "the session has ended (signed out, expired or disabled); sign in again",
       );
     if (!SAFE_METHODS.has(ctx.method)) assertFromConsole(ctx);
+    ctx.state.holdOpen = (close: () => void) => sessions.holdOpen(cookie, r.user.id, close);
     return { kind: "session", id: r.user.id, name: r.user.name, role: r.user.role };
   };
 }
@@ -115,6 +116,11 @@ export function authenticate(resolvers: PrincipalResolver[]) {
     }
     ctx.state.principal = p;
     await next();
+    // A response that stays open (the event stream) must not outlive the session that opened it.
+    if (ctx.respond === false && ctx.state.holdOpen && !ctx.res.writableEnded) {
+      const release = ctx.state.holdOpen(() => ctx.res.end());
+      ctx.res.once("close", release);
+    }
   };
 }
 

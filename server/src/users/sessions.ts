@@ -29,6 +29,9 @@ export class SessionService {
   private readonly byName: FailureLimiter;
   private readonly byAddress: FailureLimiter;
   private lastPurge = 0;
+  /** Long-lived responses (the event stream) by session id, ended when their session ends. */
+  private readonly held = new Map<string, { userId: string; cookie: string; close: Set<() => void> }>();
+  private heldTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
@@ -105,7 +108,43 @@ export class SessionService {
   }
 
   async signOut(cookieSecret: string): Promise<void> {
-    await this.store.deleteSession(hashSecret(cookieSecret));
+    const id = hashSecret(cookieSecret);
+    await this.store.deleteSession(id);
+    this.endHeld((sid) => sid === id);
+  }
+
+  /**
+   * Keeps `close` to be called when the session ends: at sign-out or a change to its user at once,
+   * at expiry within a minute. Returns the function that forgets it (call it when the response closes).
+   */
+  holdOpen(cookieSecret: string, userId: string, close: () => void): () => void {
+    const id = hashSecret(cookieSecret);
+    let h = this.held.get(id);
+    if (!h) this.held.set(id, (h = { userId, cookie: cookieSecret, close: new Set() }));
+    h.close.add(close);
+    if (!this.heldTimer) {
+      this.heldTimer = setInterval(() => void this.recheckHeld(), 60_000);
+      this.heldTimer.unref();
+    }
+    return () => {
+      h.close.delete(close);
+      if (!h.close.size) this.held.delete(id);
+    };
+  }
+
+  private async recheckHeld(): Promise<void> {
+    for (const [id, h] of [...this.held]) {
+      const alive = await this.resolve(h.cookie).catch(() => true); // a store hiccup is not a sign-out
+      if (!alive) this.endHeld((sid) => sid === id);
+    }
+  }
+
+  private endHeld(which: (sessionId: string, userId: string) => boolean): void {
+    for (const [id, h] of [...this.held]) {
+      if (!which(id, h.userId)) continue;
+      this.held.delete(id);
+      for (const c of h.close) c();
+    }
   }
 
   // ------------------------------------------------------------------ accounts
@@ -173,6 +212,7 @@ export class SessionService {
     const kept = keepSession ? await this.store.getSession(hashSecret(keepSession)) : undefined;
     const ended = await this.store.deleteUserSessions(id);
     if (kept?.userId === id) await this.store.insertSession(kept);
+    this.endHeld((sid, uid) => uid === id && sid !== kept?.id);
     this.log.info(
       {
         user: user.name,
@@ -199,6 +239,7 @@ export class SessionService {
     if (!cur) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
     if (cur.role === "admin" && cur.disabledAt === null) await this.assertAnotherAdmin(id);
     await this.store.deleteUser(id);
+    this.endHeld((_sid, uid) => uid === id);
     this.log.info({ user: cur.name }, "user deleted");
   }
 
