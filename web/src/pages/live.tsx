@@ -76,7 +76,7 @@ function SightingCard({ s, fresh }: { s: Sighting; fresh: boolean }) {
           {s.cameraId} · <Time iso={s.capturedAt} />
         </div>
         <div class="muted small">
-          {s.similarity !== null ? `match ${percent(s.similarity)}` : s.isNew ? "first sighting" : ""}
+          {s.similarity !== null ? `match ${percent(s.similarity)}` : s.isNew ? "new person" : ""}
           {s.shots > 1 ? ` · ${s.shots} shots` : ""}
         </div>
       </div>

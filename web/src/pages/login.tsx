@@ -62,8 +62,9 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
           {busy ? "Signing in…" : "Sign in"}
         </button>
         <p class="hint">
-          No account yet? An administrator creates one; the first admin comes from the command line:
-          <code>pnpm --silent run server create-user --data &lt;dir&gt; --name admin --role admin</code>
+          First time? The server created the user <strong>admin</strong> on its first start; the password is in
+          <code>&lt;data dir&gt;/admin-password</code>. Admins add more users on the Users page (or:
+          <code>pnpm --silent run server create-user --data &lt;dir&gt; --name NAME --role viewer</code>).
         </p>
       </form>
     </div>

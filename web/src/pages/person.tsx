@@ -373,7 +373,8 @@ function Timeline({ p }: { p: Person }) {
                     <Time iso={s.capturedAt} full />
                   </strong>
                   <div class="muted">
-                    camera {s.cameraId} · {s.similarity !== null ? `match ${percent(s.similarity)}` : "first sighting"}
+                    camera {s.cameraId} ·{" "}
+                    {s.similarity !== null ? `match ${percent(s.similarity)}` : "founded this person"}
                     {s.shots > 1 ? ` · ${s.shots} shots until ` : ""}
                     {s.shots > 1 && <Time iso={s.lastSeenAt} />}
                   </div>
