@@ -48,7 +48,9 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
   let browser: Browser;
   let faces: Record<string, RealFace>;
   const contexts: BrowserContext[] = [];
+  const consoleErrors: string[] = [];
   let operator: Page;
+  let viewer: Page;
   let penny: Json;
   let sheldon: Json; // enrolled by hand, no photo yet: the merge target
   let unknownSheldon: Json; // the automatic person the cameras made of the same man
@@ -61,6 +63,7 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 }, timezoneId: "Europe/Paris" });
     contexts.push(ctx);
     const page = await ctx.newPage();
+    page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
     await page.goto(server.url);
     await page.getByLabel("User name").fill(name);
     await page.getByLabel("Password").fill(PASSWORD);
@@ -281,7 +284,7 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
   });
 
   it("lets a viewer look but not change lists: the page offers no control and the API refuses", async () => {
-    const viewer = await signedIn("vera");
+    viewer = await signedIn("vera");
     await viewer.goto(`${server.url}/persons/${penny.id}`);
     await viewer.locator('[data-testid="list-readonly"]').waitFor();
     expect(await viewer.locator('[data-testid="list-readonly"]').textContent()).toMatch(/foe/i);
@@ -333,7 +336,7 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     await shot(page, "alerts");
   });
 
-  it("lets an admin add a user, and signing out ends the session", async () => {
+  it("lets an admin add and disable users (their open console returns to sign-in); signing out ends the session", async () => {
     const page = await signedIn("alice");
     await page.locator(".top nav").getByRole("link", { name: "Users" }).click();
     await page.locator('tr[data-user="vera"]').waitFor();
@@ -344,9 +347,20 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     await page.locator('tr[data-user="walter"]').waitFor();
     await shot(page, "users");
 
+    // Disabling vera ends her session at once: her open console (event stream) falls back to sign-in.
+    await viewer.goto(`${server.url}/`);
+    await viewer.locator('[data-stream="live"]').waitFor();
+    await page.locator('tr[data-user="vera"]').getByRole("button", { name: "Disable" }).click();
+    await page.locator('tr[data-user="vera"]').getByText("disabled").waitFor();
+    await viewer.getByRole("button", { name: "Sign in" }).waitFor({ timeout: 20_000 });
+
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
     const stale = (await page.evaluate(`fetch("/api/v1/me").then((r) => r.status)`)) as number;
     expect(stale).toBe(401);
+  });
+
+  it("ran every page under the strict Content-Security-Policy without a violation", () => {
+    expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
 });

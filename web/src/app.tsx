@@ -13,7 +13,7 @@ import { SearchPage } from "./pages/search.tsx";
 import { UnknownPage } from "./pages/unknown.tsx";
 import { UsersPage } from "./pages/users.tsx";
 import { Link, match, navigate, useLocation } from "./router.tsx";
-import { closeStream, openStream, useStreamStatus } from "./stream.ts";
+import { closeStream, openStream, useStreamStatus, whenStreamLost } from "./stream.ts";
 
 const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: "/", label: "Live" },
@@ -41,6 +41,13 @@ export function App() {
       closeStream();
       setMe(null);
     });
+    // A refused stream: a 401 here signs out (whenSignedOut); otherwise the server is back, reconnect.
+    const recheck = () =>
+      api("GET", "/api/v1/me").then(
+        () => openStream(),
+        (e) => !(e instanceof ApiError && e.status === 401) && setTimeout(recheck, 5000),
+      );
+    whenStreamLost(recheck);
     loadMe();
   }, []);
   useEffect(() => {

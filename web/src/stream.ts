@@ -13,6 +13,15 @@ const statusListeners = new Set<(s: StreamStatus) => void>();
 export type StreamStatus = "connecting" | "live" | "reconnecting";
 let status: StreamStatus = "connecting";
 let source: EventSource | undefined;
+let onLost: () => void = () => {};
+
+/**
+ * The browser gives up on a stream the server refused (401 after the session ended, or an error
+ * page); `f` then decides: sign-in page, or `openStream()` again.
+ */
+export function whenStreamLost(f: () => void): void {
+  onLost = f;
+}
 
 function setStatus(s: StreamStatus): void {
   status = s;
@@ -23,7 +32,12 @@ export function openStream(): void {
   if (source) return;
   source = new EventSource("/api/v1/stream", { withCredentials: true });
   source.onopen = () => setStatus("live");
-  source.onerror = () => setStatus(source?.readyState === EventSource.CLOSED ? "connecting" : "reconnecting");
+  source.onerror = () => {
+    setStatus("reconnecting");
+    if (source?.readyState !== EventSource.CLOSED) return; // the browser retries by itself
+    source = undefined;
+    setTimeout(() => onLost(), 3000);
+  };
   for (const type of ["sighting", "alert", "alert-ack", "person", "camera", "agent"] as StreamEvent[]) {
     source.addEventListener(type, (e) => {
       let data: unknown;

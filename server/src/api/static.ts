@@ -27,9 +27,9 @@ const TYPES: Record<string, string> = {
 /** Paths that belong to the server, never to the console. */
 const RESERVED = /^\/(api|health|metrics|openapi\.json|docs)(\/|$)/;
 
-// The console loads only its own scripts and styles; images come from the API (and blob: previews).
+// The console loads only its own scripts and styles (no inline ones); images come from the API and blob: previews.
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; " +
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export const DEFAULT_WEB_DIR = resolve(import.meta.dirname, "../../../web/dist");
