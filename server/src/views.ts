@@ -9,6 +9,7 @@ import type {
   Person,
   Sighting,
   Token,
+  User,
   Webhook,
 } from "./store/types.ts";
 
@@ -123,6 +124,19 @@ export function tokenView(t: Token) {
     createdAt: iso(t.createdAt),
     lastUsedAt: iso(t.lastUsedAt),
     revokedAt: iso(t.revokedAt),
+  };
+}
+
+/** A console user: never the password hash. */
+export function userView(u: User) {
+  return {
+    id: u.id,
+    name: u.name,
+    role: u.role,
+    disabled: u.disabledAt !== null,
+    createdAt: iso(u.createdAt),
+    updatedAt: iso(u.updatedAt),
+    lastLoginAt: iso(u.lastLoginAt),
   };
 }
 

@@ -1,6 +1,6 @@
 /** Small pieces every page uses: states (loading, error, empty), crops, badges, times, paging. */
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type ListName, type PersonBrief } from "./api.ts";
 import { ago, formatDateTime, formatTime, personLabel } from "./format.ts";
 import { Link } from "./router.tsx";
@@ -140,4 +140,19 @@ export function ActionButton(props: {
       )}
     </span>
   );
+}
+
+/** `f` at most once per `ms` (the last call wins): a busy site's stream must not turn into a request storm. */
+export function useThrottled(f: () => void, ms: number): () => void {
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latest = useRef(f);
+  latest.current = f;
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return useCallback(() => {
+    if (timer.current !== undefined) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      latest.current();
+    }, ms);
+  }, [ms]);
 }

@@ -1,7 +1,17 @@
 /** Alerts: the history with filters (type, state, camera), paging and acknowledgement. */
 import { useState } from "preact/hooks";
 import { type Alert, api, type Camera, can, type Me, type Page, qs } from "../api.ts";
-import { ActionButton, Crop, Empty, ErrorBox, Loading, PersonLink, Time, useLoad } from "../components.tsx";
+import {
+  ActionButton,
+  Crop,
+  Empty,
+  ErrorBox,
+  Loading,
+  PersonLink,
+  Time,
+  useLoad,
+  useThrottled,
+} from "../components.tsx";
 import { percent } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { useStream } from "../stream.ts";
@@ -28,7 +38,8 @@ export function AlertsPage({ me }: { me: Me }) {
     setOlder(null);
     return api<Page<Alert>>("GET", `/api/v1/alerts${qs({ ...filter, limit: 50 })}`);
   }, [type, acked, cameraId]);
-  useStream("alert", () => page.reload());
+  const refresh = useThrottled(page.reload, 1000);
+  useStream("alert", refresh);
   useStream<{ id: string; ackedAt: string; ackedBy: string }>("alert-ack", (a) => {
     page.update((d) => ({ ...d, items: d.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) }));
     setOlder((o) => o && { ...o, items: o.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) });

@@ -2,7 +2,7 @@
 
 import { useEffect } from "preact/hooks";
 import { type Agent, api, type Camera } from "../api.ts";
-import { Empty, ErrorBox, Loading, Time, useLoad } from "../components.tsx";
+import { Empty, ErrorBox, Loading, Time, useLoad, useThrottled } from "../components.tsx";
 import { useStream } from "../stream.ts";
 
 /** streaming / reconnecting / offline (and the agent's other states), from the camera's and its agent's status. */
@@ -18,8 +18,9 @@ export function cameraState(c: Camera, agents: Agent[]): { label: string; tone: 
 
 export function CamerasPage() {
   const data = useLoad(() => api<{ cameras: Camera[]; agents: Agent[] }>("GET", "/api/v1/cameras"), []);
-  useStream("camera", () => data.reload());
-  useStream("agent", () => data.reload());
+  const refresh = useThrottled(data.reload, 1000);
+  useStream("camera", refresh);
+  useStream("agent", refresh);
   // Event rates change without status messages: refresh them every 15 s.
   useEffect(() => {
     const t = setInterval(data.reload, 15_000);

@@ -1,7 +1,17 @@
 /** Unknown persons: the automatic persons, newest or most seen first, to review, name, list or merge. */
 import { useState } from "preact/hooks";
 import { api, can, type ListName, type Me, type Page, type Person, qs } from "../api.ts";
-import { ActionButton, Crop, Empty, ErrorBox, ListBadge, Loading, Time, useLoad } from "../components.tsx";
+import {
+  ActionButton,
+  Crop,
+  Empty,
+  ErrorBox,
+  ListBadge,
+  Loading,
+  Time,
+  useLoad,
+  useThrottled,
+} from "../components.tsx";
 import { Link, navigate, useLocation } from "../router.tsx";
 import { useStream } from "../stream.ts";
 
@@ -14,7 +24,8 @@ export function UnknownPage({ me }: { me: Me }) {
     return api<Page<Person>>("GET", `/api/v1/persons${qs({ kind: "auto", sort, limit: 48 })}`);
   }, [sort]);
   // Named, listed-and-named or merged persons leave this page; new unknowns arrive.
-  useStream("person", () => page.reload());
+  const refresh = useThrottled(page.reload, 2000);
+  useStream("person", refresh);
   const items = [...(page.data?.items ?? []), ...(extra?.items ?? [])];
   const next = extra ? extra.next : (page.data?.nextCursor ?? null);
 

@@ -43,6 +43,9 @@ export function UsersPage({ me }: { me: Me }) {
 
 function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
   const [error, setError] = useState<unknown>();
+  const [setting, setSetting] = useState(false);
+  const [password, setPassword] = useState("");
+  /** Resolves when the change is saved; shows the server's message otherwise. */
   const patch = async (body: Record<string, unknown>) => {
     setError(undefined);
     try {
@@ -50,6 +53,7 @@ function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
       onDone();
     } catch (e) {
       setError(e);
+      throw e;
     }
   };
   const self = me.kind === "session" && me.id === u.id;
@@ -63,7 +67,7 @@ function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
         <select
           aria-label={`Role of ${u.name}`}
           value={u.role}
-          onChange={(e) => void patch({ role: e.currentTarget.value as Role })}
+          onChange={(e) => void patch({ role: e.currentTarget.value as Role }).catch(() => {})}
         >
           <option value="viewer">viewer</option>
           <option value="operator">operator</option>
@@ -75,15 +79,45 @@ function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
         <Time iso={u.lastLoginAt} />
       </td>
       <td class="row">
-        <ActionButton
-          run={async () => {
-            const password = window.prompt(`New password for ${u.name} (at least 10 characters):`);
-            if (password) await patch({ password });
-          }}
-        >
-          Set password
+        {setting ? (
+          <form
+            class="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void patch({ password }).then(
+                () => setSetting(false),
+                () => {},
+              );
+            }}
+          >
+            <input
+              type="password"
+              autoComplete="new-password"
+              aria-label={`New password for ${u.name}`}
+              placeholder="new password (10+)"
+              value={password}
+              onInput={(e) => setPassword(e.currentTarget.value)}
+              required
+            />
+            <button type="submit">Save</button>
+            <button type="button" class="link" onClick={() => setSetting(false)}>
+              Cancel
+            </button>
+          </form>
+        ) : (
+          <button
+            type="button"
+            onClick={() => {
+              setPassword("");
+              setSetting(true);
+            }}
+          >
+            Set password
+          </button>
+        )}
+        <ActionButton run={() => patch({ disabled: !u.disabled }).catch(() => {})}>
+          {u.disabled ? "Enable" : "Disable"}
         </ActionButton>
-        <ActionButton run={() => patch({ disabled: !u.disabled })}>{u.disabled ? "Enable" : "Disable"}</ActionButton>
         <ActionButton
           class="danger"
           confirm={`Delete the user ${u.name}? They are signed out at once.`}

@@ -7,26 +7,12 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import { z } from "zod";
 import type { Services } from "../../services.ts";
-import type { User } from "../../store/types.ts";
 import { PASSWORD_MAX } from "../../users/passwords.ts";
 import { SESSION_COOKIE } from "../../users/sessions.ts";
+import { userView } from "../../views.ts";
 import { assertFromConsole, principalOf, ROLES, requireRole } from "../auth.ts";
 import { readJson } from "../body.ts";
 import { ApiError } from "../errors.ts";
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-export function userView(u: User) {
-  return {
-    id: u.id,
-    name: u.name,
-    role: u.role,
-    disabled: u.disabledAt !== null,
-    createdAt: iso(u.createdAt),
-    updatedAt: iso(u.updatedAt),
-    lastLoginAt: iso(u.lastLoginAt),
-  };
-}
 
 const role = z.enum(ROLES as ["admin", "operator", "viewer"]);
 // Length rules are checked (with clear messages) by the session service; this only bounds the input.
