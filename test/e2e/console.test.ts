@@ -297,6 +297,9 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     await viewer.locator(".unknown-card").first().waitFor();
     expect(await viewer.locator(".card-actions").count()).toBe(0);
     expect(await viewer.locator(".top nav").getByRole("link", { name: "Users" }).count()).toBe(0);
+    await viewer.goto(`${server.url}/cameras`);
+    await viewer.locator('tr[data-camera="gate"]').waitFor();
+    expect(await viewer.locator("input[name=sensitive]").count()).toBe(0);
 
     // The same request the console would send, from the viewer's signed-in page: 403.
     const res = (await viewer.evaluate(`fetch("/api/v1/persons/${penny.id}", {
@@ -328,6 +331,12 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     expect(await page.locator('tr[data-camera="lobby"] .status').textContent()).toBe("reconnecting");
     expect(Number(await gate.locator("td.num").first().textContent())).toBeGreaterThan(0); // events in the last minute
     await page.locator(`tr[data-agent="${AGENT}"]`).getByText("connected").waitFor();
+    // Operators mark a camera sensitive (unknown persons there raise alerts); the server keeps it.
+    await page.locator('tr[data-camera="lobby"] input[name=sensitive]').check();
+    await waitFor(
+      async () => (await admin("GET", "/api/v1/cameras")).body.cameras.find((c: Json) => c.id === "lobby").sensitive,
+      "lobby marked sensitive",
+    );
     await shot(page, "cameras");
 
     await page.locator(".top nav").getByRole("link", { name: "Alerts" }).click();

@@ -114,7 +114,7 @@ function Page({ me, path }: { me: Me; path: string }) {
   if (path === "/search") return <SearchPage />;
   if (path === "/unknown") return <UnknownPage me={me} />;
   if (path === "/alerts") return <AlertsPage me={me} />;
-  if (path === "/cameras") return <CamerasPage />;
+  if (path === "/cameras") return <CamerasPage me={me} />;
   if (path === "/account") return <AccountPage me={me} />;
   if (path === "/users")
     return can(me, "admin") ? <UsersPage me={me} /> : <ErrorBox error={new Error("Only admins manage users.")} />;

@@ -1,7 +1,7 @@
 /** Cameras: every camera and agent with its status, last event time and event rate. */
 
 import { useEffect } from "preact/hooks";
-import { type Agent, api, type Camera } from "../api.ts";
+import { type Agent, api, type Camera, can, type Me } from "../api.ts";
 import { Empty, ErrorBox, Loading, Time, useLoad, useThrottled } from "../components.tsx";
 import { useStream } from "../stream.ts";
 
@@ -16,7 +16,7 @@ export function cameraState(c: Camera, agents: Agent[]): { label: string; tone: 
   return { label: s, tone: "idle" }; // done (a file ended), stopped, disabled
 }
 
-export function CamerasPage() {
+export function CamerasPage({ me }: { me: Me }) {
   const data = useLoad(() => api<{ cameras: Camera[]; agents: Agent[] }>("GET", "/api/v1/cameras"), []);
   const refresh = useThrottled(data.reload, 1000);
   useStream("camera", refresh);
@@ -74,7 +74,31 @@ export function CamerasPage() {
                   </td>
                   <td class="num">{c.eventsPerMinute ?? 0}</td>
                   <td class="num">{c.eventCount}</td>
-                  <td>{c.sensitive ? "yes" : "no"}</td>
+                  <td>
+                    {can(me, "operator") ? (
+                      <label title="Unknown persons seen by a sensitive camera raise an alert">
+                        <input
+                          type="checkbox"
+                          name="sensitive"
+                          checked={c.sensitive}
+                          onChange={async (e) => {
+                            const sensitive = e.currentTarget.checked;
+                            try {
+                              await api("PATCH", `/api/v1/cameras/${encodeURIComponent(c.id)}`, { sensitive });
+                            } catch (err) {
+                              window.alert(err instanceof Error ? err.message : String(err));
+                            }
+                            data.reload();
+                          }}
+                        />{" "}
+                        sensitive
+                      </label>
+                    ) : c.sensitive ? (
+                      "yes"
+                    ) : (
+                      "no"
+                    )}
+                  </td>
                 </tr>
               );
             })}
