@@ -278,6 +278,10 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     expect((await admin("GET", `/api/v1/persons/${unknownSheldon.id}`)).status).toBe(404);
     const merged = (await admin("GET", `/api/v1/persons/${sheldon.id}`)).body;
     expect(merged).toMatchObject({ sightingCount: 30, kind: "enrolled" });
+    // Operators put him on a list.
+    await page.locator("select[name=list]").selectOption("friend");
+    await page.locator(".list-control .badge.friend").waitFor();
+    expect((await admin("GET", `/api/v1/persons/${sheldon.id}`)).body.list).toBe("friend");
     // The unknowns page no longer lists him.
     await page.goto(`${server.url}/unknown?sort=sightings`);
     await page.locator(".unknown-card").first().waitFor();

@@ -1,6 +1,6 @@
 /** Cameras: every camera and agent with its status, last event time and event rate. */
 
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { type Agent, api, type Camera, can, type Me } from "../api.ts";
 import { Empty, ErrorBox, Loading, Time, useLoad, useThrottled } from "../components.tsx";
 import { useStream } from "../stream.ts";
@@ -76,23 +76,15 @@ export function CamerasPage({ me }: { me: Me }) {
                   <td class="num">{c.eventCount}</td>
                   <td>
                     {can(me, "operator") ? (
-                      <label title="Unknown persons seen by a sensitive camera raise an alert">
-                        <input
-                          type="checkbox"
-                          name="sensitive"
-                          checked={c.sensitive}
-                          onChange={async (e) => {
-                            const sensitive = e.currentTarget.checked;
-                            try {
-                              await api("PATCH", `/api/v1/cameras/${encodeURIComponent(c.id)}`, { sensitive });
-                            } catch (err) {
-                              window.alert(err instanceof Error ? err.message : String(err));
-                            }
-                            data.reload();
-                          }}
-                        />{" "}
-                        sensitive
-                      </label>
+                      <SensitiveToggle
+                        camera={c}
+                        onChange={(sensitive) =>
+                          data.update((d) => ({
+                            ...d,
+                            cameras: d.cameras.map((x) => (x.id === c.id ? { ...x, sensitive } : x)),
+                          }))
+                        }
+                      />
                     ) : c.sensitive ? (
                       "yes"
                     ) : (
@@ -141,5 +133,34 @@ export function CamerasPage({ me }: { me: Me }) {
         </table>
       )}
     </div>
+  );
+}
+
+/** Shows the new state at once, then saves it; on failure the old state comes back with the reason. */
+function SensitiveToggle({ camera, onChange }: { camera: Camera; onChange: (sensitive: boolean) => void }) {
+  const [error, setError] = useState<unknown>();
+  return (
+    <label title="Unknown persons seen by a sensitive camera raise an alert">
+      <input
+        type="checkbox"
+        name="sensitive"
+        checked={camera.sensitive}
+        onChange={async (e) => {
+          const sensitive = e.currentTarget.checked;
+          setError(undefined);
+          onChange(sensitive);
+          try {
+            await api("PATCH", `/api/v1/cameras/${encodeURIComponent(camera.id)}`, { sensitive });
+          } catch (err) {
+            onChange(!sensitive);
+            setError(err);
+          }
+        }}
+      />{" "}
+      sensitive
+      {error !== undefined && (
+        <span class="inline-error">{error instanceof Error ? error.message : String(error)}</span>
+      )}
+    </label>
   );
 }
