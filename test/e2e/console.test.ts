@@ -12,6 +12,7 @@ import {
   agentClient,
   apiClient,
   bbt,
+  DATA_DIR,
   faceEvent,
   HAVE_DATA,
   imageForm,
@@ -286,6 +287,34 @@ describe.skipIf(!!unavailable)("security staff console (Chromium)", () => {
     await page.goto(`${server.url}/unknown?sort=sightings`);
     await page.locator(".unknown-card").first().waitFor();
     expect(await page.locator(".unknown-grid").textContent()).not.toContain(unknownSheldon.name);
+  });
+
+  it("lets an operator rename a person and add and remove photos", async () => {
+    const page = operator;
+    await page.goto(`${server.url}/persons/${sheldon.id}`);
+    await page.locator(".tl-item").first().waitFor();
+    await page.getByLabel("Name", { exact: true }).fill("Dr. Sheldon Cooper");
+    await page.getByRole("button", { name: "Rename" }).click();
+    await expect
+      .poll(async () => (await admin("GET", `/api/v1/persons/${sheldon.id}`)).body.name)
+      .toBe("Dr. Sheldon Cooper");
+
+    const enrolled = page.locator(".photos .faces").first();
+    expect(await enrolled.locator(".face").count()).toBe(0);
+    await page.locator("input[name=enrol]").setInputFiles(bbt("sheldon3"));
+    await enrolled.locator(".face").first().waitFor();
+    const faces = (await admin("GET", `/api/v1/persons/${sheldon.id}/faces`)).body.items;
+    expect(faces.filter((f: Json) => f.source === "enrol")).toHaveLength(1);
+    // a photo without a face is refused with the server's reason
+    await page.locator("input[name=enrol]").setInputFiles(join(DATA_DIR, "groups/bbt1.jpg"));
+    await page.locator(".photos").getByRole("alert").waitFor();
+    expect(await page.locator(".photos").getByRole("alert").textContent()).toMatch(/faces found|exactly one face/);
+
+    page.once("dialog", (d) => void d.accept());
+    await enrolled.locator(".face").first().getByRole("button", { name: "Remove" }).click();
+    await enrolled.getByText("No enrolled photo.").waitFor();
+    const after = (await admin("GET", `/api/v1/persons/${sheldon.id}/faces`)).body.items;
+    expect(after.filter((f: Json) => f.source === "enrol")).toHaveLength(0);
   });
 
   it("lets a viewer look but not change lists: the page offers no control and the API refuses", async () => {
