@@ -17,6 +17,8 @@ import { createLogger } from "../shared/src/util/log.ts";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
+  // `pnpm start -- --port 1` passes the "--" through.
+  args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === "--")),
   options: {
     data: { type: "string", default: process.env.ARGUS_DATA_DIR ?? join(root, "data") },
     port: { type: "string", default: process.env.ARGUS_HTTP_PORT ?? "8080" },
@@ -66,6 +68,7 @@ const api = `${server.url}/api/v1`;
 const sample = resolve(root, "../shared/data/faces/bbt/leonard1.png");
 process.stdout.write(`
 Argus is running.
+  console:      ${server.url}/   (user 'admin', password in ${join(resolve(values.data), "admin-password")}${server.consoleAdmin ? `: ${server.consoleAdmin.password}` : ""})
   API:          ${api}   (docs: ${server.url}/docs)
   admin token:  ${tokenFile}${server.adminTokenCreated ? "  (created now; printed once below)" : ""}
   MQTT broker:  ${server.mqttUrl}   (agent '${creds.id}' authenticated with issued credentials)
