@@ -9,6 +9,18 @@ export const boxHeight = (b: Box) => b[3] - b[1];
 export const boxArea = (b: Box) => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
 export const boxCenter = (b: Box): Point => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
 
+/** Mean of the points lm[from..to] (inclusive): e.g. an eye centre from its six landmarks. */
+export function meanPoint(lm: readonly Point[], from: number, to: number): Point {
+  let x = 0;
+  let y = 0;
+  for (let i = from; i <= to; i++) {
+    x += lm[i][0];
+    y += lm[i][1];
+  }
+  const n = to - from + 1;
+  return [x / n, y / n];
+}
+
 export function iou(a: Box, b: Box): number {
   const iw = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
   const ih = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);

@@ -5,7 +5,7 @@
 import type { InferenceSession } from "onnxruntime-node";
 import { type Affine, cropAffine, type Pyramid, warpToGrey } from "../image/resample.ts";
 import { ort } from "../models/registry.ts";
-import { type Box, boxCenter, boxHeight, type Point } from "./geometry.ts";
+import { type Box, boxCenter, boxHeight, meanPoint, type Point } from "./geometry.ts";
 
 export const LM_SIZE = 64;
 
@@ -41,17 +41,7 @@ export function landmarkCrop(box: Box, cropScale: number): Box {
 
 /** The five alignment points: eye centres (mean of each eye's 6 points), nose tip, mouth corners. */
 export function fivePoints(lm: readonly Point[]): Point[] {
-  const mean = (from: number, to: number): Point => {
-    let x = 0;
-    let y = 0;
-    for (let i = from; i <= to; i++) {
-      x += lm[i][0];
-      y += lm[i][1];
-    }
-    const n = to - from + 1;
-    return [x / n, y / n];
-  };
-  return [mean(36, 41), mean(42, 47), lm[30], lm[48], lm[54]];
+  return [meanPoint(lm, 36, 41), meanPoint(lm, 42, 47), lm[30], lm[48], lm[54]];
 }
 
 export class LandmarkModel {

@@ -10,7 +10,7 @@
  *   pose       = (1 - (yaw/60)^2)+ * (1 - (pitch/45)^2)+   (roll is undone by alignment, so it is free)
  *   exposure   = brightness in [40, 215] and contrast >= 20 give 1, falling linearly to 0
  */
-import type { Point } from "./geometry.ts";
+import { meanPoint, type Point } from "./geometry.ts";
 
 export interface FaceQuality {
   /** Combined score in [0, 1]. */
@@ -46,8 +46,8 @@ const smoothstep = (a: number, b: number, x: number) => {
  * LFW and the group photos, with residual standard deviations of 7.5 degrees (yaw) and 6.2 (pitch).
  */
 export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: number; roll: number } {
-  const eyeL = mean(lm, 36, 41);
-  const eyeR = mean(lm, 42, 47);
+  const eyeL = meanPoint(lm, 36, 41);
+  const eyeR = meanPoint(lm, 42, 47);
   const roll = Math.atan2(eyeR[1] - eyeL[1], eyeR[0] - eyeL[0]);
   const c = Math.cos(-roll);
   const s = Math.sin(-roll);
@@ -70,17 +70,6 @@ export function poseFromLandmarks(lm: readonly Point[]): { yaw: number; pitch: n
 
 function clamp(x: number, lo: number, hi: number) {
   return x < lo ? lo : Math.min(x, hi);
-}
-
-function mean(lm: readonly Point[], from: number, to: number): Point {
-  let x = 0;
-  let y = 0;
-  for (let i = from; i <= to; i++) {
-    x += lm[i][0];
-    y += lm[i][1];
-  }
-  const n = to - from + 1;
-  return [x / n, y / n];
 }
 
 /** Brightness, contrast and variance of the 4-neighbour Laplacian of a grey image (0-255 values). */
@@ -111,17 +100,8 @@ export function imageStats(grey: Float32Array, width: number, height: number) {
   return { brightness, contrast, sharpness };
 }
 
-export interface QualityInputs {
-  detScore: number;
-  sizePx: number;
-  interocularPx: number;
-  sharpness: number;
-  yaw: number;
-  pitch: number;
-  roll: number;
-  brightness: number;
-  contrast: number;
-}
+/** Everything the combined score is computed from. */
+export type QualityInputs = Omit<FaceQuality, "score">;
 
 export function combineQuality(q: QualityInputs): FaceQuality {
   const det = clamp01((q.detScore - 0.5) / 0.45);
