@@ -1,13 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { cropRegion } from "../src/face/pipeline.ts";
 import {
   type Affine,
   affineToTensor,
+  copyRgb,
   cropAffine,
   halve,
   NORM_127_128,
   NORM_IMAGENET,
   Pyramid,
   type TensorNorm,
+  warpToRgb,
   warpToTensor,
 } from "../src/image/resample.ts";
 import type { RgbImage } from "../src/image/types.ts";
@@ -159,5 +162,16 @@ describe("resampling", () => {
     const m: Affine = [a, -b, 60, b, a, 10];
     const l1 = naiveHalve(big);
     expect(warp(new Pyramid(big), m, 30, 30)).toEqual(generic(l1, scaled(m, 1), 30, 30));
+  });
+
+  it("a scale-1 crop copies exactly the pixels the bilinear warp samples; cropRegion resizes only larger crops", () => {
+    const big = randomImage(200, 120, 5);
+    expect(copyRgb(big, 13, 7, 50, 40)).toEqual(warpToRgb(big, cropAffine(13, 7, 50, 40, 50, 40), 50, 40));
+    const small = cropRegion(big, [60, 40, 80, 60], 3, 480);
+    expect([small.width, small.height]).toEqual([60, 60]);
+    expect(small).toEqual(warpToRgb(big, cropAffine(40, 20, 60, 60, 60, 60), 60, 60));
+    const resized = cropRegion(big, [60, 40, 100, 80], 3, 64);
+    expect([resized.width, resized.height]).toEqual([64, 64]);
+    expect(resized).toEqual(warpToRgb(new Pyramid(big), cropAffine(20, 0, 120, 120, 64, 64), 64, 64));
   });
 });

@@ -89,13 +89,16 @@ export class FrameAnalyzer {
     const motion = cam.motion.enabled ? this.motion.update(frame.data, width, height) : { ratio: 1, regions: [] };
     const t1 = performance.now();
     const every = cam.detection.fullFrameEvery;
-    const full = !cam.motion.enabled || (every > 0 && this.frames % every === 0);
+    const periodic = every > 0 && this.frames % every === 0;
+    // Tracked faces are followed on every frame; new ones are looked for on search frames only.
+    const search = periodic || this.frames % cam.detection.searchEvery === 0;
+    const full = search && (periodic || !cam.motion.enabled);
     this.frames++;
     const roi = cam.detection.roi ? polygonRect(cam.detection.roi, width, height) : undefined;
     const regions = planRegions({
       width,
       height,
-      motion: motion.regions,
+      motion: search ? motion.regions : [],
       tracks: this.tracker.predictions(t),
       full,
       roi,

@@ -49,31 +49,48 @@ export function downscaleGrey(
   }
 }
 
-/** 3x3 erosion (min) or dilation (max) of a binary image, `times` times, in place. */
+/** 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges replicate. */
 export function morph(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
-  const want = dilate ? 1 : 0;
   for (let t = 0; t < times; t++) {
-    // Separable: horizontal pass into tmp, vertical pass back.
+    // Separable: horizontal pass into tmp, vertical pass back; on 0/1 pixels min is & and max is |.
     for (let y = 0; y < h; y++) {
       const r = y * w;
-      for (let x = 0; x < w; x++) {
-        const v = img[r + x];
-        const l = x > 0 ? img[r + x - 1] : v;
-        const rr = x < w - 1 ? img[r + x + 1] : v;
-        tmp[r + x] = v === want || l === want || rr === want ? want : 1 - want;
+      const end = r + w - 1;
+      if (w === 1) {
+        tmp[r] = img[r];
+        continue;
+      }
+      if (dilate) {
+        tmp[r] = img[r] | img[r + 1];
+        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] | img[i] | img[i + 1];
+        tmp[end] = img[end - 1] | img[end];
+      } else {
+        tmp[r] = img[r] & img[r + 1];
+        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] & img[i] & img[i + 1];
+        tmp[end] = img[end - 1] & img[end];
       }
     }
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const i = y * w + x;
-        const v = tmp[i];
-        const u = y > 0 ? tmp[i - w] : v;
-        const d = y < h - 1 ? tmp[i + w] : v;
-        img[i] = v === want || u === want || d === want ? want : 1 - want;
-      }
+    const n = w * h;
+    if (h === 1) {
+      img.set(tmp.subarray(0, n));
+      continue;
+    }
+    const last = n - w;
+    if (dilate) {
+      for (let i = 0; i < w; i++) img[i] = tmp[i] | tmp[i + w];
+      for (let i = w; i < last; i++) img[i] = tmp[i - w] | tmp[i] | tmp[i + w];
+      for (let i = last; i < n; i++) img[i] = tmp[i - w] | tmp[i];
+    } else {
+      for (let i = 0; i < w; i++) img[i] = tmp[i] & tmp[i + w];
+      for (let i = w; i < last; i++) img[i] = tmp[i - w] & tmp[i] & tmp[i + w];
+      for (let i = last; i < n; i++) img[i] = tmp[i - w] & tmp[i];
     }
   }
 }
+
+/** Reused label and stack buffers of `components` (one motion image size at a time per thread). */
+let labelBuf = new Uint8Array(0);
+let stackBuf = new Int32Array(0);
 
 /**
  * Bounding boxes of the 8-connected components of a binary image, with the number of pixels set in
@@ -85,10 +102,16 @@ export function components(
   h: number,
   count: Uint8Array = img,
 ): { x0: number; y0: number; x1: number; y1: number; n: number }[] {
-  const label = new Uint8Array(w * h);
-  const stack = new Int32Array(w * h);
+  const size = w * h;
+  if (labelBuf.length < size) {
+    labelBuf = new Uint8Array(size);
+    stackBuf = new Int32Array(size);
+  }
+  const label = labelBuf.subarray(0, size);
+  label.fill(0);
+  const stack = stackBuf;
   const out: { x0: number; y0: number; x1: number; y1: number; n: number }[] = [];
-  for (let s = 0; s < w * h; s++) {
+  for (let s = 0; s < size; s++) {
     if (!img[s] || label[s]) continue;
     let top = 0;
     stack[top++] = s;
@@ -100,20 +123,20 @@ export function components(
     let n = 0;
     while (top > 0) {
       const i = stack[--top];
-      const x = i % w;
-      const y = (i - x) / w;
+      const y = (i / w) | 0;
+      const x = i - y * w;
       n += count[i];
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const j = yy * w + xx;
+      const xa = x > 0 ? -1 : 0;
+      const xb = x < w - 1 ? 1 : 0;
+      const ya = y > 0 ? -w : 0;
+      const yb = y < h - 1 ? w : 0;
+      for (let dy = ya; dy <= yb; dy += w) {
+        for (let dx = xa; dx <= xb; dx++) {
+          const j = i + dy + dx;
           if (img[j] && !label[j]) {
             label[j] = 1;
             stack[top++] = j;

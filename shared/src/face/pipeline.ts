@@ -7,7 +7,7 @@
  */
 
 import type { InferenceSession } from "onnxruntime-node";
-import { cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
+import { copyRgb, cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
 import { type Rect, type RgbImage, rgbImage } from "../image/types.ts";
 import { getSession, type ModelName, type SessionOptions } from "../models/registry.ts";
 import { StageTimes } from "../util/stats.ts";
@@ -204,6 +204,8 @@ export function cropRegion(image: RgbImage | Pyramid, box: Box, factor: number, 
   const w = Math.max(1, x1 - x0);
   const h = Math.max(1, y1 - y0);
   const s = Math.min(1, maxSide / Math.max(w, h));
+  // Most context crops fit without resizing: a plain copy (same pixels, a fraction of the cost).
+  if (s === 1) return copyRgb(src.base, x0, y0, w, h);
   const ow = Math.max(1, Math.round(w * s));
   const oh = Math.max(1, Math.round(h * s));
   return warpToRgb(src, cropAffine(x0, y0, w, h, ow, oh), ow, oh);

@@ -391,6 +391,17 @@ function scratch(n: number): Float32Array {
   return scratchBuf.subarray(0, n);
 }
 
+/** Pixels (x, y, w, h) of an image, copied row by row: the scale-1 crop, exactly what warpToRgb would sample. */
+export function copyRgb(img: RgbImage, x: number, y: number, w: number, h: number): RgbImage {
+  const data = bytes(img);
+  const out = new Uint8Array(w * h * 3);
+  for (let r = 0; r < h; r++) {
+    const from = ((y + r) * img.width + x) * 3;
+    out.set(data.subarray(from, from + w * 3), r * w * 3);
+  }
+  return { data: out, width: w, height: h };
+}
+
 /** Bilinear warp to 8-bit RGB (for JPEG crops and debugging). */
 export function warpToRgb(src: RgbImage | Pyramid, m: Affine, outW: number, outH: number): RgbImage {
   const t = scratch(outW * outH * 3);

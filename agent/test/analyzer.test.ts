@@ -1,0 +1,122 @@
+/**
+ * The per-frame analyser on real frames with the real face pipeline: which regions the detector
+ * is asked to search (the search cadence) and that a tracked face is followed on every frame.
+ * The engine is the real FacePipeline behind a wrapper that records the regions it was given.
+ */
+import { spawnSync } from "node:child_process";
+import { type Box, type FaceEngine, FacePipeline, type Rect, type RgbImage } from "@argus/shared";
+import { CameraSchema } from "@argus/shared/config/schema";
+import type { FrameOptions } from "@argus/shared/face/pipeline";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FrameAnalyzer } from "../src/camera/analyzer.ts";
+import type { Frame } from "../src/ingest/cameraSource.ts";
+import { FFMPEG_PATH } from "../src/ingest/ffmpeg.ts";
+import { HAS_DATA, video } from "./helpers/env.ts";
+
+const W = 1920;
+const H = 1080;
+
+/** The first `n` frames of a video at 5 fps, scaled to WxH, as the agent would receive them. */
+function decode(name: string, n: number): Frame[] {
+  const r = spawnSync(
+    FFMPEG_PATH,
+    [
+      "-loglevel",
+      "error",
+      "-i",
+      video(name),
+      "-vf",
+      `fps=5,scale=${W}:${H}`,
+      "-frames:v",
+      String(n),
+      "-f",
+      "rawvideo",
+      "-pix_fmt",
+      "rgb24",
+      "-",
+    ],
+    { maxBuffer: 1 << 28 },
+  );
+  if (r.status !== 0) throw new Error(`ffmpeg failed: ${r.stderr}`);
+  const size = W * H * 3;
+  return Array.from({ length: Math.floor(r.stdout.length / size) }, (_, i) => ({
+    seq: i,
+    streamTimeMs: i * 200,
+    capturedAt: Date.now(),
+    width: W,
+    height: H,
+    data: r.stdout.subarray(i * size, (i + 1) * size),
+    arrivedAt: performance.now(),
+    release() {},
+  }));
+}
+
+/** The real pipeline, recording the regions it is asked to search and what it found, per frame. */
+class RecordingEngine implements FaceEngine {
+  frame = -1;
+  readonly calls = new Map<number, { regions: Rect[]; boxes: Box[] }>();
+  constructor(private readonly inner: FacePipeline) {}
+  async analyzeFrame(image: RgbImage, options?: FrameOptions) {
+    const dets = await this.inner.analyzeFrame(image, options);
+    this.calls.set(this.frame, { regions: options?.regions ?? [], boxes: dets.map((d) => d.box) });
+    return dets;
+  }
+  embed = (f: Parameters<FaceEngine["embed"]>[0]) => this.inner.embed(f);
+  process = (i: RgbImage, o?: Parameters<FaceEngine["process"]>[1]) => this.inner.process(i, o);
+}
+
+const contains = (r: Rect, b: Box) => b[0] >= r.x && b[1] >= r.y && b[2] <= r.x + r.w && b[3] <= r.y + r.h;
+const intersects = (r: Rect, b: Box) => b[0] < r.x + r.w && b[2] > r.x && b[1] < r.y + r.h && b[3] > r.y;
+const areaOf = (rs: Rect[]) => rs.reduce((t, r) => t + r.w * r.h, 0);
+
+describe.skipIf(!HAS_DATA)("frame analyser on the real station-crowd video", () => {
+  let pipeline: FacePipeline;
+  let frames: Frame[];
+  beforeAll(async () => {
+    pipeline = await FacePipeline.create();
+    frames = decode("station-crowd-1080p.mp4", 10);
+  }, 60_000);
+
+  async function run(detection: object) {
+    const cam = CameraSchema.parse({ id: "cam", source: "x.mp4", detection: { fullFrameEvery: 0, ...detection } });
+    const engine = new RecordingEngine(pipeline);
+    const analyzer = new FrameAnalyzer(cam, engine, "t");
+    for (const [i, f] of frames.entries()) {
+      engine.frame = i;
+      await analyzer.process(f);
+    }
+    return { calls: engine.calls, ended: analyzer.flush().ended };
+  }
+
+  it("searches for new faces every 2nd frame and, in between, only around the tracked faces", async () => {
+    expect(frames.length).toBe(10);
+    const { calls, ended } = await run({ searchEvery: 2 });
+    expect(ended.length).toBeGreaterThanOrEqual(3);
+    let followed = 0;
+    for (let i = 3; i < frames.length; i += 2) {
+      const c = calls.get(i);
+      const before = calls.get(i - 1);
+      expect(c, `frame ${i} searched around its tracks`).toBeDefined();
+      if (!c || !before) continue;
+      // Small regions around the faces of the frame before (motion covers most of this busy scene).
+      expect(areaOf(c.regions)).toBeLessThan(0.6 * W * H);
+      // Each region is around a face tracked before (the frame before, or earlier for a face briefly hidden).
+      const seen = [...calls.entries()].filter(([j]) => j < i).flatMap(([, d]) => d.boxes);
+      for (const r of c.regions) expect(seen.some((b) => intersects(r, b))).toBe(true);
+      expect(c.regions.some((r) => before.boxes.some((b) => contains(r, b)))).toBe(true);
+      followed += c.boxes.length;
+    }
+    // The tracked faces are still found on those frames.
+    expect(followed).toBeGreaterThanOrEqual(8);
+  }, 120_000);
+
+  it("with searchEvery 1 every frame is searched wherever there is motion: more area for the detector", async () => {
+    const every = await run({ searchEvery: 1 });
+    const cadence = await run({ searchEvery: 2 });
+    const total = (calls: Map<number, { regions: Rect[] }>) =>
+      [...calls.values()].reduce((s, c) => s + areaOf(c.regions), 0);
+    expect(total(every.calls)).toBeGreaterThan(1.3 * total(cadence.calls));
+    // Same people: the cadence neither loses nor splits many tracks on this clip.
+    expect(Math.abs(every.ended.length - cadence.ended.length)).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
