@@ -4,7 +4,8 @@
  * busy one (the station crowd), each looped and played at its native rate like a camera. A count
  * is sustained when under 2% of the frames are dropped and ffmpeg keeps real time.
  *
- *   pnpm exec tsx bench/agent-streams.ts [seconds=15] [counts=1,2,4,6,8]
+ *   pnpm exec tsx bench/agent-streams.ts [seconds=15] [counts=1,2,4,6,8] [camera settings JSON] [scenes=quiet,busy]
+ *   e.g. ... 20 2,3 '{"detection":{"searchEvery":3}}' busy
  */
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -29,6 +30,9 @@ import {
 requireData();
 const SECONDS = Number(process.argv[2] ?? 15);
 const COUNTS = (process.argv[3] ?? "1,2,4,6,8").split(",").map(Number);
+/** Extra camera settings for every stream (a camera file's fields). */
+const CAMERA = JSON.parse(process.argv[4] || "{}") as object;
+const SCENES = (process.argv[5] ?? "quiet,busy").split(",");
 const quiet = join(OUT, "quiet-1080p.mp4");
 
 async function makeQuiet(): Promise<void> {
@@ -95,7 +99,14 @@ async function trial(source: string, n: number): Promise<Trial> {
   const port = await freePort();
   const cams: Record<string, object> = {};
   for (let i = 0; i < n; i++) {
-    cams[`c${i}`] = { id: `c${i}`, source, fps: 5, inputOptions: ["-stream_loop", "-1"], fileRate: "native" };
+    cams[`c${i}`] = {
+      id: `c${i}`,
+      source,
+      fps: 5,
+      inputOptions: ["-stream_loop", "-1"],
+      fileRate: "native",
+      ...CAMERA,
+    };
   }
   const dir = configDir({ id: "bench", ops: { port, statusIntervalMs: 60000 } }, cams);
   const r = runAgent(["--config", dir, "--output", join(dir, "events.jsonl")], { ARGUS_LOG_LEVEL: "warn" });
@@ -149,7 +160,10 @@ for (const [name, src] of [
   ["quiet", quiet],
   ["busy", join(VIDEO_DIR, "station-crowd-1080p.mp4")],
 ] as const) {
-  console.log(`\n${name} scene (${src.split("/").pop()}, looped, native rate), ${SECONDS} s per count`);
+  if (!SCENES.includes(name)) continue;
+  console.log(
+    `\n${name} scene (${src.split("/").pop()}, looped, native rate), ${SECONDS} s per count, camera settings ${JSON.stringify(CAMERA)}`,
+  );
   console.log(
     "streams | decoded fps/stream | analysed fps/stream | dropped % | detector ran % | agent cores | ffmpeg cores | total cores | sustained",
   );
