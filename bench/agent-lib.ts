@@ -3,7 +3,7 @@
  * measure its CPU time, including its own children (ffmpeg), from this process's rusage of
  * waited-for children (/proc/self/stat cutime + cstime).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -41,23 +41,8 @@ export function configDir(agent: object, cameras: Record<string, object>): strin
   return dir;
 }
 
-export interface Run {
-  proc: ChildProcess;
-  output(): string;
-  exit: Promise<number | null>;
-}
-
-export function runAgent(args: string[], env: Record<string, string> = {}): Run {
-  let output = "";
-  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO, "agent/src/main.ts"), ...args], {
-    cwd: REPO,
-    env: { ...process.env, ARGUS_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  proc.stdout!.on("data", (d) => (output += d));
-  proc.stderr!.on("data", (d) => (output += d));
-  return { proc, output: () => output, exit: new Promise((r) => proc.once("exit", (c) => r(c))) };
-}
+/** The agent CLI in a child process: the tests' helper, shared. */
+export { type AgentRun as Run, runAgentCli as runAgent } from "../agent/test/helpers/cli.ts";
 
 export function run(cmd: string, args: string[]): Promise<number | null> {
   const p = spawn(cmd, args, { stdio: "ignore" });

@@ -1,25 +1,18 @@
 /** The whole agent on real videos with the file sink: CLI --once, event content, hot reload, shutdown, bad input. */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { embeddingFromBase64, FaceEventSchema } from "@argus/shared";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAgent } from "../src/index.ts";
 import { makeConfigDir, readJsonl } from "./helpers/agentDir.ts";
-import { HAS_DATA, REPO, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
+import { type AgentRun, runAgentCli } from "./helpers/cli.ts";
+import { HAS_DATA, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
 
-function cli(args: string[]): { proc: ChildProcess; output: () => string; exit: Promise<number | null> } {
-  let output = "";
-  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO, "agent/src/main.ts"), ...args], {
-    cwd: REPO,
-    env: { ...process.env, ARGUS_LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  proc.stdout!.on("data", (d) => (output += d));
-  proc.stderr!.on("data", (d) => (output += d));
-  const exit = new Promise<number | null>((r) => proc.once("exit", (c) => r(c)));
-  spawned.push(proc);
-  return { proc, output: () => output, exit };
+function cli(args: string[]): AgentRun {
+  const run = runAgentCli(args);
+  spawned.push(run.proc);
+  return run;
 }
 
 /** CLI processes of this file: none may outlive a failed test. */

@@ -3,14 +3,15 @@
  * of the videos with every event arriving exactly once, the spool surviving an agent restart,
  * refused credentials, retained status and the last will.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { topics } from "@argus/shared";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startAgent } from "../src/index.ts";
 import { makeConfigDir, readJsonl, type Subscriber, subscribe } from "./helpers/agentDir.ts";
-import { HAS_DATA, REPO, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
+import { type AgentRun, runAgentCli } from "./helpers/cli.ts";
+import { HAS_DATA, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
 import { aclFor, type Broker, createBroker, HAS_MOSQUITTO } from "./helpers/mosquitto.ts";
 
 const AGENT_PW = "agent-pw-Zq7x";
@@ -41,17 +42,10 @@ const agentYaml = (id: string, spoolDir: string, extra: object = {}) => ({
 const quiet = { ARGUS_LOG_LEVEL: "silent" };
 
 /** The real CLI in a child process (its own logger, signals, exit code). */
-function runCli(args: string[], env: Record<string, string>): { proc: ChildProcess; output: () => string } {
-  let output = "";
-  const proc = spawn(process.execPath, ["--import", "tsx", join(REPO, "agent/src/main.ts"), ...args], {
-    cwd: REPO,
-    env: { ...process.env, ARGUS_LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  proc.stdout!.on("data", (d) => (output += d));
-  proc.stderr!.on("data", (d) => (output += d));
-  spawned.push(proc);
-  return { proc, output: () => output };
+function runCli(args: string[], env: Record<string, string>): AgentRun {
+  const run = runAgentCli(args, env);
+  spawned.push(run.proc);
+  return run;
 }
 
 /** CLI processes of this file: none may outlive a failed test. */

@@ -228,6 +228,11 @@ export function warpToTensor(
   else affineToTensor(img, mm, outW, outH, out, offset, norm);
 }
 
+/** The normalised tensor value of each channel for pixels outside the source. */
+function borderValues(norm: TensorNorm): [number, number, number] {
+  return [0, 1, 2].map((c) => (norm.border - norm.mean[c]) * norm.scale[c]) as [number, number, number];
+}
+
 /** Per output column (or row) of an axis-aligned warp: the two source pixels, the weight of the second, inside or not. */
 interface Taps {
   i0: Int32Array;
@@ -272,9 +277,7 @@ function cropToTensor(
   const plane = outW * outH;
   const [mr, mg, mb] = norm.mean;
   const [sr, sg, sb] = norm.scale;
-  const br = (norm.border - mr) * sr;
-  const bg = (norm.border - mg) * sg;
-  const bb = (norm.border - mb) * sb;
+  const [br, bg, bb] = borderValues(norm);
   const cols = taps(outW, m[0], m[2], width, 3, true);
   const rows = taps(outH, m[4], m[5], height, width * 3, false);
   const { i0: c0, i1: c1, f: fxs, inside: cin } = cols;
@@ -334,9 +337,7 @@ export function affineToTensor(
   const [m0, m1, m2, m3, m4, m5] = m;
   const [mr, mg, mb] = norm.mean;
   const [sr, sg, sb] = norm.scale;
-  const br = (norm.border - mr) * sr;
-  const bg = (norm.border - mg) * sg;
-  const bb = (norm.border - mb) * sb;
+  const [br, bg, bb] = borderValues(norm);
   const stride = width * 3;
   let o = offset;
   for (let v = 0; v < outH; v++) {
