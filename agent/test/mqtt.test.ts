@@ -58,7 +58,7 @@ const exitOf = (p: ChildProcess) =>
   new Promise<number | null>((r) => (p.exitCode !== null ? r(p.exitCode) : p.once("exit", (c) => r(c))));
 
 describe.skipIf(!HAS_MOSQUITTO || !HAS_DATA)("agent with Mosquitto", () => {
-  it("a broker outage mid-video: every event reaches the subscriber exactly once, in order per camera", async () => {
+  it("a broker outage mid-video: every event reaches the subscriber, once by event id, in order per camera", async () => {
     const spool = tempDir("spool");
     const out = join(tempDir("out"), "events.jsonl");
     const dir = makeConfigDir(agentYaml("site-a", spool), {
@@ -109,11 +109,14 @@ describe.skipIf(!HAS_MOSQUITTO || !HAS_DATA)("agent with Mosquitto", () => {
     expect(spooledDuringOutage).toBeGreaterThan(0);
     const got = sub.faces();
     expect(sub.messages.filter((m) => m.error)).toEqual([]);
-    expect(got.length).toBe(made.length);
-    expect(new Set(got.map((e) => e.eventId)).size).toBe(got.length);
-    expect(new Set(got.map((e) => e.eventId))).toEqual(new Set(made.map((e) => e.eventId)));
+    // QoS 1 is at least once: an event in flight when the broker stopped (its PUBACK, or the
+    // subscriber's, lost with the connection) may be delivered again; consumers drop repeats by
+    // eventId, as the server does. Nothing else may repeat, and nothing may be missing.
+    const firstArrivals = got.filter((e, i) => got.findIndex((x) => x.eventId === e.eventId) === i);
+    expect(got.length - firstArrivals.length).toBeLessThanOrEqual(4); // broker.inflight
+    expect(firstArrivals.map((e) => e.eventId).sort()).toEqual(made.map((e) => e.eventId).sort());
     for (const cam of ["station", "head"]) {
-      expect(got.filter((e) => e.cameraId === cam).map((e) => e.eventId)).toEqual(
+      expect(firstArrivals.filter((e) => e.cameraId === cam).map((e) => e.eventId)).toEqual(
         made.filter((e) => e.cameraId === cam).map((e) => e.eventId),
       );
     }
