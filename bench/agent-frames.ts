@@ -1,7 +1,7 @@
 /**
  * Face work per busy 1080p frame, in process vs in the agent's worker pool: real frames of the
  * station crowd (decoded by ffmpeg at 5 fps, full frame searched at minFaceSize 40, as the
- * agent's full-frame pass), analysed by 4 "cameras" at once, one frame in flight per camera (as
+ * agent's full-frame pass), analyzed by 4 "cameras" at once, one frame in flight per camera (as
  * the agent does). Prints frames/s, CPU ms per frame (all threads of this process) and how long
  * the event loop was blocked (which delays ffmpeg reads, MQTT and timers).
  *

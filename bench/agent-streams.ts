@@ -87,7 +87,7 @@ async function makeQuiet(): Promise<void> {
 interface Trial {
   streams: number;
   decodedFps: number;
-  analysedFps: number;
+  analyzedFps: number;
   dropPct: number;
   detectPct: number;
   nodeCores: number;
@@ -133,7 +133,7 @@ async function trial(source: string, n: number): Promise<Trial> {
   await r.exit;
   const d = (name: string) => metric(m1, name) - metric(m0, name);
   const decoded = d("argus_agent_frames_decoded_total");
-  const analysed = d("argus_agent_frames_analysed_total");
+  const analyzed = d("argus_agent_frames_analyzed_total");
   const dropped = d("argus_agent_frames_dropped_total");
   const detected = d("argus_agent_frames_detected_total");
   const decodedFps = decoded / wall / n;
@@ -141,9 +141,9 @@ async function trial(source: string, n: number): Promise<Trial> {
   return {
     streams: n,
     decodedFps,
-    analysedFps: analysed / wall / n,
+    analyzedFps: analyzed / wall / n,
     dropPct,
-    detectPct: (100 * detected) / Math.max(1, analysed),
+    detectPct: (100 * detected) / Math.max(1, analyzed),
     nodeCores: (c1.node - c0.node) / wall,
     ffmpegCores: (c1.ffmpeg - c0.ffmpeg) / wall,
     ok: dropPct < 2 && decodedFps > 5 * 0.95,
@@ -165,7 +165,7 @@ for (const [name, src] of [
     `\n${name} scene (${src.split("/").pop()}, looped, native rate), ${SECONDS} s per count, camera settings ${JSON.stringify(CAMERA)}`,
   );
   console.log(
-    "streams | decoded fps/stream | analysed fps/stream | dropped % | detector ran % | agent cores | ffmpeg cores | total cores | sustained",
+    "streams | decoded fps/stream | analyzed fps/stream | dropped % | detector ran % | agent cores | ffmpeg cores | total cores | sustained",
   );
   console.log(
     "--------|--------------------|---------------------|-----------|----------------|-------------|--------------|-------------|----------",
@@ -175,7 +175,7 @@ for (const [name, src] of [
     const t = await trial(src, n);
     if (t.ok) best = n;
     console.log(
-      `${String(n).padStart(7)} | ${fmt(t.decodedFps).padStart(18)} | ${fmt(t.analysedFps).padStart(19)} | ${fmt(t.dropPct, 1).padStart(9)} | ${fmt(t.detectPct, 0).padStart(14)} | ${fmt(t.nodeCores).padStart(11)} | ${fmt(t.ffmpegCores).padStart(12)} | ${fmt(t.nodeCores + t.ffmpegCores).padStart(11)} | ${t.ok ? "yes" : "no"}`,
+      `${String(n).padStart(7)} | ${fmt(t.decodedFps).padStart(18)} | ${fmt(t.analyzedFps).padStart(19)} | ${fmt(t.dropPct, 1).padStart(9)} | ${fmt(t.detectPct, 0).padStart(14)} | ${fmt(t.nodeCores).padStart(11)} | ${fmt(t.ffmpegCores).padStart(12)} | ${fmt(t.nodeCores + t.ffmpegCores).padStart(11)} | ${t.ok ? "yes" : "no"}`,
     );
     if (!t.ok && n > best * 2) break;
   }

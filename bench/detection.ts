@@ -49,7 +49,7 @@ function match(dets: Box[], gt: Box[], minIou: number) {
   return { tp, fp: dets.length - used.size };
 }
 
-/** Box conversion: centre shift and size ratio, relative to the detection's height. */
+/** Box conversion: center shift and size ratio, relative to the detection's height. */
 type Conv = { dy: number; k: number };
 const convert = (b: Box, c: Conv): Box => {
   const [cx, cy] = boxCenter(b);
@@ -110,7 +110,7 @@ for (const s of sets) {
   );
 }
 console.log(
-  `  conversion fitted on training.xml: centre moved down ${(conv.dy * 100).toFixed(1)}% of the box height, square side ${conv.k.toFixed(2)} x height`,
+  `  conversion fitted on training.xml: center moved down ${(conv.dy * 100).toFixed(1)}% of the box height, square side ${conv.k.toFixed(2)} x height`,
 );
 
 // 2. Size sweep on LFW faces.

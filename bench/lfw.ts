@@ -57,7 +57,7 @@ let done = 0;
 for (const f of files) {
   const img = await decodeImage(readFileSync(join(root, f)));
   const src = new Pyramid(img);
-  // LFW images are centred on the labelled face: keep the detection nearest the centre.
+  // LFW images are centered on the labelled face: keep the detection nearest the center.
   let dets = await pipeline.detect(src, { minFaceSize: 40 });
   if (dets.length === 0) dets = await pipeline.detect(src, { minFaceSize: 20, scoreThreshold: 0.3 });
   if (dets.length === 0) {

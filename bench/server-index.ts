@@ -5,7 +5,7 @@
  * SYNTHETIC DATA, two kinds (one representative face per identity):
  *  - `--data fitted` (default when --fit is given): vectors drawn from a Gaussian fitted to real face
  *    embeddings (mean and full 512x512 covariance of the LFW embeddings that bench/server-lfw.ts caches),
- *    then normalised: synthetic identities with the real embeddings' correlation structure.
+ *    then normalized: synthetic identities with the real embeddings' correlation structure.
  *  - `--data uniform`: uniform random unit vectors. No neighbourhood structure at all, the worst case
  *    for any graph index (kept as a lower bound; real embeddings are far from it).
  * A "planted" probe is an identity's vector mixed with an independent draw of the same distribution to
@@ -104,7 +104,7 @@ function unit(out: Float32Array, off = 0): void {
   const inv = 1 / Math.sqrt(n);
   for (let i = 0; i < DIM; i++) out[off + i] *= inv;
 }
-/** center * c + an independent draw * s, renormalised, with s chosen so that cosine(q, center) ~ c. */
+/** center * c + an independent draw * s, renormalized, with s chosen so that cosine(q, center) ~ c. */
 function probeOf(center: Float32Array, c: number): Float32Array {
   const noise = new Float32Array(DIM);
   unit(noise);

@@ -52,7 +52,7 @@ for (const [k, { file }] of files.entries()) {
   if (emb.has(file)) continue;
   const img = await decodeImage(readFileSync(file));
   const faces = await pipeline.process(img);
-  // LFW centres the labelled face; other faces in the photo are bystanders.
+  // LFW centers the labelled face; other faces in the photo are bystanders.
   const cx = img.width / 2;
   const cy = img.height / 2;
   const f = faces.sort(

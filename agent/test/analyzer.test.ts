@@ -1,5 +1,5 @@
 /**
- * The per-frame analyser on real frames with the real face pipeline: which regions the detector
+ * The per-frame analyzer on real frames with the real face pipeline: which regions the detector
  * is asked to search (the search cadence) and that a tracked face is followed on every frame.
  * The engine is the real FacePipeline behind a wrapper that records the regions it was given.
  */
@@ -69,7 +69,7 @@ const contains = (r: Rect, b: Box) => b[0] >= r.x && b[1] >= r.y && b[2] <= r.x 
 const intersects = (r: Rect, b: Box) => b[0] < r.x + r.w && b[2] > r.x && b[1] < r.y + r.h && b[3] > r.y;
 const areaOf = (rs: Rect[]) => rs.reduce((t, r) => t + r.w * r.h, 0);
 
-describe.skipIf(!HAS_DATA)("frame analyser on the real station-crowd video", () => {
+describe.skipIf(!HAS_DATA)("frame analyzer on the real station-crowd video", () => {
   let pipeline: FacePipeline;
   let frames: Frame[];
   beforeAll(async () => {

@@ -121,7 +121,7 @@ describe.skipIf(!HAS_DATA)("ffmpeg ingestion of the videos", () => {
     expect(elapsed).toBeGreaterThan(4500); // played at its own pace, not decoded in a burst
     expect(done.length + drops).toBe(50);
     expect(drops).toBeGreaterThan(20);
-    // What was analysed is in order, newest-first after each backlog.
+    // What was analyzed is in order, newest-first after each backlog.
     expect([...done].sort((a, b) => a - b)).toEqual(done);
   });
 

@@ -251,7 +251,7 @@ describe.skipIf(!HAS_MOSQUITTO || !HAS_DATA)("agent with Mosquitto: refused cred
     const metrics = (await get("/metrics")).text;
     expect(metrics).toMatch(/argus_agent_broker_connected\{agent="site-c"\} 0/);
     expect(metrics).toMatch(new RegExp(`argus_agent_events_spooled\\{agent="site-c"\\} ${st.spool.events}`));
-    expect(metrics).toMatch(/argus_agent_frames_analysed_total\{camera="head",agent="site-c"\} 25/);
+    expect(metrics).toMatch(/argus_agent_frames_analyzed_total\{camera="head",agent="site-c"\} 25/);
     cli.proc.kill("SIGTERM");
     expect(await exitOf(cli.proc)).toBe(0);
     expect(cli.output()).toMatch(/refused the agent's credentials/);

@@ -96,7 +96,7 @@ describe("polygons", () => {
     [0.75, 0.75],
     [0.25, 0.75],
   ];
-  it("tests points and rasterises", () => {
+  it("tests points and rasterizes", () => {
     expect(insidePolygon(square, 0.5, 0.5)).toBe(true);
     expect(insidePolygon(square, 0.1, 0.5)).toBe(false);
     const r = rasterize([square], 8, 8);

@@ -17,7 +17,7 @@ import { loadConfig } from "./config.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { startServer } from "./server.ts";
 import { openStore } from "./store/index.ts";
-import { normaliseUserName, SessionService } from "./users/sessions.ts";
+import { normalizeUserName, SessionService } from "./users/sessions.ts";
 
 const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token|create-user] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
   --data <dir>        data directory (SQLite database, crops, index snapshot, admin-token)
@@ -176,7 +176,7 @@ async function main(): Promise<number> {
     await store.init();
     try {
       const users = new SessionService(store, config.console, createLogger("argus-server", "warn"));
-      const existing = await store.findUserByName(normaliseUserName(values.name));
+      const existing = await store.findUserByName(normalizeUserName(values.name));
       if (existing && !values.reset) {
         console.error(`create-user: '${existing.name}' already exists (add --reset to set a new password and role)`);
         return 1;

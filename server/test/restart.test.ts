@@ -1,7 +1,7 @@
 /**
  * At-least-once delivery end to end: broker restarts and server restarts in the middle of a stream of
  * face events lose nothing and duplicate nothing (every event becomes exactly one sighting), and a
- * restarted server still recognises the faces it had seen (index snapshot + catch-up from the store).
+ * restarted server still recognizes the faces it had seen (index snapshot + catch-up from the store).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

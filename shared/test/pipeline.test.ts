@@ -22,7 +22,7 @@ const largest = (f: AnalyzedFace[]) =>
   );
 
 describe.skipIf(!HAVE_DATA)("face pipeline on real faces", () => {
-  it("finds one face in a portrait, with a normalised 512-d embedding and sane quality", async () => {
+  it("finds one face in a portrait, with a normalized 512-d embedding and sane quality", async () => {
     const [f, ...rest] = await faces("faces", "bbt", "sheldon1.png");
     expect(rest).toHaveLength(0);
     expect(f.embedding).toHaveLength(512);

@@ -38,7 +38,7 @@ export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="state empty">{children}</p>;
 }
 
-/** A face crop from the API (the session cookie authorises the image request). */
+/** A face crop from the API (the session cookie authorizes the image request). */
 export function Crop({ src, alt, size = 72 }: { src: string | null | undefined; alt: string; size?: number }) {
   const [failed, setFailed] = useState(false);
   if (!src || failed)

@@ -58,7 +58,7 @@ export class FrameAnalyzer {
   private readonly motion: MotionDetector;
   private readonly tracker: Tracker;
   private readonly selector: BestShotSelector<ShotPayload>;
-  /** Analysed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
+  /** Analyzed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
   constructor(
@@ -108,7 +108,7 @@ export class FrameAnalyzer {
     let dets: FrameDetection[] = [];
     const image = rgbImage(frame.data, width, height);
     if (regions.length > 0) {
-      // Faces at least minFaceSize high are analysed along with the detection (in the same worker
+      // Faces at least minFaceSize high are analyzed along with the detection (in the same worker
       // call): they are the ones tracking offers to the best-shot selector below.
       dets = await this.engine.analyzeFrame(image, {
         regions,

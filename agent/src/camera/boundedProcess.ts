@@ -2,7 +2,7 @@
  * rxjs operator: processes items one at a time with an async function while holding at most
  * `capacity` waiting items. When full, either the oldest waiting item is dropped (live sources:
  * a stale frame is worth nothing) or the source is paused until there is room (files: every frame
- * is analysed). Memory stays bounded either way.
+ * is analyzed). Memory stays bounded either way.
  */
 import { Observable, type OperatorFunction } from "rxjs";
 

@@ -39,7 +39,7 @@ interface Made {
   shot: Shot;
 }
 
-/** One analysed frame (or the final flush) with its events made. */
+/** One analyzed frame (or the final flush) with its events made. */
 interface Step {
   stats?: FrameStats;
   made: Made[];
@@ -47,7 +47,7 @@ interface Step {
 
 export interface CameraCounters {
   framesDecoded: number;
-  framesAnalysed: number;
+  framesAnalyzed: number;
   framesDropped: number;
   faces: number;
   tracks: number;
@@ -62,7 +62,7 @@ export class CameraRunner {
   lastEventAt: string | undefined;
   readonly counters: CameraCounters = {
     framesDecoded: 0,
-    framesAnalysed: 0,
+    framesAnalyzed: 0,
     framesDropped: 0,
     faces: 0,
     tracks: 0,
@@ -173,7 +173,7 @@ export class CameraRunner {
           this.counters.framesDecoded++;
           m.framesDecoded.inc(label);
         }),
-        // A frame's events (embedding, crops) are made before the next frame is analysed, so a best
+        // A frame's events (embedding, crops) are made before the next frame is analyzed, so a best
         // shot does not wait behind later frames: that is what keeps realtime latency low.
         boundedProcess<Frame, Step>(
           async (f) => {
@@ -211,10 +211,10 @@ export class CameraRunner {
         tap((r) => {
           const s = r.stats;
           if (!s) return;
-          this.counters.framesAnalysed++;
+          this.counters.framesAnalyzed++;
           this.counters.faces += s.faces;
           this.counters.tracks += s.newTracks;
-          m.framesAnalysed.inc(label);
+          m.framesAnalyzed.inc(label);
           m.motionRatio.set(label, s.motionRatio);
           if (s.regions > 0) m.framesDetected.inc(label);
           if (s.motionRatio > 0 && s.regions > 0) m.motionFrames.inc(label);

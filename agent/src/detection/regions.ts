@@ -71,7 +71,7 @@ export function planRegions(p: RegionPlanInput): Rect[] {
   };
   const rs: Rect[] = [];
   for (const m of p.motion) rs.push(grow(m, p.margin));
-  // A face may move about its own size between analysed frames.
+  // A face may move about its own size between analyzed frames.
   for (const b of p.tracks) rs.push(grow({ x: b[0], y: b[1], w: b[2] - b[0], h: b[3] - b[1] }, 1));
   const clipped = rs.map((r) => clip(r, bounds)).filter((r): r is Rect => r !== undefined);
   const merged = mergeRects(clipped);

@@ -14,7 +14,7 @@ import { ffmpegPlan, type Source } from "./source.ts";
 export type CameraState = "connecting" | "streaming" | "reconnecting" | "failed" | "done" | "stopped";
 
 export interface Frame {
-  /** Analysed-frame counter over the camera's life (continues across reconnects). */
+  /** Analyzed-frame counter over the camera's life (continues across reconnects). */
   seq: number;
   /** Position in the stream: frame time for files, time since the camera started for live sources. */
   streamTimeMs: number;
@@ -26,7 +26,7 @@ export interface Frame {
   data: Buffer;
   /** performance.now() when the frame arrived (latency figures). */
   arrivedAt: number;
-  /** Hands `data` back for reuse: call once the frame is analysed or dropped, and do not touch it after. */
+  /** Hands `data` back for reuse: call once the frame is analyzed or dropped, and do not touch it after. */
   release(): void;
 }
 

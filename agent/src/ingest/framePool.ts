@@ -1,7 +1,7 @@
 /**
  * Reuses frame buffers: a 1080p RGB frame is 6 MB, and allocating one per frame (tens per second
  * with several cameras) made garbage collection and page faults a fifth of the agent's CPU.
- * A frame's buffer goes back to the pool once the frame is analysed or dropped.
+ * A frame's buffer goes back to the pool once the frame is analyzed or dropped.
  *
  * Buffers are in shared memory (SharedArrayBuffer) so the face worker threads read a frame
  * where it is, without a 6 MB copy per frame.

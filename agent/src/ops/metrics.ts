@@ -21,9 +21,9 @@ export function createMetrics(agentId: string, opts: { processMetrics?: boolean 
       labelNames: cam,
       ...r,
     }),
-    framesAnalysed: new Counter({
-      name: "argus_agent_frames_analysed_total",
-      help: "Frames analysed",
+    framesAnalyzed: new Counter({
+      name: "argus_agent_frames_analyzed_total",
+      help: "Frames analyzed",
       labelNames: cam,
       ...r,
     }),
@@ -35,19 +35,19 @@ export function createMetrics(agentId: string, opts: { processMetrics?: boolean 
     }),
     framesDetected: new Counter({
       name: "argus_agent_frames_detected_total",
-      help: "Analysed frames on which the face detector ran",
+      help: "Analyzed frames on which the face detector ran",
       labelNames: cam,
       ...r,
     }),
     motionRatio: new Gauge({
       name: "argus_agent_motion_ratio",
-      help: "Fraction of changed pixels in the last analysed frame",
+      help: "Fraction of changed pixels in the last analyzed frame",
       labelNames: cam,
       ...r,
     }),
     motionFrames: new Counter({
       name: "argus_agent_motion_frames_total",
-      help: "Analysed frames with a motion region",
+      help: "Analyzed frames with a motion region",
       labelNames: cam,
       ...r,
     }),
@@ -123,7 +123,7 @@ export function createMetrics(agentId: string, opts: { processMetrics?: boolean 
     }),
     stage: new Histogram({
       name: "argus_agent_stage_seconds",
-      help: "Time per analysed frame in each stage (motion; detect: detection and face analysis in the worker pool, waiting included; analyze: tracking and best shots) and per event (event, store)",
+      help: "Time per analyzed frame in each stage (motion; detect: detection and face analysis in the worker pool, waiting included; analyze: tracking and best shots) and per event (event, store)",
       labelNames: ["stage"] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       ...r,

@@ -56,7 +56,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
   private nextSeq = 1;
   private totalBytes = 0;
   private cachedBytes = 0;
-  /** Writes are serialised so files are numbered in the order events were handed in. */
+  /** Writes are serialized so files are numbered in the order events were handed in. */
   private chain: Promise<unknown> = Promise.resolve();
   droppedTotal = 0;
 

@@ -1,7 +1,7 @@
 /**
  * Multi-face tracking by detection: each track predicts its box with a constant-velocity model,
  * detections are assigned greedily by overlap with the prediction (or, for fast or briefly hidden
- * faces, by centre distance relative to face size), unmatched detections start tracks, and a
+ * faces, by center distance relative to face size), unmatched detections start tracks, and a
  * track ends when unseen for `timeoutMs` (so short occlusions and re-entries near the predicted
  * place continue the same track). Pure: boxes and times in, assignments out.
  */
@@ -16,7 +16,7 @@ export interface TrackerOptions {
 export interface Track {
   id: string;
   box: Box;
-  /** Centre velocity in px/ms. */
+  /** Center velocity in px/ms. */
   vx: number;
   vy: number;
   firstSeenMs: number;

@@ -14,7 +14,7 @@ export function insidePolygon(poly: Polygon, x: number, y: number): boolean {
   return inside;
 }
 
-/** A width x height raster with 1 where a pixel centre lies inside any of the polygons. */
+/** A width x height raster with 1 where a pixel center lies inside any of the polygons. */
 export function rasterize(polys: readonly Polygon[], width: number, height: number): Uint8Array {
   const out = new Uint8Array(width * height);
   if (polys.length === 0) return out;

@@ -2,7 +2,7 @@
  * The in-memory gallery: who owns which representative face, and the HNSW indexes that find them.
  *
  * Scopes (one HNSW graph each): enrolled persons and persons on a list live in the 'known' index,
- * matched everywhere (a foe must be recognised at every door). Automatic persons live in the 'auto'
+ * matched everywhere (a foe must be recognized at every door). Automatic persons live in the 'auto'
  * index ('global' mode) or in one index per camera that saw them ('camera' mode, FindFace's per-camera
  * dynamic persons). Keeping the watchlist in its own small graph matters: HNSW recall falls as a graph
  * grows (bench/server-index.ts), and a crowd of automatic persons must not hide a foe.

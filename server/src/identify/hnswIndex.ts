@@ -1,5 +1,5 @@
 /**
- * One HNSW graph (hnswlib-node, inner product) over L2-normalised embeddings, labelled by face id.
+ * One HNSW graph (hnswlib-node, inner product) over L2-normalized embeddings, labelled by face id.
  * Similarity = 1 - distance = cosine. Capacity doubles when full; deleted slots are reused
  * (allowReplaceDeleted), so the index grows with live faces, not with churn.
  */

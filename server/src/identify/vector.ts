@@ -6,7 +6,7 @@ export function dot(a: Float32Array | number[], b: Float32Array | number[]): num
   return s;
 }
 
-/** L2-normalises in place; returns false for a zero or non-finite vector. */
+/** L2-normalizes in place; returns false for a zero or non-finite vector. */
 export function normalize(v: Float32Array): boolean {
   let n = 0;
   for (let i = 0; i < v.length; i++) n += v[i] * v[i];

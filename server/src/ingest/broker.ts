@@ -3,7 +3,7 @@
  *
  * Agents log in with the credentials POST /agents returned (username = agent id) and may publish and
  * subscribe only under their own topic root. The server is the broker's only consumer and needs no
- * client: a face event is handed to the ingestor from the publish authorisation hook, and the broker
+ * client: a face event is handed to the ingestor from the publish authorization hook, and the broker
  * sends the agent its PUBACK only after the event is committed. Nothing acknowledged can be lost, even
  * if the process dies, without any broker-side persistence.
  */
@@ -70,7 +70,7 @@ export class EmbeddedBroker {
         const agentId = client?.agentId;
         if (client && (!agentId || !topic.startsWith(t.agentRoot(agentId)))) {
           log.warn({ agentId, topic }, "MQTT publish outside the agent's own topics refused");
-          return done(new Error("not authorised for this topic"));
+          return done(new Error("not authorized for this topic"));
         }
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
         if (status.isStatusTopic(topic)) {
@@ -83,7 +83,7 @@ export class EmbeddedBroker {
           );
           return;
         }
-        if (!client) return done(new Error("not authorised"));
+        if (!client) return done(new Error("not authorized"));
         ingestor.submit(topic, payload).then(
           // Stored (or dead-lettered): let aedes PUBACK now. Nobody subscribes to faces, so drop the copy.
           () => done(null),

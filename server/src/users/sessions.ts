@@ -21,7 +21,7 @@ const LIMIT_WINDOW_MS = 15 * 60_000;
 /** Lower-case letters, digits and . _ @ - ; 1-64 characters. */
 export const USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
 
-export function normaliseUserName(name: string): string {
+export function normalizeUserName(name: string): string {
   return name.trim().toLowerCase();
 }
 
@@ -52,7 +52,7 @@ export class SessionService {
 
   /** Checks the password; returns the user and a new session's cookie secret. 401 or 429 otherwise. */
   async signIn(rawName: string, password: string, address: string): Promise<{ user: User; secret: string }> {
-    const name = normaliseUserName(rawName);
+    const name = normalizeUserName(rawName);
     const wait = Math.max(this.byName.retryAfter(`n:${name}`), this.byAddress.retryAfter(`a:${address}`));
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
@@ -150,7 +150,7 @@ export class SessionService {
   // ------------------------------------------------------------------ accounts
 
   async createUser(input: { name: string; role: Role; password: string }): Promise<User> {
-    const name = normaliseUserName(input.name);
+    const name = normalizeUserName(input.name);
     if (!USER_NAME.test(name))
       throw new ApiError(
         400,

@@ -25,7 +25,7 @@ export type Polygon = z.infer<typeof PolygonSchema>;
 
 export const MotionSchema = z
   .object({
-    /** Off: every analysed frame is searched in full (costly; for tests and static cameras). */
+    /** Off: every analyzed frame is searched in full (costly; for tests and static cameras). */
     enabled: z.boolean().default(true),
     /** Width of the downscaled grey image motion is computed on, in pixels. */
     width: int(32, 1920).default(320),
@@ -47,12 +47,12 @@ export const DetectionSchema = z
   .object({
     /** Minimum detector score (0-1). */
     scoreThreshold: num(0.05, 1).default(0.7),
-    /** Search the whole frame every N analysed frames so faces that do not move are not missed (0: never). */
+    /** Search the whole frame every N analyzed frames so faces that do not move are not missed (0: never). */
     fullFrameEvery: int(0).default(25),
     /**
-     * New faces are searched for (motion regions, full-frame passes) on every Nth analysed frame;
+     * New faces are searched for (motion regions, full-frame passes) on every Nth analyzed frame;
      * the frames between search only around live tracks. 2 cuts the detector's work in busy scenes
-     * by about a third for at most one analysed frame's delay before a new face is first seen.
+     * by about a third for at most one analyzed frame's delay before a new face is first seen.
      */
     searchEvery: int(1, 10).default(2),
     /** Where faces are searched; default the whole frame. */
@@ -81,7 +81,7 @@ export const BestShotSchema = z
     minIntervalMs: int(0).default(2000),
     /** realtime: a later shot is sent only if its quality beats the last sent one by this much. */
     improvement: num(0, 1).default(0.08),
-    /** Faces whose centre lies outside this polygon are never sent; default the whole frame. */
+    /** Faces whose center lies outside this polygon are never sent; default the whole frame. */
     roi: PolygonSchema.nullable().default(null),
     /** Context crop: the face box grown by this factor, longest side at most maxSide pixels. */
     contextFactor: num(1, 10).default(3),
@@ -108,7 +108,7 @@ export const ReconnectSchema = z
 export const CameraSettingsSchema = z
   .object({
     enabled: z.boolean().default(true),
-    /** Frames analysed per second (ffmpeg keeps this many of the source's frames). */
+    /** Frames analyzed per second (ffmpeg keeps this many of the source's frames). */
     fps: num(0.1, 60).default(5),
     /** Files only: 'native' plays at the recorded rate (as a camera would), 'fast' as fast as possible. */
     fileRate: z.enum(["native", "fast"]).default("native"),

@@ -75,7 +75,7 @@ export const FaceEventSchema = z.object({
     model: z.string().min(1),
     modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
     dim: z.literal(EMBEDDING_DIM),
-    /** base64 of dim little-endian float32 values, L2-normalised. */
+    /** base64 of dim little-endian float32 values, L2-normalized. */
     vector: base64(EMBEDDING_DIM * 4).refine((s) => Buffer.from(s, "base64").length === EMBEDDING_DIM * 4, {
       message: `must decode to ${EMBEDDING_DIM * 4} bytes (${EMBEDDING_DIM} float32)`,
     }),

@@ -1,6 +1,6 @@
 /**
  * Optional attributes: age (years) and gender with the package's SSR-Net models. Input: the box
- * grown 1.4x around its centre, 64x64 RGB, ImageNet normalisation. Both models share the
+ * grown 1.4x around its center, 64x64 RGB, ImageNet normalization. Both models share the
  * SSR-Net output layout; the soft stagewise regression below merges the stages.
  */
 import type { InferenceSession } from "onnxruntime-node";

@@ -1,6 +1,6 @@
 /**
  * Face detection with fr_detect.onnx (Ultra-Light-Fast-Generic-Face-Detector style, fixed
- * 320x240 input, outputs per-anchor [background, face] scores and normalised corner boxes).
+ * 320x240 input, outputs per-anchor [background, face] scores and normalized corner boxes).
  *
  * One 320x240 view of a 1080p frame makes a 40 px face 6 px wide: too small for the model. So each
  * search region is covered by a small pyramid of views: a letterboxed view of the whole region
@@ -61,7 +61,7 @@ export interface View {
 /** Pure planning: the views that cover `region` so faces in [minFaceSize, region size] are found. */
 export function planViews(region: Rect, minFaceSize: number, maxUpscale: number): View[] {
   const views: View[] = [];
-  // Coarse: the whole region letterboxed into the input, centred.
+  // Coarse: the whole region letterboxed into the input, centered.
   const s0 = Math.min(DET_W / region.w, DET_H / region.h, maxUpscale);
   views.push({ x: region.x + (region.w - DET_W / s0) / 2, y: region.y + (region.h - DET_H / s0) / 2, scale: s0 });
   let prev = s0;

@@ -1,6 +1,6 @@
 /**
  * Embeddings with fr_feature.onnx: aligned 112x112 RGB, (v-127)/128, CHW in; 512 floats out,
- * L2-normalised here so that cosine similarity is a dot product.
+ * L2-normalized here so that cosine similarity is a dot product.
  */
 import type { InferenceSession } from "onnxruntime-node";
 import { ort } from "../models/registry.ts";
@@ -17,7 +17,7 @@ export function l2normalize(v: Float32Array): Float32Array {
   return v;
 }
 
-/** Cosine similarity of two L2-normalised vectors. */
+/** Cosine similarity of two L2-normalized vectors. */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i] * b[i];

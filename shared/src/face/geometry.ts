@@ -9,7 +9,7 @@ export const boxHeight = (b: Box) => b[3] - b[1];
 export const boxArea = (b: Box) => Math.max(0, b[2] - b[0]) * Math.max(0, b[3] - b[1]);
 export const boxCenter = (b: Box): Point => [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2];
 
-/** Mean of the points lm[from..to] (inclusive): e.g. an eye centre from its six landmarks. */
+/** Mean of the points lm[from..to] (inclusive): e.g. an eye center from its six landmarks. */
 export function meanPoint(lm: readonly Point[], from: number, to: number): Point {
   let x = 0;
   let y = 0;
@@ -72,7 +72,7 @@ export function clipBox(b: Box, width: number, height: number): Box {
   ];
 }
 
-/** Grows (factor > 1) or shrinks a box around its centre. */
+/** Grows (factor > 1) or shrinks a box around its center. */
 export function scaleBox(b: Box, factor: number): Box {
   const [cx, cy] = boxCenter(b);
   const hw = (boxWidth(b) * factor) / 2;
@@ -80,7 +80,7 @@ export function scaleBox(b: Box, factor: number): Box {
   return [cx - hw, cy - hh, cx + hw, cy + hh];
 }
 
-/** The square of side max(w, h) with the same centre. */
+/** The square of side max(w, h) with the same center. */
 export function squareBox(b: Box): Box {
   const [cx, cy] = boxCenter(b);
   const s = Math.max(boxWidth(b), boxHeight(b)) / 2;
@@ -114,7 +114,7 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   sy /= n;
   dx /= n;
   dy /= n;
-  // With centred points p (src) and q (dst): a = sum(p.q) / |p|^2, b = sum(p x q) / |p|^2.
+  // With centered points p (src) and q (dst): a = sum(p.q) / |p|^2, b = sum(p x q) / |p|^2.
   let dot = 0;
   let cross = 0;
   let norm = 0;

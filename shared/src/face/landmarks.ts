@@ -1,6 +1,6 @@
 /**
  * 68-point landmarks with fr_landmark.onnx: grey 64x64 crop of a square around the face box,
- * values v/256, outputs (x, y) normalised to the crop. Points follow the iBUG 300-W layout.
+ * values v/256, outputs (x, y) normalized to the crop. Points follow the iBUG 300-W layout.
  */
 import type { InferenceSession } from "onnxruntime-node";
 import { type Affine, cropAffine, type Pyramid, warpToGrey } from "../image/resample.ts";
@@ -12,14 +12,14 @@ export const LM_SIZE = 64;
 export interface LandmarkOptions {
   /** Side of the square crop relative to the box height (the package's own code uses 1.0). */
   cropScale: number;
-  /** Run a second pass on a crop re-centred on the first pass's points. */
+  /** Run a second pass on a crop re-centered on the first pass's points. */
   refine: boolean;
   /** Average the last pass with a pass on the mirrored crop (test-time augmentation). */
   flip: boolean;
 }
 
 /**
- * On LFW (bench/lfw.ts) the re-centred second pass is worth about +0.3 points of accuracy and the
+ * On LFW (bench/lfw.ts) the re-centered second pass is worth about +0.3 points of accuracy and the
  * mirrored pass about +0.1 (noisy: one pair is 0.03 points), for 0.4 ms each.
  */
 export const DEFAULT_LANDMARK_OPTIONS: LandmarkOptions = { cropScale: 1.0, refine: true, flip: true };
@@ -39,7 +39,7 @@ export function landmarkCrop(box: Box, cropScale: number): Box {
   return [cx - half, cy - half, cx + half, cy + half];
 }
 
-/** The five alignment points: eye centres (mean of each eye's 6 points), nose tip, mouth corners. */
+/** The five alignment points: eye centers (mean of each eye's 6 points), nose tip, mouth corners. */
 export function fivePoints(lm: readonly Point[]): Point[] {
   return [meanPoint(lm, 36, 41), meanPoint(lm, 42, 47), lm[30], lm[48], lm[54]];
 }
@@ -75,7 +75,7 @@ export class LandmarkModel {
     let crop = landmarkCrop(box, o.cropScale);
     let pts = await this.runCrop(src, crop);
     if (o.refine) {
-      // Re-centre the crop on the face the first pass found (the detector box is often off-centre).
+      // Re-center the crop on the face the first pass found (the detector box is often off-center).
       let minX = Infinity;
       let minY = Infinity;
       let maxX = -Infinity;

@@ -3,7 +3,7 @@
  * detect -> landmarks -> align -> quality -> embed (+ optional age/gender).
  *
  * Detection and analysis are separate calls so the agent can run the cheap part (detect,
- * landmarks, quality) on every analysed frame and the expensive embedding only on chosen shots.
+ * landmarks, quality) on every analyzed frame and the expensive embedding only on chosen shots.
  */
 
 import type { InferenceSession } from "onnxruntime-node";
@@ -36,7 +36,7 @@ export interface AnalyzedFace {
   box: Box;
   score: number;
   landmarks68: Point[];
-  /** Eye centres, nose tip, mouth corners, in source pixels. */
+  /** Eye centers, nose tip, mouth corners, in source pixels. */
   landmarks5: Point[];
   /** The aligned 112x112 RGB face (the embedder's input, and the crop sent in events). */
   aligned: RgbImage;
@@ -46,11 +46,11 @@ export interface AnalyzedFace {
 }
 
 export interface FrameOptions extends Partial<DetectOptions> {
-  /** Detections at least this high (px) are analysed; smaller ones are only detected. Default: minFaceSize. */
+  /** Detections at least this high (px) are analyzed; smaller ones are only detected. Default: minFaceSize. */
   analyzeMinSize?: number;
 }
 
-/** A detection of a frame, with its landmarks, aligned crop and quality when it was analysed. */
+/** A detection of a frame, with its landmarks, aligned crop and quality when it was analyzed. */
 export interface FrameDetection extends Detection {
   face?: AnalyzedFace;
 }

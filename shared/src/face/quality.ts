@@ -19,7 +19,7 @@ export interface FaceQuality {
   detScore: number;
   /** Face size in source pixels (box height). */
   sizePx: number;
-  /** Distance between the eye centres in source pixels. */
+  /** Distance between the eye centers in source pixels. */
   interocularPx: number;
   /** Variance of the Laplacian of the aligned grey face (higher is sharper). */
   sharpness: number;

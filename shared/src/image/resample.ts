@@ -10,7 +10,7 @@
 import type { RgbImage } from "./types.ts";
 
 /**
- * Affine map from output pixel centres to source continuous coordinates (pixel i spans [i, i+1)):
+ * Affine map from output pixel centers to source continuous coordinates (pixel i spans [i, i+1)):
  * X = m[0]*u + m[1]*v + m[2], Y = m[3]*u + m[4]*v + m[5], with (u, v) = output pixel + 0.5.
  */
 export type Affine = [number, number, number, number, number, number];
@@ -212,7 +212,7 @@ export const NORM_IMAGENET: TensorNorm = {
 
 /**
  * Bilinear warp of an RGB source into a planar (CHW) float tensor of outW x outH at `offset` in
- * `out`, normalised with `norm`. Pixels mapping outside the source get `norm.border`.
+ * `out`, normalized with `norm`. Pixels mapping outside the source get `norm.border`.
  */
 export function warpToTensor(
   src: RgbImage | Pyramid,
@@ -228,7 +228,7 @@ export function warpToTensor(
   else affineToTensor(img, mm, outW, outH, out, offset, norm);
 }
 
-/** The normalised tensor value of each channel for pixels outside the source. */
+/** The normalized tensor value of each channel for pixels outside the source. */
 function borderValues(norm: TensorNorm): [number, number, number] {
   return [0, 1, 2].map((c) => (norm.border - norm.mean[c]) * norm.scale[c]) as [number, number, number];
 }
@@ -342,7 +342,7 @@ export function affineToTensor(
   let o = offset;
   for (let v = 0; v < outH; v++) {
     const vc = v + 0.5;
-    // Sample position in pixel-index space (centre of pixel i is i + 0.5 in continuous coords).
+    // Sample position in pixel-index space (center of pixel i is i + 0.5 in continuous coords).
     let sx = m0 * 0.5 + m1 * vc + m2 - 0.5;
     let sy = m3 * 0.5 + m4 * vc + m5 - 0.5;
     // sx, sy advance by one output pixel along the row.

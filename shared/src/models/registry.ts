@@ -21,7 +21,7 @@ export interface ModelEntry {
 }
 
 export interface Manifest {
-  source: { package: string; version: string; path: string; licence: string };
+  source: { package: string; version: string; path: string; license: string };
   models: Record<ModelName, ModelEntry>;
 }
 

@@ -153,7 +153,7 @@ function Photos({ p, me, onChange }: { p: PersonDetail; me: Me; onChange: () => 
       {operator && (
         <ActionButton
           class="small danger"
-          confirm="Remove this photo? It stops being used to recognise the person."
+          confirm="Remove this photo? It stops being used to recognize the person."
           run={async () => {
             await api("DELETE", `/api/v1/persons/${p.id}/faces/${f.id}`);
             onChange();
@@ -197,7 +197,7 @@ function Photos({ p, me, onChange }: { p: PersonDetail; me: Me; onChange: () => 
       </div>
       {upload.error !== undefined && <ErrorBox error={upload.error} />}
       <h2>Best sightings</h2>
-      <p class="muted small">The clearest faces cameras recorded; the server also uses them to recognise the person.</p>
+      <p class="muted small">The clearest faces cameras recorded; the server also uses them to recognize the person.</p>
       <div class="faces">{learned.length ? learned.map(face) : <Empty>None yet.</Empty>}</div>
     </section>
   );

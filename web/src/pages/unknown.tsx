@@ -33,7 +33,7 @@ export function UnknownPage({ me }: { me: Me }) {
     <div class="unknown">
       <h1>Unknown persons</h1>
       <p class="muted">
-        Faces the server did not recognise become “Unknown #N” and collect their later sightings. Review them: give a
+        Faces the server did not recognize become “Unknown #N” and collect their later sightings. Review them: give a
         name (the person becomes enrolled), put them on a list, or merge duplicates.
       </p>
       <div class="tabs" role="tablist">
