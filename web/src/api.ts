@@ -3,127 +3,31 @@
  * on every change, JSON in and out, and the server's `{error: {code, message}}` as an ApiError.
  */
 
-export type Role = "admin" | "operator" | "viewer";
-export type ListName = "friend" | "foe";
+import { ROLE_RANK, type Role } from "@argus/shared/api/enums";
+import type { ErrorBody, Principal } from "@argus/shared/api/index";
 
-export interface Me {
-  kind: "session" | "token";
-  id: string;
-  name: string;
-  role: Role;
-}
+// The API's shapes come from the shared contract (shared/src/api): a field renamed on the server
+// fails this console's type-check.
+export type {
+  Agent,
+  Alert,
+  Camera,
+  Face,
+  ListName,
+  Page,
+  Person,
+  PersonBrief,
+  PersonDetail,
+  PersonListItem,
+  ResponseOf,
+  SearchResult,
+  Sighting,
+  User,
+} from "@argus/shared/api/index";
+export type { Role };
 
-export interface PersonBrief {
-  id: string;
-  name: string;
-  kind: "auto" | "enrolled";
-  list: ListName | null;
-}
-
-export interface Person extends PersonBrief {
-  autoNumber: number | null;
-  cameraId: string | null;
-  createdAt: string;
-  updatedAt: string;
-  lastSeenAt: string | null;
-  sightingCount: number;
-  faceUrl?: string | null;
-  regularAt?: string[];
-}
-
-export interface Face {
-  id: number;
-  personId: string;
-  source: "enrol" | "sighting";
-  cameraId: string | null;
-  quality: number;
-  sightingId: string | null;
-  createdAt: string;
-  imageUrl: string;
-}
-
-export interface PersonDetail extends Person {
-  faces: Face[];
-}
-
-export interface Sighting {
-  id: string;
-  personId: string | null;
-  person?: PersonBrief | null;
-  cameraId: string;
-  agentId: string;
-  capturedAt: string;
-  lastSeenAt: string;
-  similarity: number | null;
-  quality: number;
-  verdict: "foe" | "friend" | "regular" | "none";
-  shots: number;
-  faceUrl: string;
-  contextUrl: string | null;
-  isNew?: boolean;
-}
-
-export interface Alert {
-  id: string;
-  type: "foe" | "unknown_at_sensitive_camera";
-  personId: string | null;
-  person?: PersonBrief | null;
-  sightingId: string;
-  cameraId: string;
-  agentId: string;
-  capturedAt: string;
-  similarity: number | null;
-  createdAt: string;
-  ackedAt: string | null;
-  ackedBy: string | null;
-  faceUrl: string;
-}
-
-export interface Camera {
-  id: string;
-  agentId: string | null;
-  name: string | null;
-  sensitive: boolean;
-  status: { state?: string; reason?: string } | null;
-  statusAt: string | null;
-  lastEventAt: string | null;
-  eventCount: number;
-  eventsPerMinute?: number;
-}
-
-export interface Agent {
-  id: string;
-  createdAt: string;
-  status: { state?: string } | null;
-  statusAt: string | null;
-  lastSeenAt: string | null;
-  online?: boolean;
-}
-
-export interface User {
-  id: string;
-  name: string;
-  role: Role;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-  lastLoginAt: string | null;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-export interface SearchResult {
-  threshold: number;
-  faces: Array<{
-    box: [number, number, number, number];
-    score: number;
-    quality: number;
-    candidates: Array<{ person: PersonBrief; similarity: number; match: boolean; sightings?: Sighting[] }>;
-  }>;
-}
+/** The signed-in caller. */
+export type Me = Principal;
 
 export class ApiError extends Error {
   constructor(
@@ -166,7 +70,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     data = undefined;
   }
   if (!res.ok) {
-    const e = (data as { error?: { code: string; message: string; details?: Record<string, unknown> } })?.error;
+    const e = (data as Partial<ErrorBody> | undefined)?.error;
     const err = new ApiError(
       res.status,
       e?.code ?? `HTTP_${res.status}`,
@@ -187,5 +91,4 @@ export const qs = (params: Record<string, string | number | undefined | null | f
   return s ? `?${s}` : "";
 };
 
-const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
-export const can = (me: Me | null | undefined, min: Role) => !!me && RANK[me.role] >= RANK[min];
+export const can = (me: Me | null | undefined, min: Role) => !!me && ROLE_RANK[me.role] >= ROLE_RANK[min];

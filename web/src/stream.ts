@@ -3,12 +3,13 @@
  * console, shared by the pages that listen. The browser reconnects by itself and resumes with
  * Last-Event-ID; `status` says whether it is connected.
  */
+import { STREAM_EVENTS, type StreamEventType } from "@argus/shared/api/enums";
+import type { StreamEvent } from "@argus/shared/api/index";
 import { useEffect, useState } from "preact/hooks";
 
-export type StreamEvent = "sighting" | "alert" | "alert-ack" | "person" | "camera" | "agent";
 type Handler = (data: unknown) => void;
 
-const handlers = new Map<StreamEvent, Set<Handler>>();
+const handlers = new Map<StreamEventType, Set<Handler>>();
 const statusListeners = new Set<(s: StreamStatus) => void>();
 export type StreamStatus = "connecting" | "live" | "reconnecting";
 let status: StreamStatus = "connecting";
@@ -38,7 +39,7 @@ export function openStream(): void {
     source = undefined;
     setTimeout(() => onLost(), 3000);
   };
-  for (const type of ["sighting", "alert", "alert-ack", "person", "camera", "agent"] as StreamEvent[]) {
+  for (const type of STREAM_EVENTS) {
     source.addEventListener(type, (e) => {
       let data: unknown;
       try {
@@ -57,8 +58,12 @@ export function closeStream(): void {
   setStatus("connecting");
 }
 
-/** Calls `f` for each event of `type` while the component is mounted. */
-export function useStream<T>(type: StreamEvent, f: (data: T) => void, deps: unknown[] = []): void {
+/** Calls `f` for each event of `type` (its data typed by the shared contract) while the component is mounted. */
+export function useStream<E extends StreamEventType>(
+  type: E,
+  f: (data: StreamEvent<E>) => void,
+  deps: unknown[] = [],
+): void {
   useEffect(() => {
     const h = f as Handler;
     if (!handlers.has(type)) handlers.set(type, new Set());

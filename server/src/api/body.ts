@@ -43,10 +43,15 @@ export async function readJson<S extends z.ZodType>(ctx: Context, schema: S, lim
   return r.data;
 }
 
-export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
-  const r = schema.safeParse(ctx.query);
-  if (!r.success) throw fromZod(r.error, "query");
+/** Validates path parameters or a query string; 400 naming the first bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw fromZod(r.error, where);
   return r.data;
+}
+
+export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
+  return parseInput(schema, ctx.query, "query");
 }
 
 /**

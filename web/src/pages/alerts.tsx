@@ -40,7 +40,7 @@ export function AlertsPage({ me }: { me: Me }) {
   }, [type, acked, cameraId]);
   const refresh = useThrottled(page.reload, 1000);
   useStream("alert", refresh);
-  useStream<{ id: string; ackedAt: string; ackedBy: string }>("alert-ack", (a) => {
+  useStream("alert-ack", (a) => {
     page.update((d) => ({ ...d, items: d.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) }));
     setOlder((o) => o && { ...o, items: o.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) });
   });

@@ -13,15 +13,15 @@ export function LivePage({ me }: { me: Me }) {
   const [fresh, setFresh] = useState<Set<string>>(new Set());
 
   // A later shot of a track updates its sighting in place; a new one goes on top.
-  useStream<Sighting>("sighting", (s) => {
+  useStream("sighting", (s) => {
     sightings.update((d) => ({ ...d, items: [s, ...d.items.filter((x) => x.id !== s.id)].slice(0, KEEP) }));
     setFresh((f) => new Set(f).add(s.id));
   });
-  useStream<Alert>("alert", (a) =>
+  useStream("alert", (a) =>
     alerts.update((d) => (d.items.some((x) => x.id === a.id) ? d : { ...d, items: [a, ...d.items] })),
   );
   const dropAlert = (id: string) => alerts.update((d) => ({ ...d, items: d.items.filter((x) => x.id !== id) }));
-  useStream<{ id: string }>("alert-ack", (a) => dropAlert(a.id));
+  useStream("alert-ack", (a) => dropAlert(a.id));
 
   return (
     <div class="live-page">
@@ -61,7 +61,7 @@ export function LivePage({ me }: { me: Me }) {
   );
 }
 
-function SightingCard({ s, fresh }: { s: Sighting; fresh: boolean }) {
+function SightingCard({ s, fresh }: { s: Sighting & { isNew?: boolean }; fresh: boolean }) {
   return (
     <li class={`sighting ${s.verdict === "foe" ? "is-foe" : ""} ${fresh ? "fresh" : ""}`} data-sighting={s.id}>
       <Crop src={s.faceUrl} alt={`face seen at ${s.cameraId}`} size={96} />

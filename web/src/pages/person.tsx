@@ -13,6 +13,7 @@ import {
   type Page,
   type Person,
   type PersonDetail,
+  type PersonListItem,
   qs,
   type Sighting,
 } from "../api.ts";
@@ -24,7 +25,7 @@ import { useStream } from "../stream.ts";
 export function PersonPage({ me, id }: { me: Me; id: string }) {
   const person = useLoad(() => api<PersonDetail>("GET", `/api/v1/persons/${encodeURIComponent(id)}`), [id]);
   // Another console merging this person away, or renaming it, shows here at once.
-  useStream<{ action: string; personId: string; into?: string }>(
+  useStream(
     "person",
     (e) => {
       if (e.personId !== id) return;
@@ -206,13 +207,16 @@ function Photos({ p, me, onChange }: { p: PersonDetail; me: Me; onChange: () => 
 /** Pick another person (by name) and move them into this one. */
 function Merge({ into, onDone }: { into: Person; onDone: () => void }) {
   const [q, setQ] = useState("");
-  const [found, setFound] = useState<Person[] | null>(null);
+  const [found, setFound] = useState<PersonListItem[] | null>(null);
   const [error, setError] = useState<unknown>();
   const search = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
     try {
-      const r = await api<Page<Person>>("GET", `/api/v1/persons${qs({ q: q.trim(), limit: 20, sort: "lastSeen" })}`);
+      const r = await api<Page<PersonListItem>>(
+        "GET",
+        `/api/v1/persons${qs({ q: q.trim(), limit: 20, sort: "lastSeen" })}`,
+      );
       setFound(r.items.filter((x) => x.id !== into.id));
     } catch (err) {
       setError(err);

@@ -1,6 +1,6 @@
 /** Search: persons by name, and by photo (drop or choose a photo; matching persons with their similarity). */
 import { useEffect, useState } from "preact/hooks";
-import { ApiError, api, type Page, type Person, qs, type SearchResult } from "../api.ts";
+import { ApiError, api, type Page, type PersonListItem, qs, type SearchResult } from "../api.ts";
 import { Crop, Empty, ErrorBox, ListBadge, Loading, PersonLink, Time, useLoad } from "../components.tsx";
 import { percent } from "../format.ts";
 import { Link, navigate, useLocation } from "../router.tsx";
@@ -24,7 +24,9 @@ function NameSearch() {
   useEffect(() => setText(q), [q]);
   const result = useLoad(
     () =>
-      q ? api<Page<Person>>("GET", `/api/v1/persons${qs({ q, limit: 50, sort: "lastSeen" })}`) : Promise.resolve(null),
+      q
+        ? api<Page<PersonListItem>>("GET", `/api/v1/persons${qs({ q, limit: 50, sort: "lastSeen" })}`)
+        : Promise.resolve(null),
     [q],
   );
   return (
@@ -65,7 +67,7 @@ function NameSearch() {
   );
 }
 
-export function PersonRow({ p }: { p: Person }) {
+export function PersonRow({ p }: { p: PersonListItem }) {
   return (
     <li class="person-row">
       <Crop src={p.faceUrl} alt={p.name} size={48} />

@@ -1,6 +1,6 @@
 /** Unknown persons: the automatic persons, newest or most seen first, to review, name, list or merge. */
 import { useState } from "preact/hooks";
-import { api, can, type ListName, type Me, type Page, type Person, qs } from "../api.ts";
+import { api, can, type ListName, type Me, type Page, type PersonListItem, qs } from "../api.ts";
 import {
   ActionButton,
   Crop,
@@ -18,10 +18,10 @@ import { useStream } from "../stream.ts";
 export function UnknownPage({ me }: { me: Me }) {
   const loc = useLocation();
   const sort = loc.query.get("sort") === "sightings" ? "sightings" : "created";
-  const [extra, setExtra] = useState<{ items: Person[]; next: string | null } | null>(null);
+  const [extra, setExtra] = useState<{ items: PersonListItem[]; next: string | null } | null>(null);
   const page = useLoad(() => {
     setExtra(null);
-    return api<Page<Person>>("GET", `/api/v1/persons${qs({ kind: "auto", sort, limit: 48 })}`);
+    return api<Page<PersonListItem>>("GET", `/api/v1/persons${qs({ kind: "auto", sort, limit: 48 })}`);
   }, [sort]);
   // Named, listed-and-named or merged persons leave this page; new unknowns arrive.
   const refresh = useThrottled(page.reload, 2000);
@@ -66,7 +66,7 @@ export function UnknownPage({ me }: { me: Me }) {
             <ActionButton
               class="more"
               run={async () => {
-                const r = await api<Page<Person>>(
+                const r = await api<Page<PersonListItem>>(
                   "GET",
                   `/api/v1/persons${qs({ kind: "auto", sort, limit: 48, cursor: next })}`,
                 );
@@ -82,7 +82,17 @@ export function UnknownPage({ me }: { me: Me }) {
   );
 }
 
-function UnknownCard({ p, me, others, onChange }: { p: Person; me: Me; others: Person[]; onChange: () => void }) {
+function UnknownCard({
+  p,
+  me,
+  others,
+  onChange,
+}: {
+  p: PersonListItem;
+  me: Me;
+  others: PersonListItem[];
+  onChange: () => void;
+}) {
   const [name, setName] = useState("");
   const [target, setTarget] = useState("");
   const [error, setError] = useState<unknown>();

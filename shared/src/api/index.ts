@@ -1,0 +1,46 @@
+/**
+ * The REST contract: operations (operations.ts), wire shapes (schemas.ts) and closed sets
+ * (enums.ts). The console imports only types from here, and the constants of enums.ts.
+ */
+import type { z } from "zod";
+import type { OperationId, Operations } from "./operations.ts";
+import type * as S from "./schemas.ts";
+
+export * from "./enums.ts";
+export * from "./operations.ts";
+export * from "./schemas.ts";
+
+type Op<K extends OperationId> = Operations[K];
+
+/** The JSON body an operation answers with (what the client receives). */
+export type ResponseOf<K extends OperationId> = Op<K>["response"] extends { schema: infer R extends z.ZodType }
+  ? z.output<R>
+  : never;
+/** The JSON request body an operation takes (what the client sends). */
+export type BodyOf<K extends OperationId> =
+  Op<K> extends { body: { type: "json"; schema: infer B extends z.ZodType } } ? z.input<B> : never;
+/** The query parameters an operation takes (what the client sends). */
+export type QueryOf<K extends OperationId> = Op<K> extends { query: infer Q extends z.ZodType } ? z.input<Q> : never;
+
+export type ErrorBody = z.output<typeof S.ErrorSchema>;
+export type Person = z.output<typeof S.PersonSchema>;
+export type PersonBrief = z.output<typeof S.PersonBriefSchema>;
+export type PersonListItem = z.output<typeof S.PersonListItemSchema>;
+export type PersonDetail = z.output<typeof S.PersonDetailSchema>;
+export type Face = z.output<typeof S.FaceSchema>;
+export type Sighting = z.output<typeof S.SightingSchema>;
+export type Alert = z.output<typeof S.AlertSchema>;
+export type Camera = z.output<typeof S.CameraSchema>;
+export type Agent = z.output<typeof S.AgentSchema>;
+export type AgentCredentials = z.output<typeof S.AgentCredentialsSchema>;
+export type Token = z.output<typeof S.TokenSchema>;
+export type User = z.output<typeof S.UserSchema>;
+export type Webhook = z.output<typeof S.WebhookSchema>;
+export type Delivery = z.output<typeof S.DeliverySchema>;
+export type DeadLetter = z.output<typeof S.DeadLetterSchema>;
+export type Principal = z.output<typeof S.PrincipalSchema>;
+export type SearchResult = z.output<typeof S.SearchResultSchema>;
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** `data` of an event of the given type on GET /api/v1/stream. */
+export type StreamEvent<T extends keyof typeof S.StreamEventSchemas> = z.output<(typeof S.StreamEventSchemas)[T]>;
