@@ -14,9 +14,9 @@ import { SseHub } from "./alerts/sseHub.ts";
 import { WebhookWorker } from "./alerts/webhooks.ts";
 import { createApp } from "./api/app.ts";
 import { newToken, TokenResolver } from "./api/auth.ts";
-import { ApiError } from "./api/errors.ts";
 import { Bus } from "./bus.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config.ts";
+import { conflict, notFound } from "./errors.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { PersonService } from "./identify/persons.ts";
 import { EmbeddedBroker } from "./ingest/broker.ts";
@@ -214,8 +214,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       lastSeenAt: null,
     });
     if (!ok)
-      throw new ApiError(
-        409,
+      throw conflict(
         "CONFLICT",
         `agent '${id}' is already registered; POST /api/v1/agents/${id}/credentials issues a new password`,
       );
@@ -252,12 +251,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     registerAgent,
     rotateAgent: async (id) => {
       if (config.mqtt.url) {
-        if (!(await store.getAgent(id))) throw new ApiError(404, "NOT_FOUND", `agent '${id}' does not exist`);
+        if (!(await store.getAgent(id))) throw notFound("agent", id);
         return credentials(id, null);
       }
       const password = secret(24);
-      if (!(await store.updateAgentPassword(id, hashSecret(password))))
-        throw new ApiError(404, "NOT_FOUND", `agent '${id}' does not exist`);
+      if (!(await store.updateAgentPassword(id, hashSecret(password)))) throw notFound("agent", id);
       broker?.disconnectAgent(id);
       return credentials(id, password);
     },

@@ -1,10 +1,16 @@
-/** API errors: `{"error": {"code", "message"}}` with precise statuses; ArgusError codes map here. */
+/**
+ * API errors: `{"error": {"code", "message", "details"?}}` with precise statuses. The one place
+ * where domain errors (errors.ts), the face pipeline's ArgusError codes and HTTP-level refusals
+ * (ApiError) become HTTP statuses.
+ */
 import { ArgusError, type Logger } from "@argus/shared";
 import type { Context, Next } from "koa";
 import type { z } from "zod";
+import { DomainError, type DomainErrorKind } from "../errors.ts";
 import { CursorError } from "../store/types.ts";
 import { TimeoutError } from "../util/mutex.ts";
 
+/** A refusal that only exists at the HTTP level (CSRF, body size, media type, credentials). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -16,10 +22,14 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string | number) =>
-  new ApiError(404, "NOT_FOUND", `${what} '${id}' does not exist`);
-export const badField = (field: string, message: string) =>
-  new ApiError(400, "INVALID_ARGUMENT", `${field}: ${message}`, { field });
+const DOMAIN_STATUS: Record<DomainErrorKind, number> = {
+  not_found: 404,
+  conflict: 409,
+  invalid_argument: 400,
+  rate_limited: 429,
+  unauthenticated: 401,
+  busy: 503,
+};
 
 const ARGUS_STATUS: Record<string, number> = {
   IMAGE_EMPTY: 400,
@@ -50,9 +60,11 @@ export function errorMiddleware(log: Logger) {
     } catch (e) {
       let status = 500;
       let body: { code: string; message: string; details?: Record<string, unknown> };
-      if (e instanceof ApiError) {
-        status = e.status;
+      if (e instanceof ApiError || e instanceof DomainError) {
+        status = e instanceof ApiError ? e.status : DOMAIN_STATUS[e.kind];
         body = { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
+        const retry = e.details?.retryAfterSeconds;
+        if (status === 429 && typeof retry === "number") ctx.set("retry-after", String(retry));
       } else if (e instanceof ArgusError) {
         status = ARGUS_STATUS[e.code] ?? 500;
         body = { code: e.code, message: e.message };

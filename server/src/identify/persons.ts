@@ -5,9 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { type AnalyzedFace, ArgusError, decodeImage, encodeJpeg, type FacePipeline } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
-import { ApiError, notFound } from "../api/errors.ts";
 import type { Bus } from "../bus.ts";
 import type { Config } from "../config.ts";
+import { invalidArgument, notFound } from "../errors.ts";
 import type { Ingestor, PersonCache } from "../ingest/ingestor.ts";
 import type { CropStore } from "../store/crops.ts";
 import type { Face, ListName, Person, Store } from "../store/types.ts";
@@ -117,12 +117,11 @@ export class PersonService {
 
   /** Moves `fromId` into `intoId`: sightings, faces and alerts move; the index follows; the set stays bounded. */
   async merge(intoId: string, fromId: string): Promise<Person> {
-    if (intoId === fromId)
-      throw new ApiError(400, "INVALID_ARGUMENT", "from: cannot merge a person into itself", { field: "from" });
+    if (intoId === fromId) throw invalidArgument("from", "cannot merge a person into itself");
     const merged = await this.locked(async () => {
       const into = await this.get(intoId);
       const from = await this.d.store.getPerson(fromId);
-      if (!from) throw new ApiError(404, "NOT_FOUND", `person '${fromId}' (from) does not exist`, { field: "from" });
+      if (!from) throw notFound("person", fromId, "from");
       await this.d.store.mergePersons(intoId, fromId, Date.now());
       this.d.gallery.merge(intoId, fromId);
       // The survivor keeps its own list, else takes the other's; an enrolled side makes it enrolled.

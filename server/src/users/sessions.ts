@@ -7,8 +7,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@argus/shared";
-import { ApiError } from "../api/errors.ts";
 import type { Config } from "../config.ts";
+import { conflict, invalidArgument, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Role, Session, Store, User } from "../store/types.ts";
 import { hashSecret, secret } from "../util/ids.ts";
 import { FailureLimiter } from "./limiter.ts";
@@ -56,9 +56,7 @@ export class SessionService {
     const wait = Math.max(this.byName.retryAfter(`n:${name}`), this.byAddress.retryAfter(`a:${address}`));
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
-      throw new ApiError(429, "TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, {
-        retryAfterSeconds: seconds,
-      });
+      throw rateLimited("TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, seconds);
     }
     const user = await this.store.findUserByName(name);
     // Unknown names cost a full scrypt too: the response time does not tell which names exist.
@@ -70,7 +68,7 @@ export class SessionService {
         { user: name, address, reason: !user ? "unknown" : !ok ? "password" : "disabled" },
         "sign-in refused",
       );
-      throw new ApiError(401, "INVALID_CREDENTIALS", "wrong user name or password, or the account is disabled");
+      throw unauthenticated("INVALID_CREDENTIALS", "wrong user name or password, or the account is disabled");
     }
     this.byName.reset(`n:${name}`);
     const now = Date.now();
@@ -152,14 +150,9 @@ export class SessionService {
   async createUser(input: { name: string; role: Role; password: string }): Promise<User> {
     const name = normalizeUserName(input.name);
     if (!USER_NAME.test(name))
-      throw new ApiError(
-        400,
-        "INVALID_ARGUMENT",
-        "name: 1-64 characters: letters, digits, '.', '_', '@', '-' (case-insensitive)",
-        { field: "name" },
-      );
+      throw invalidArgument("name", "1-64 characters: letters, digits, '.', '_', '@', '-' (case-insensitive)");
     const problem = passwordProblem(input.password);
-    if (problem) throw new ApiError(400, "INVALID_ARGUMENT", `password: ${problem}`, { field: "password" });
+    if (problem) throw invalidArgument("password", problem);
     const now = Date.now();
     const user: User = {
       id: randomUUID(),
@@ -172,7 +165,7 @@ export class SessionService {
       lastLoginAt: null,
     };
     if (!(await this.store.insertUser(user)))
-      throw new ApiError(409, "CONFLICT", `a user named '${name}' already exists`, { field: "name" });
+      throw conflict("CONFLICT", `a user named '${name}' already exists`, { field: "name" });
     this.log.info({ user: name, role: user.role }, "user created");
     return user;
   }
@@ -188,10 +181,10 @@ export class SessionService {
     keepSession?: string,
   ): Promise<User> {
     const cur = await this.store.getUser(id);
-    if (!cur) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    if (!cur) throw notFound("user", id);
     if (patch.password !== undefined) {
       const problem = passwordProblem(patch.password);
-      if (problem) throw new ApiError(400, "INVALID_ARGUMENT", `password: ${problem}`, { field: "password" });
+      if (problem) throw invalidArgument("password", problem);
     }
     const losesAdmin =
       cur.role === "admin" &&
@@ -208,7 +201,7 @@ export class SessionService {
       },
       now,
     );
-    if (!user) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    if (!user) throw notFound("user", id);
     const kept = keepSession ? await this.store.getSession(hashSecret(keepSession)) : undefined;
     const ended = await this.store.deleteUserSessions(id);
     if (kept?.userId === id) await this.store.insertSession(kept);
@@ -230,13 +223,13 @@ export class SessionService {
   async changeOwnPassword(userId: string, current: string, next: string, cookieSecret: string): Promise<void> {
     const user = await this.store.getUser(userId);
     if (!user || !(await verifyPassword(current, user.passwordHash)))
-      throw new ApiError(400, "INVALID_ARGUMENT", "current: the current password is wrong", { field: "current" });
+      throw invalidArgument("current", "the current password is wrong");
     await this.updateUser(userId, { password: next }, cookieSecret);
   }
 
   async deleteUser(id: string): Promise<void> {
     const cur = await this.store.getUser(id);
-    if (!cur) throw new ApiError(404, "NOT_FOUND", `user '${id}' does not exist`);
+    if (!cur) throw notFound("user", id);
     if (cur.role === "admin" && cur.disabledAt === null) await this.assertAnotherAdmin(id);
     await this.store.deleteUser(id);
     this.endHeld((_sid, uid) => uid === id);
@@ -248,6 +241,6 @@ export class SessionService {
       (u) => u.role === "admin" && u.disabledAt === null && u.id !== exceptId,
     );
     if (!admins.length)
-      throw new ApiError(409, "LAST_ADMIN", "this is the last enabled admin account; make another admin first");
+      throw conflict("LAST_ADMIN", "this is the last enabled admin account; make another admin first");
   }
 }

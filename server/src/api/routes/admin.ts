@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import Router from "@koa/router";
 import { z } from "zod";
+import { notFound } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { secret } from "../../util/ids.ts";
 import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views.ts";
 import { newToken, principalOf, ROLES, requireRole } from "../auth.ts";
 import { parseQuery, readJson } from "../body.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { limitParam } from "./common.ts";
 
 const agentId = z

@@ -1,10 +1,10 @@
 import Router from "@koa/router";
 import { z } from "zod";
+import { notFound } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { agentView, alertView, cameraView } from "../../views.ts";
 import { principalOf, requireRole } from "../auth.ts";
 import { parseQuery, readJson } from "../body.ts";
-import { notFound } from "../errors.ts";
 import { limitParam } from "./common.ts";
 
 export function liveRoutes(s: Services): Router {

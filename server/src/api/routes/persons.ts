@@ -1,10 +1,11 @@
 import Router from "@koa/router";
 import { z } from "zod";
+import { notFound } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { faceView, personView, sightingView } from "../../views.ts";
 import { requireRole } from "../auth.ts";
 import { parseQuery, readImages, readJson } from "../body.ts";
-import { ApiError, notFound } from "../errors.ts";
+import { ApiError } from "../errors.ts";
 import { limitParam, sightingFilterQuery, toFilter } from "./common.ts";
 
 const list = z.enum(["friend", "foe"]);

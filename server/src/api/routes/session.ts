@@ -6,13 +6,13 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { z } from "zod";
+import { invalidArgument } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { PASSWORD_MAX } from "../../users/passwords.ts";
 import { SESSION_COOKIE } from "../../users/sessions.ts";
 import { userView } from "../../views.ts";
 import { assertFromConsole, principalOf, ROLES, requireRole } from "../auth.ts";
 import { readJson } from "../body.ts";
-import { ApiError } from "../errors.ts";
 
 const role = z.enum(ROLES as ["admin", "operator", "viewer"]);
 // Length rules are checked (with clear messages) by the session service; this only bounds the input.
@@ -44,16 +44,10 @@ export function sessionRoutes(s: Services): Router {
       z.object({ name: z.string().min(1, "must not be empty").max(64), password: password }).strict(),
       json,
     );
-    try {
-      const { user, secret } = await s.sessions.signIn(body.name, body.password, ctx.ip);
-      setCookie(s, ctx, secret, s.sessions.maxMs);
-      ctx.set("cache-control", "no-store");
-      ctx.body = { user: { id: user.id, name: user.name, role: user.role } };
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 429)
-        ctx.set("retry-after", String((e.details?.retryAfterSeconds as number) ?? 60));
-      throw e;
-    }
+    const { user, secret } = await s.sessions.signIn(body.name, body.password, ctx.ip);
+    setCookie(s, ctx, secret, s.sessions.maxMs);
+    ctx.set("cache-control", "no-store");
+    ctx.body = { user: { id: user.id, name: user.name, role: user.role } };
   });
 
   r.delete("/session", async (ctx) => {
@@ -76,7 +70,7 @@ export function userRoutes(s: Services): Router {
     const p = principalOf(ctx);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (p.kind !== "session" || !cookie)
-      throw new ApiError(400, "INVALID_ARGUMENT", "only a signed-in console user has a password to change");
+      throw invalidArgument("current", "only a signed-in console user has a password to change");
     const body = await readJson(ctx, z.object({ current: password, password }).strict(), json);
     await s.sessions.changeOwnPassword(p.id, body.current, body.password, cookie);
     ctx.status = 204;

@@ -1,11 +1,11 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import { z } from "zod";
+import { notFound } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { personBrief, sightingView } from "../../views.ts";
 import { requireRole } from "../auth.ts";
 import { parseQuery, readImages } from "../body.ts";
-import { notFound } from "../errors.ts";
 import { sightingFilterQuery, sightingsPage, toFilter } from "./common.ts";
 
 export function sightingRoutes(s: Services): Router {
