@@ -1,8 +1,6 @@
 /** Everything a running server is made of, handed to the API routes. */
 import type { Logger } from "@argus/shared";
 import type { Regulars } from "./alerts/regulars.ts";
-import type { SseHub } from "./alerts/sseHub.ts";
-import type { WebhookWorker } from "./alerts/webhooks.ts";
 import type { TokenResolver } from "./api/auth.ts";
 import type { Bus } from "./bus.ts";
 import type { Config } from "./config.ts";
@@ -10,6 +8,8 @@ import type { Gallery } from "./identify/gallery.ts";
 import type { PersonService } from "./identify/persons.ts";
 import type { Ingestor, PersonCache } from "./ingest/ingestor.ts";
 import type { ServerMetrics } from "./metrics.ts";
+import type { SseHub } from "./notify/sseHub.ts";
+import type { WebhookWorker } from "./notify/webhooks.ts";
 import type { CropStore } from "./store/crops.ts";
 import type { Store } from "./store/types.ts";
 import type { SessionService } from "./users/sessions.ts";

@@ -1,4 +1,10 @@
-/** JSON shapes of the API, SSE stream, MQTT alerts and webhooks (one definition, ISO times). */
+/**
+ * From stored records to the wire shapes of the shared contract (shared/src/api/schemas.ts): the
+ * API, the event stream, MQTT alerts and webhooks all send these. Each view is typed by its schema,
+ * so a field the contract does not know, or one it is missing, fails the type-check here.
+ */
+import type * as C from "@argus/shared/api/index";
+import type { z } from "zod";
 import type {
   Agent,
   Alert,
@@ -13,10 +19,21 @@ import type {
   Webhook,
 } from "./store/types.ts";
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+type Wire<S extends z.ZodType> = z.input<S>;
+
+function iso(ms: number): string;
+function iso(ms: number | null | undefined): string | null;
+function iso(ms: number | null | undefined): string | null {
+  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+}
+
+type Status = Wire<typeof C.CameraSchema>["status"];
+/** Stored statuses were checked to carry a string `state` when they arrived (ingest/status.ts). */
+const statusOf = (v: Record<string, unknown> | null): Status =>
+  v && typeof v.state === "string" ? (v as NonNullable<Status>) : null;
 const API = "/api/v1";
 
-export function personView(p: Person, extra: { regularAt?: string[] } = {}) {
+export function personView(p: Person): Wire<typeof C.PersonSchema> {
   return {
     id: p.id,
     name: p.name,
@@ -29,15 +46,14 @@ export function personView(p: Person, extra: { regularAt?: string[] } = {}) {
     updatedAt: iso(p.updatedAt),
     lastSeenAt: iso(p.lastSeenAt),
     sightingCount: p.sightingCount,
-    ...extra,
   };
 }
 
-export function personBrief(p: Person | null | undefined) {
+export function personBrief(p: Person | null | undefined): Wire<typeof C.PersonBriefSchema> | null {
   return p ? { id: p.id, name: p.name, kind: p.kind, list: p.list } : null;
 }
 
-export function sightingView(s: Sighting, person?: Person | null) {
+export function sightingView(s: Sighting, person?: Person | null): Wire<typeof C.SightingSchema> {
   return {
     id: s.id,
     personId: s.personId,
@@ -59,7 +75,7 @@ export function sightingView(s: Sighting, person?: Person | null) {
   };
 }
 
-export function alertView(a: Alert, person?: Person | null, sighting?: Sighting) {
+export function alertView(a: Alert, person?: Person | null, sighting?: Sighting): Wire<typeof C.AlertSchema> {
   return {
     id: a.id,
     type: a.type,
@@ -78,7 +94,7 @@ export function alertView(a: Alert, person?: Person | null, sighting?: Sighting)
   };
 }
 
-export function faceView(f: Face) {
+export function faceView(f: Face): Wire<typeof C.FaceSchema> {
   return {
     id: f.id,
     personId: f.personId,
@@ -91,13 +107,13 @@ export function faceView(f: Face) {
   };
 }
 
-export function cameraView(c: Camera, ratePerMinute?: number) {
+export function cameraView(c: Camera, ratePerMinute?: number): Wire<typeof C.CameraSchema> {
   return {
     id: c.id,
     agentId: c.agentId,
     name: c.name,
     sensitive: c.sensitive,
-    status: c.status,
+    status: statusOf(c.status),
     statusAt: iso(c.statusAt),
     lastEventAt: iso(c.lastEventAt),
     eventCount: c.eventCount,
@@ -105,18 +121,18 @@ export function cameraView(c: Camera, ratePerMinute?: number) {
   };
 }
 
-export function agentView(a: Agent, online?: boolean) {
+export function agentView(a: Agent, online?: boolean): Wire<typeof C.AgentSchema> {
   return {
     id: a.id,
     createdAt: iso(a.createdAt),
-    status: a.status,
+    status: statusOf(a.status),
     statusAt: iso(a.statusAt),
     lastSeenAt: iso(a.lastSeenAt),
     ...(online !== undefined ? { online } : {}),
   };
 }
 
-export function tokenView(t: Token) {
+export function tokenView(t: Token): Wire<typeof C.TokenSchema> {
   return {
     id: t.id,
     name: t.name,
@@ -128,7 +144,7 @@ export function tokenView(t: Token) {
 }
 
 /** A console user: never the password hash. */
-export function userView(u: User) {
+export function userView(u: User): Wire<typeof C.UserSchema> {
   return {
     id: u.id,
     name: u.name,
@@ -140,11 +156,11 @@ export function userView(u: User) {
   };
 }
 
-export function webhookView(w: Webhook) {
+export function webhookView(w: Webhook): Wire<typeof C.WebhookSchema> {
   return { id: w.id, url: w.url, events: w.events, enabled: w.enabled, createdAt: iso(w.createdAt) };
 }
 
-export function deliveryView(d: Delivery) {
+export function deliveryView(d: Delivery): Wire<typeof C.DeliverySchema> {
   return {
     id: d.id,
     webhookId: d.webhookId,
@@ -158,7 +174,7 @@ export function deliveryView(d: Delivery) {
   };
 }
 
-export function deadLetterView(d: DeadLetter) {
+export function deadLetterView(d: DeadLetter): Wire<typeof C.DeadLetterSchema> {
   return {
     id: d.id,
     receivedAt: iso(d.receivedAt),

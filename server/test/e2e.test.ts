@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { topics } from "@argus/shared";
 import mqtt from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifySignature } from "../src/alerts/webhooks.ts";
+import { verifySignature } from "../src/notify/webhooks.ts";
 import { startServer } from "../src/server.ts";
 import {
   agentClient,

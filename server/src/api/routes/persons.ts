@@ -58,7 +58,7 @@ export function personRoutes(s: Services): Router {
   r.get("/persons/:id", requireRole("viewer"), async (ctx) => {
     const p = await s.personService.get(ctx.params.id);
     const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.listFaces(p.id)]);
-    ctx.body = { ...personView(p, { regularAt }), faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
+    ctx.body = { ...personView(p), regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
   r.patch("/persons/:id", requireRole("operator"), async (ctx) => {
