@@ -9,7 +9,7 @@ export interface BusEvents {
   sighting: [{ sighting: Sighting; person: Person | null; isNew: boolean }];
   alert: [{ alert: Alert; person: Person | null; sighting: Sighting }];
   person: [{ action: "created" | "updated" | "merged" | "deleted"; personId: string; person?: Person; into?: string }];
-  camera: [{ camera: Partial<Camera> & { id: string } }];
+  camera: [{ camera: Camera }];
   agent: [{ agentId: string; status: Record<string, unknown> }];
 }
 

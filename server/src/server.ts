@@ -314,7 +314,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await store.setMeta("console-admin-created", new Date().toISOString());
   }
 
-  const app = createApp(services);
+  const { app } = createApp(services);
   const http: Server = createServer(app.callback());
   http.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {

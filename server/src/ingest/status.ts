@@ -48,7 +48,8 @@ export class StatusHandler {
     const at = Date.now();
     if (t.cameraId) {
       await this.store.setCameraStatus(t.cameraId, t.agentId, status, at);
-      this.bus.emit("camera", { camera: { id: t.cameraId, agentId: t.agentId, status, statusAt: at } });
+      const camera = await this.store.getCamera(t.cameraId);
+      if (camera) this.bus.emit("camera", { camera });
     } else {
       await this.store.setAgentStatus(t.agentId, status, at);
       this.bus.emit("agent", { agentId: t.agentId, status });

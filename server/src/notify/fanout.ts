@@ -34,8 +34,6 @@ export function wireFanout(opts: {
       person: e.person ? personView(e.person) : undefined,
     }),
   );
-  bus.on("camera", ({ camera }) =>
-    sse.publish("camera", camera.status !== undefined && "eventCount" in camera ? cameraView(camera as never) : camera),
-  );
+  bus.on("camera", ({ camera }) => sse.publish("camera", cameraView(camera)));
   bus.on("agent", (e) => sse.publish("agent", e));
 }

@@ -29,7 +29,8 @@ export const AlertTypeSchema = z.enum(ALERT_TYPES);
 const time = z.iso.datetime();
 const maybeTime = time.nullable();
 const count = z.number().int().nonnegative();
-const similarity = z.number().min(-1).max(1);
+/** Cosine similarity of two embeddings (-1 to 1, give or take float rounding). */
+const similarity = z.number();
 /** [x1, y1, x2, y2] in pixels of the frame or photo. */
 export const BoxSchema = z.tuple([z.number(), z.number(), z.number(), z.number()]);
 /** The last retained status message of an agent or camera (the agent's own JSON: `state` at least). */

@@ -1,92 +1,48 @@
+/** Administration: the caller, agents, tokens, webhooks, dead letters, the index. */
 import { randomUUID } from "node:crypto";
-import Router from "@koa/router";
-import { z } from "zod";
 import { notFound } from "../../errors.ts";
 import type { Services } from "../../services.ts";
 import { secret } from "../../util/ids.ts";
 import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views.ts";
-import { newToken, principalOf, ROLES, requireRole } from "../auth.ts";
-import { parseQuery, readJson } from "../body.ts";
-import { ApiError } from "../errors.ts";
-import { limitParam } from "./common.ts";
+import { newToken, principalOf } from "../auth.ts";
+import type { Routes } from "../route.ts";
 
-const agentId = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "letters, digits, '_', '.', '-' (no '/', '+', '#' or spaces), at most 64");
-
-export function adminRoutes(s: Services): Router {
-  const r = new Router();
-  const json = s.config.http.maxJsonBytes;
-
-  r.get("/me", requireRole("viewer"), (ctx) => {
-    ctx.body = principalOf(ctx);
-  });
+export function adminRoutes(r: Routes, s: Services): void {
+  r.add("me", (ctx) => principalOf(ctx));
 
   // ------------------------------------------------------------------ agents
-  r.post("/agents", requireRole("admin"), async (ctx) => {
-    const { id } = await readJson(ctx, z.object({ id: agentId }).strict(), json);
-    ctx.status = 201;
-    ctx.body = await s.registerAgent(id);
-  });
-  r.get("/agents", requireRole("viewer"), async (ctx) => {
-    ctx.body = { items: (await s.store.listAgents()).map((a) => agentView(a, s.isAgentOnline(a.id))) };
-  });
-  r.post("/agents/:id/credentials", requireRole("admin"), async (ctx) => {
-    ctx.body = await s.rotateAgent(ctx.params.id);
-  });
-  r.delete("/agents/:id", requireRole("admin"), async (ctx) => {
-    if (!(await s.removeAgent(ctx.params.id))) throw notFound("agent", ctx.params.id);
-    ctx.status = 204;
+  r.add("createAgent", async (_ctx, { body }) => s.registerAgent(body.id));
+  r.add("listAgents", async () => ({
+    items: (await s.store.listAgents()).map((a) => agentView(a, s.isAgentOnline(a.id))),
+  }));
+  r.add("rotateAgent", async (_ctx, { params }) => s.rotateAgent(params.id));
+  r.add("deleteAgent", async (_ctx, { params }) => {
+    if (!(await s.removeAgent(params.id))) throw notFound("agent", params.id);
   });
 
   // ------------------------------------------------------------------ tokens
-  r.post("/tokens", requireRole("admin"), async (ctx) => {
-    const body = await readJson(
-      ctx,
-      z.object({ role: z.enum(ROLES as [string, ...string[]]), name: z.string().trim().min(1).max(100) }).strict(),
-      json,
-    );
+  r.add("createToken", async (_ctx, { body }) => {
     const { token, hash } = newToken();
     const t = {
       id: randomUUID(),
       hash,
-      role: body.role as "admin",
+      role: body.role,
       name: body.name,
       createdAt: Date.now(),
       lastUsedAt: null,
       revokedAt: null,
     };
     await s.store.insertToken(t);
-    ctx.status = 201;
-    ctx.body = { ...tokenView(t), token }; // shown once; only its hash is stored
+    return { ...tokenView(t), token }; // shown once; only its hash is stored
   });
-  r.get("/tokens", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listTokens()).map(tokenView) };
-  });
-  r.delete("/tokens/:id", requireRole("admin"), async (ctx) => {
-    if (!(await s.store.revokeToken(ctx.params.id, Date.now()))) throw notFound("active token", ctx.params.id);
+  r.add("listTokens", async () => ({ items: (await s.store.listTokens()).map(tokenView) }));
+  r.add("revokeToken", async (_ctx, { params }) => {
+    if (!(await s.store.revokeToken(params.id, Date.now()))) throw notFound("active token", params.id);
     s.tokens.clear();
-    ctx.status = 204;
   });
 
   // ------------------------------------------------------------------ webhooks
-  r.post("/webhooks", requireRole("admin"), async (ctx) => {
-    const body = await readJson(
-      ctx,
-      z
-        .object({
-          url: z
-            .string()
-            .url()
-            .refine((u) => /^https?:\/\//.test(u), "must be an http(s) URL"),
-          secret: z.string().min(16, "at least 16 characters").max(200).optional(),
-          events: z.array(z.enum(["foe", "unknown_at_sensitive_camera"])).default([]),
-        })
-        .strict(),
-      json,
-    );
+  r.add("createWebhook", async (_ctx, { body }) => {
     const w = {
       id: randomUUID(),
       url: body.url,
@@ -97,47 +53,35 @@ export function adminRoutes(s: Services): Router {
     };
     await s.store.insertWebhook(w);
     await s.webhooks.reload();
-    ctx.status = 201;
-    ctx.body = { ...webhookView(w), secret: w.secret }; // the signing secret, shown once
+    return { ...webhookView(w), secret: w.secret }; // the signing secret, shown once
   });
-  r.get("/webhooks", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listWebhooks()).map(webhookView) };
-  });
-  r.delete("/webhooks/:id", requireRole("admin"), async (ctx) => {
-    if (!(await s.store.deleteWebhook(ctx.params.id))) throw notFound("webhook", ctx.params.id);
+  r.add("listWebhooks", async () => ({ items: (await s.store.listWebhooks()).map(webhookView) }));
+  r.add("deleteWebhook", async (_ctx, { params }) => {
+    if (!(await s.store.deleteWebhook(params.id))) throw notFound("webhook", params.id);
     await s.webhooks.reload();
-    ctx.status = 204;
   });
-  r.get("/webhooks/:id/deliveries", requireRole("admin"), async (ctx) => {
-    const q = parseQuery(ctx, z.object({ cursor: z.string().optional(), limit: limitParam }));
-    const page = await s.store.listDeliveries(ctx.params.id, q.cursor, q.limit);
-    ctx.body = { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
+  r.add("listDeliveries", async (_ctx, { params, query: q }) => {
+    const page = await s.store.listDeliveries(params.id, q.cursor, q.limit);
+    return { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
   });
 
   // ------------------------------------------------------------------ operations
-  r.get("/dead-letters", requireRole("admin"), async (ctx) => {
-    const q = parseQuery(ctx, z.object({ cursor: z.string().optional(), limit: limitParam }));
+  r.add("listDeadLetters", async (_ctx, { query: q }) => {
     const page = await s.store.listDeadLetters(q.cursor, q.limit);
-    ctx.body = {
+    return {
       total: await s.store.countDeadLetters(),
       items: page.items.map(deadLetterView),
       nextCursor: page.nextCursor,
     };
   });
-  r.post("/admin/rebuild-index", requireRole("admin"), async (ctx) => {
-    ctx.body = await s.rebuildIndex();
-  });
-  r.get("/admin/stats", requireRole("viewer"), async (ctx) => {
-    ctx.body = {
-      persons: s.gallery.personCount,
-      faces: s.gallery.faceCount,
-      scopes: s.gallery.scopes(),
-      sightings: await s.store.countSightings(),
-      deadLetters: await s.store.countDeadLetters(),
-      ingestBacklog: s.ingestor.backlog,
-      sseClients: s.sse.size,
-    };
-  });
-  void ApiError;
-  return r;
+  r.add("rebuildIndex", () => s.rebuildIndex());
+  r.add("stats", async () => ({
+    persons: s.gallery.personCount,
+    faces: s.gallery.faceCount,
+    scopes: s.gallery.scopes(),
+    sightings: await s.store.countSightings(),
+    deadLetters: await s.store.countDeadLetters(),
+    ingestBacklog: s.ingestor.backlog,
+    sseClients: s.sse.size,
+  }));
 }

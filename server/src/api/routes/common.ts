@@ -1,41 +1,10 @@
-import { z } from "zod";
+import type { SightingFilterQuerySchema } from "@argus/shared/api/index";
+import type { z } from "zod";
 import type { Services } from "../../services.ts";
 import type { Person, Sighting, SightingFilter } from "../../store/types.ts";
 import { sightingView } from "../../views.ts";
 
-export const limitParam = z.coerce.number().int().min(1).max(500).default(50);
-
-/** ISO 8601 or epoch milliseconds. */
-export const timeParam = z
-  .string()
-  .transform((v, c) => {
-    const ms = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-    if (!Number.isFinite(ms)) {
-      c.addIssue({ code: "custom", message: "must be an ISO 8601 time or epoch milliseconds" });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .optional();
-
-/** cameraId=a,b or cameraId=a&cameraId=b */
-const cameraIds = z
-  .union([z.string(), z.array(z.string())])
-  .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(",")).filter(Boolean))
-  .optional();
-
-export const sightingFilterQuery = z.object({
-  personId: z.string().optional(),
-  cameraId: cameraIds,
-  from: timeParam,
-  to: timeParam,
-  list: z.enum(["friend", "foe", "none"]).optional(),
-  kind: z.enum(["auto", "enrolled"]).optional(),
-  cursor: z.string().optional(),
-  limit: limitParam,
-});
-
-export function toFilter(q: z.infer<typeof sightingFilterQuery>): SightingFilter {
+export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>): SightingFilter {
   return { personId: q.personId, cameraIds: q.cameraId, from: q.from, to: q.to, list: q.list, kind: q.kind };
 }
 

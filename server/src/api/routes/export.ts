@@ -2,12 +2,9 @@
  * CSV export of a person's sighting history (the console's "Export CSV"), with the same filters as
  * GET /persons/{id}/sightings. Times in UTC (ISO 8601) and, with `tz`, also in that time zone.
  */
-import Router from "@koa/router";
-import { z } from "zod";
 import type { Services } from "../../services.ts";
-import { requireRole } from "../auth.ts";
-import { parseQuery } from "../body.ts";
-import { sightingFilterQuery, toFilter } from "./common.ts";
+import type { Routes } from "../route.ts";
+import { toFilter } from "./common.ts";
 
 /** More than a year of one person's sightings at any realistic rate; a bound on one response. */
 export const CSV_MAX_ROWS = 100_000;
@@ -52,30 +49,11 @@ function localTime(timeZone: string) {
   };
 }
 
-const timeZone = z
-  .string()
-  .max(64)
-  .refine((tz) => {
-    try {
-      new Intl.DateTimeFormat("en", { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, "must be an IANA time zone such as Europe/Paris")
-  .default("UTC");
-
-export function exportRoutes(s: Services): Router {
-  const r = new Router();
-
-  r.get("/persons/:id/sightings.csv", requireRole("viewer"), async (ctx) => {
-    const p = await s.personService.get(ctx.params.id);
-    const q = parseQuery(
-      ctx,
-      sightingFilterQuery.omit({ personId: true, cursor: true, limit: true }).extend({ tz: timeZone }),
-    );
+export function exportRoutes(r: Routes, s: Services): void {
+  r.add("personSightingsCsv", async (ctx, { params, query: q }) => {
+    const p = await s.personService.get(params.id);
     const local = localTime(q.tz);
-    const filter = { ...toFilter({ ...q, limit: 500 }), personId: p.id };
+    const filter = { ...toFilter(q), personId: p.id };
     const lines = [COLUMNS.join(",")];
     let cursor: string | undefined;
     do {
@@ -110,6 +88,4 @@ export function exportRoutes(s: Services): Router {
     if (cursor) ctx.set("x-argus-truncated", `only the newest ${CSV_MAX_ROWS} sightings; narrow the time range`);
     ctx.body = `${lines.join("\r\n")}\r\n`;
   });
-
-  return r;
 }

@@ -3,20 +3,13 @@
  * (no principal yet, or a stale one); users are managed by admins; anyone signed in may change their
  * own password.
  */
-import Router from "@koa/router";
 import type { Context } from "koa";
-import { z } from "zod";
 import { invalidArgument } from "../../errors.ts";
 import type { Services } from "../../services.ts";
-import { PASSWORD_MAX } from "../../users/passwords.ts";
 import { SESSION_COOKIE } from "../../users/sessions.ts";
 import { userView } from "../../views.ts";
-import { assertFromConsole, principalOf, ROLES, requireRole } from "../auth.ts";
-import { readJson } from "../body.ts";
-
-const role = z.enum(ROLES as ["admin", "operator", "viewer"]);
-// Length rules are checked (with clear messages) by the session service; this only bounds the input.
-const password = z.string().max(PASSWORD_MAX + 1);
+import { assertFromConsole, principalOf } from "../auth.ts";
+import type { Routes } from "../route.ts";
 
 function setCookie(s: Services, ctx: Context, value: string, maxAgeMs: number): void {
   const mode = s.config.console.secureCookies;
@@ -32,81 +25,47 @@ function setCookie(s: Services, ctx: Context, value: string, maxAgeMs: number): 
   });
 }
 
-/** POST /api/v1/session (sign in), DELETE /api/v1/session (sign out): no principal needed. */
-export function sessionRoutes(s: Services): Router {
-  const r = new Router({ prefix: "/api/v1" });
-  const json = s.config.http.maxJsonBytes;
-
-  r.post("/session", async (ctx) => {
+/** Sign-in and sign-out need no principal (none yet, or a stale one): both check the console's CSRF header. */
+export function sessionRoutes(r: Routes, s: Services): void {
+  r.add("signIn", async (ctx, { body }) => {
     assertFromConsole(ctx);
-    const body = await readJson(
-      ctx,
-      z.object({ name: z.string().min(1, "must not be empty").max(64), password: password }).strict(),
-      json,
-    );
     const { user, secret } = await s.sessions.signIn(body.name, body.password, ctx.ip);
     setCookie(s, ctx, secret, s.sessions.maxMs);
     ctx.set("cache-control", "no-store");
-    ctx.body = { user: { id: user.id, name: user.name, role: user.role } };
+    return { user: { id: user.id, name: user.name, role: user.role } };
   });
 
-  r.delete("/session", async (ctx) => {
+  r.add("signOut", async (ctx) => {
     assertFromConsole(ctx);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (cookie) await s.sessions.signOut(cookie);
     setCookie(s, ctx, "", 0);
-    ctx.status = 204;
   });
-
-  return r;
 }
 
-/** Under the authenticated /api/v1 router. */
-export function userRoutes(s: Services): Router {
-  const r = new Router();
-  const json = s.config.http.maxJsonBytes;
-
-  r.post("/session/password", requireRole("viewer"), async (ctx) => {
+export function userRoutes(r: Routes, s: Services): void {
+  r.add("changePassword", async (ctx, { body }) => {
     const p = principalOf(ctx);
     const cookie = ctx.cookies.get(SESSION_COOKIE);
     if (p.kind !== "session" || !cookie)
       throw invalidArgument("current", "only a signed-in console user has a password to change");
-    const body = await readJson(ctx, z.object({ current: password, password }).strict(), json);
     await s.sessions.changeOwnPassword(p.id, body.current, body.password, cookie);
-    ctx.status = 204;
   });
 
-  r.get("/users", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listUsers()).map(userView) };
-  });
+  r.add("listUsers", async () => ({ items: (await s.store.listUsers()).map(userView) }));
 
-  r.post("/users", requireRole("admin"), async (ctx) => {
-    const body = await readJson(ctx, z.object({ name: z.string().max(64), role, password }).strict(), json);
-    ctx.status = 201;
-    ctx.body = userView(await s.sessions.createUser(body));
-  });
+  r.add("createUser", async (_ctx, { body }) => userView(await s.sessions.createUser(body)));
 
-  r.patch("/users/:id", requireRole("admin"), async (ctx) => {
-    const body = await readJson(
-      ctx,
-      z
-        .object({ role: role.optional(), password: password.optional(), disabled: z.boolean().optional() })
-        .strict()
-        .refine((b) => Object.keys(b).length > 0, "give at least one of role, password, disabled"),
-      json,
-    );
+  r.add("updateUser", async (ctx, { params, body }) => {
     const p = principalOf(ctx);
-    const own = p.kind === "session" && p.id === ctx.params.id;
+    const own = p.kind === "session" && p.id === params.id;
     // An admin changing their own password stays signed in here; any other change signs the user out.
     const keep =
       own && body.role === undefined && body.disabled === undefined ? ctx.cookies.get(SESSION_COOKIE) : undefined;
-    ctx.body = userView(await s.sessions.updateUser(ctx.params.id, body, keep));
+    return userView(await s.sessions.updateUser(params.id, body, keep));
   });
 
-  r.delete("/users/:id", requireRole("admin"), async (ctx) => {
-    await s.sessions.deleteUser(ctx.params.id);
-    ctx.status = 204;
+  r.add("deleteUser", async (_ctx, { params }) => {
+    await s.sessions.deleteUser(params.id);
   });
-
-  return r;
 }
