@@ -50,9 +50,6 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   return r.data;
 }
 
-export function parseQuery<S extends z.ZodType>(ctx: Context, schema: S): z.infer<S> {
-  return parseInput(schema, ctx.query, "query");
-}
 
 /**
  * The images of a request by field name. Multipart: the named file fields. A raw body (image/* or
