@@ -4,15 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type Alert,
-  emptyBatch,
-  type FaceWithEmbedding,
-  type IngestBatch,
-  type Person,
-  type Sighting,
-  type Store,
-} from "./types.ts";
+import type { Alert, FaceWithEmbedding, Person, Sighting } from "../src/domain/types.ts";
+import { emptyBatch, type IngestBatch, type Store } from "../src/store/types.ts";
 
 const T0 = Date.UTC(2026, 0, 10, 12);
 const DAY = 86_400_000;
@@ -135,23 +128,23 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           sightingCount: 10 - i,
         });
         made.push(p);
-        await store.insertPerson(p);
+        await store.persons.insert(p);
       }
-      expect(await store.getPerson(made[2].id)).toEqual(made[2]);
-      expect(await store.getPerson("missing")).toBeUndefined();
-      expect(await store.maxAutoNumber()).toBe(3);
+      expect(await store.persons.get(made[2].id)).toEqual(made[2]);
+      expect(await store.persons.get("missing")).toBeUndefined();
+      expect(await store.persons.maxAutoNumber()).toBe(3);
 
-      const pages = await allPages((c) => store.listPersons({}, c, 3));
+      const pages = await allPages((c) => store.persons.list({}, c, 3));
       expect(pages.map((p) => p.length)).toEqual([3, 3, 1]);
       expect(pages.flat().map((p) => p.id)).toEqual([...made].reverse().map((p) => p.id));
 
-      expect((await store.listPersons({ kind: "auto" }, undefined, 10)).items.map((p) => p.id)).toEqual(
+      expect((await store.persons.list({ kind: "auto" }, undefined, 10)).items.map((p) => p.id)).toEqual(
         [made[2], made[1], made[0]].map((p) => p.id),
       );
-      expect((await store.listPersons({ list: "foe" }, undefined, 10)).items.map((p) => p.id)).toEqual([made[4].id]);
-      expect((await store.listPersons({ list: "none" }, undefined, 10)).items).toHaveLength(5);
-      expect((await store.listPersons({ q: "alice" }, undefined, 10)).items).toHaveLength(3);
-      const bySightings = await allPages((c) => store.listPersons({ sort: "sightings" }, c, 2));
+      expect((await store.persons.list({ list: "foe" }, undefined, 10)).items.map((p) => p.id)).toEqual([made[4].id]);
+      expect((await store.persons.list({ list: "none" }, undefined, 10)).items).toHaveLength(5);
+      expect((await store.persons.list({ q: "alice" }, undefined, 10)).items).toHaveLength(3);
+      const bySightings = await allPages((c) => store.persons.list({ sort: "sightings" }, c, 2));
       expect(bySightings.flat().map((p) => p.sightingCount)).toEqual([10, 9, 8, 7, 6, 5, 4]);
 
       // Never-seen persons (lastSeenAt null) come last and every page is reachable.
@@ -163,27 +156,27 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           ],
         }),
       );
-      const byLastSeen = (await allPages((c) => store.listPersons({ sort: "lastSeen" }, c, 2))).flat();
+      const byLastSeen = (await allPages((c) => store.persons.list({ sort: "lastSeen" }, c, 2))).flat();
       expect(byLastSeen.map((p) => p.id).slice(0, 2)).toEqual([made[5].id, made[1].id]);
       expect(new Set(byLastSeen.map((p) => p.id))).toEqual(new Set(made.map((p) => p.id)));
       expect(byLastSeen).toHaveLength(7);
 
-      const u = await store.updatePerson(made[0].id, { name: "Carol", list: "friend", meta: { a: 1 } }, T0 + 5);
+      const u = await store.persons.update(made[0].id, { name: "Carol", list: "friend", meta: { a: 1 } }, T0 + 5);
       expect(u).toMatchObject({ name: "Carol", list: "friend", meta: { a: 1 }, updatedAt: T0 + 5, kind: "auto" });
-      expect(await store.updatePerson("missing", { name: "x" }, T0)).toBeUndefined();
-      const brief = await store.allPersonsBrief();
+      expect(await store.persons.update("missing", { name: "x" }, T0)).toBeUndefined();
+      const brief = await store.persons.brief();
       expect(brief.find((b) => b.id === made[0].id)).toEqual({
         id: made[0].id,
         kind: "auto",
         list: "friend",
         cameraId: null,
       });
-      for (const p of made) await store.deletePerson(p.id);
-      expect(await store.countPersons()).toBe(0);
+      for (const p of made) await store.persons.delete(p.id);
+      expect(await store.persons.count()).toBe(0);
     });
 
     it("rejects a malformed cursor", async () => {
-      await expect(store.listPersons({}, "not-a-cursor", 5)).rejects.toThrow(/cursor/);
+      await expect(store.persons.list({}, "not-a-cursor", 5)).rejects.toThrow(/cursor/);
     });
 
     it("commits an ingest batch and reports its event ids as known; a replay changes nothing", async () => {
@@ -203,12 +196,12 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
       });
       await store.commitBatch(b);
       await store.commitBatch(b); // replay after a failed acknowledgement
-      expect(await store.knownEventIds([s.eventId, randomUUID()])).toEqual(new Set([s.eventId]));
-      expect(await store.getSighting(s.id)).toEqual(s);
-      expect(await store.getPerson(p.id)).toMatchObject({ lastSeenAt: T0, sightingCount: 1 });
-      expect((await store.listSightings({ personId: p.id }, undefined, 10)).items).toHaveLength(1);
-      expect((await store.listAlerts({}, undefined, 10)).items.filter((x) => x.id === a.id)).toHaveLength(1);
-      expect(await store.listFaces(p.id)).toEqual([
+      expect(await store.sightings.knownEventIds([s.eventId, randomUUID()])).toEqual(new Set([s.eventId]));
+      expect(await store.sightings.get(s.id)).toEqual(s);
+      expect(await store.persons.get(p.id)).toMatchObject({ lastSeenAt: T0, sightingCount: 1 });
+      expect((await store.sightings.list({ personId: p.id }, undefined, 10)).items).toHaveLength(1);
+      expect((await store.alerts.list({}, undefined, 10)).items.filter((x) => x.id === a.id)).toHaveLength(1);
+      expect(await store.persons.listFaces(p.id)).toEqual([
         {
           id: f.id,
           personId: p.id,
@@ -219,38 +212,38 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           createdAt: T0,
         },
       ]);
-      const emb = await store.faceEmbeddings([f.id]);
+      const emb = await store.persons.faceEmbeddings([f.id]);
       expect(Array.from(emb.get(f.id)!)).toEqual(Array.from(f.embedding));
-      expect(await store.maxFaceId()).toBeGreaterThanOrEqual(f.id);
-      const cam = await store.getCamera("cam1");
+      expect(await store.persons.maxFaceId()).toBeGreaterThanOrEqual(f.id);
+      const cam = await store.cameras.get("cam1");
       expect(cam).toMatchObject({ agentId: "agent1", lastEventAt: T0, sensitive: false });
       expect(cam!.eventCount).toBeGreaterThanOrEqual(1);
 
       // a later shot of the same track updates the sighting
-      const found = await store.findTrackSighting("agent1", "cam1", s.trackId, T0 - 1000);
+      const found = await store.sightings.findTrack("agent1", "cam1", s.trackId, T0 - 1000);
       expect(found?.id).toBe(s.id);
-      expect(await store.findTrackSighting("agent1", "cam1", s.trackId, T0 + 1)).toBeUndefined();
+      expect(await store.sightings.findTrack("agent1", "cam1", s.trackId, T0 + 1)).toBeUndefined();
       await store.commitBatch(
         batch({
           sightingUpdates: [{ id: s.id, set: { lastSeenAt: T0 + 500, quality: 0.9, shots: 2, box: [5, 5, 50, 50] } }],
           deletedFaceIds: [f.id],
         }),
       );
-      expect(await store.getSighting(s.id)).toMatchObject({
+      expect(await store.sightings.get(s.id)).toMatchObject({
         lastSeenAt: T0 + 500,
         quality: 0.9,
         shots: 2,
         box: [5, 5, 50, 50],
       });
-      expect(await store.listFaces(p.id)).toEqual([]);
-      await store.deletePerson(p.id);
+      expect(await store.persons.listFaces(p.id)).toEqual([]);
+      await store.persons.delete(p.id);
     });
 
     it("filters sightings by person, cameras, time, list and kind, newest first with cursor pages", async () => {
       const foe = person({ list: "foe", kind: "enrolled" });
       const auto = person({ kind: "auto", autoNumber: 1 });
-      await store.insertPerson(foe);
-      await store.insertPerson(auto);
+      await store.persons.insert(foe);
+      await store.persons.insert(auto);
       const ss: Sighting[] = [];
       for (let i = 0; i < 9; i++) {
         ss.push(
@@ -264,38 +257,38 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
       // two sightings at the same instant: the id breaks the tie
       ss.push(sighting(auto.id, { cameraId: "camA", capturedAt: T0 + 8 * 60_000, lastSeenAt: T0 + 8 * 60_000 }));
       await store.commitBatch(batch({ newSightings: ss }));
-      const all = (await allPages((c) => store.listSightings({}, c, 4))).flat();
+      const all = (await allPages((c) => store.sightings.list({}, c, 4))).flat();
       expect(all.map((s) => s.id)).toEqual(
         [...ss].sort((a, b) => b.capturedAt - a.capturedAt || (a.id < b.id ? 1 : -1)).map((s) => s.id),
       );
-      const camA = await store.listSightings({ cameraIds: ["camA"] }, undefined, 50);
+      const camA = await store.sightings.list({ cameraIds: ["camA"] }, undefined, 50);
       expect(camA.items.every((s) => s.cameraId === "camA")).toBe(true);
       expect(camA.items).toHaveLength(5);
-      expect((await store.listSightings({ cameraIds: ["camA", "camB"] }, undefined, 50)).items).toHaveLength(10);
-      const range = await store.listSightings({ from: T0 + 2 * 60_000, to: T0 + 5 * 60_000 }, undefined, 50);
+      expect((await store.sightings.list({ cameraIds: ["camA", "camB"] }, undefined, 50)).items).toHaveLength(10);
+      const range = await store.sightings.list({ from: T0 + 2 * 60_000, to: T0 + 5 * 60_000 }, undefined, 50);
       expect(range.items.map((s) => s.capturedAt)).toEqual([T0 + 4 * 60_000, T0 + 3 * 60_000, T0 + 2 * 60_000]);
       expect(
-        (await store.listSightings({ list: "foe" }, undefined, 50)).items.every((s) => s.personId === foe.id),
+        (await store.sightings.list({ list: "foe" }, undefined, 50)).items.every((s) => s.personId === foe.id),
       ).toBe(true);
-      expect((await store.listSightings({ list: "foe" }, undefined, 50)).items).toHaveLength(3);
-      const none = await store.listSightings({ list: "none" }, undefined, 50);
+      expect((await store.sightings.list({ list: "foe" }, undefined, 50)).items).toHaveLength(3);
+      const none = await store.sightings.list({ list: "none" }, undefined, 50);
       expect(none.items.every((s) => s.personId !== foe.id)).toBe(true);
       expect(none.items).toHaveLength(7);
-      expect((await store.listSightings({ kind: "auto" }, undefined, 50)).items).toHaveLength(4);
-      expect((await store.listSightings({ personId: foe.id }, undefined, 50)).items).toHaveLength(3);
+      expect((await store.sightings.list({ kind: "auto" }, undefined, 50)).items).toHaveLength(4);
+      expect((await store.sightings.list({ personId: foe.id }, undefined, 50)).items).toHaveLength(3);
 
       // list changes reach the sighting filters
-      await store.updatePerson(auto.id, { list: "friend" }, T0);
-      expect((await store.listSightings({ list: "friend" }, undefined, 50)).items).toHaveLength(4);
-      await store.deletePerson(foe.id);
-      await store.deletePerson(auto.id);
-      expect((await store.listSightings({}, undefined, 50)).items).toHaveLength(3);
-      await store.deleteSightingsBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+      await store.persons.update(auto.id, { list: "friend" }, T0);
+      expect((await store.sightings.list({ list: "friend" }, undefined, 50)).items).toHaveLength(4);
+      await store.persons.delete(foe.id);
+      await store.persons.delete(auto.id);
+      expect((await store.sightings.list({}, undefined, 50)).items).toHaveLength(3);
+      await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
     });
 
     it("counts distinct days per camera for the regulars rule", async () => {
       const p = person();
-      await store.insertPerson(p);
+      await store.persons.insert(p);
       const days = [20260101, 20260102, 20260102, 20260104, 20260105, 20260106];
       await store.commitBatch(
         batch({
@@ -305,17 +298,19 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           ],
         }),
       );
-      expect(await store.distinctDays(p.id, "door", 20260102)).toEqual([20260102, 20260104, 20260105, 20260106]);
-      expect(await store.regularCameras(p.id, 20260101, 5)).toEqual(["door"]);
-      expect(await store.regularCameras(p.id, 20260102, 5)).toEqual([]);
-      await store.deletePerson(p.id);
+      expect(await store.sightings.distinctDays(p.id, "door", 20260102)).toEqual([
+        20260102, 20260104, 20260105, 20260106,
+      ]);
+      expect(await store.sightings.regularCameras(p.id, 20260101, 5)).toEqual(["door"]);
+      expect(await store.sightings.regularCameras(p.id, 20260102, 5)).toEqual([]);
+      await store.persons.delete(p.id);
     });
 
     it("merges two persons: sightings, faces and alerts move, counters follow", async () => {
       const a = person({ name: "A" });
       const b = person({ name: "B", kind: "auto", autoNumber: 3 });
-      await store.insertPerson(a);
-      await store.insertPerson(b);
+      await store.persons.insert(a);
+      await store.persons.insert(b);
       const sa = sighting(a.id, { lastSeenAt: T0 });
       const sb1 = sighting(b.id, { lastSeenAt: T0 + 1000, capturedAt: T0 + 1000 });
       const sb2 = sighting(b.id, { lastSeenAt: T0 + 2000, capturedAt: T0 + 2000 });
@@ -331,25 +326,25 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           ],
         }),
       );
-      await store.mergePersons(a.id, b.id, T0 + 5000);
-      expect(await store.getPerson(b.id)).toBeUndefined();
-      expect(await store.getPerson(a.id)).toMatchObject({ sightingCount: 3, lastSeenAt: T0 + 2000 });
-      expect((await store.listSightings({ personId: a.id }, undefined, 10)).items).toHaveLength(3);
-      expect((await store.listFaces(a.id)).map((f) => f.id)).toEqual([fb.id]);
-      expect((await store.listAlerts({ personId: a.id }, undefined, 10)).items).toHaveLength(1);
-      const del = await store.deletePerson(a.id);
+      await store.persons.merge(a.id, b.id, T0 + 5000);
+      expect(await store.persons.get(b.id)).toBeUndefined();
+      expect(await store.persons.get(a.id)).toMatchObject({ sightingCount: 3, lastSeenAt: T0 + 2000 });
+      expect((await store.sightings.list({ personId: a.id }, undefined, 10)).items).toHaveLength(3);
+      expect((await store.persons.listFaces(a.id)).map((f) => f.id)).toEqual([fb.id]);
+      expect((await store.alerts.list({ personId: a.id }, undefined, 10)).items).toHaveLength(1);
+      const del = await store.persons.delete(a.id);
       expect(new Set(del!.sightingIds)).toEqual(new Set([sa.id, sb1.id, sb2.id]));
       expect(del!.faceIds).toEqual([fb.id]);
-      expect(await store.getSighting(sa.id)).toBeUndefined();
-      expect((await store.listAlerts({ personId: a.id }, undefined, 10)).items).toHaveLength(0);
-      expect(await store.deletePerson(a.id)).toBeUndefined();
+      expect(await store.sightings.get(sa.id)).toBeUndefined();
+      expect((await store.alerts.list({ personId: a.id }, undefined, 10)).items).toHaveLength(0);
+      expect(await store.persons.delete(a.id)).toBeUndefined();
     });
 
     it("retention deletes old sightings and their alerts, keeps listed persons, finds empty automatic persons", async () => {
       const listed = person({ list: "foe" });
       const auto = person({ kind: "auto", autoNumber: 9 });
-      await store.insertPerson(listed);
-      await store.insertPerson(auto);
+      await store.persons.insert(listed);
+      await store.persons.insert(auto);
       const old1 = sighting(listed.id, { lastSeenAt: T0 - 40 * DAY, capturedAt: T0 - 40 * DAY });
       const old2 = sighting(auto.id, { lastSeenAt: T0 - 40 * DAY, capturedAt: T0 - 40 * DAY });
       const fresh = sighting(null, { lastSeenAt: T0, capturedAt: T0 });
@@ -362,42 +357,42 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           eventIds: [{ eventId: old2.eventId, sightingId: old2.id, receivedAt: T0 - 40 * DAY }],
         }),
       );
-      const deleted = await store.deleteSightingsBefore(T0 - 30 * DAY, true, 100);
+      const deleted = await store.sightings.deleteBefore(T0 - 30 * DAY, true, 100);
       expect(deleted).toEqual([old2.id]);
-      expect(await store.getSighting(old1.id)).toBeDefined();
-      expect(await store.getSighting(fresh.id)).toBeDefined();
-      expect(await store.getAlert(a2.id)).toBeUndefined();
-      expect(await store.getPerson(auto.id)).toMatchObject({ sightingCount: 0 });
-      expect(await store.emptyAutoPersons(10)).toEqual([auto.id]);
-      expect(await store.deleteEventIdsBefore(T0 - 30 * DAY)).toBe(1);
-      expect(await store.knownEventIds([old2.eventId])).toEqual(new Set());
-      expect(await store.deleteSightingsBefore(T0 - 30 * DAY, false, 100)).toEqual([old1.id]);
-      await store.deletePerson(listed.id);
-      await store.deletePerson(auto.id);
-      await store.deleteSightingsBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+      expect(await store.sightings.get(old1.id)).toBeDefined();
+      expect(await store.sightings.get(fresh.id)).toBeDefined();
+      expect(await store.alerts.get(a2.id)).toBeUndefined();
+      expect(await store.persons.get(auto.id)).toMatchObject({ sightingCount: 0 });
+      expect(await store.persons.emptyAuto(10)).toEqual([auto.id]);
+      expect(await store.sightings.deleteEventIdsBefore(T0 - 30 * DAY)).toBe(1);
+      expect(await store.sightings.knownEventIds([old2.eventId])).toEqual(new Set());
+      expect(await store.sightings.deleteBefore(T0 - 30 * DAY, false, 100)).toEqual([old1.id]);
+      await store.persons.delete(listed.id);
+      await store.persons.delete(auto.id);
+      await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
     });
 
     it("stores, pages and acknowledges alerts", async () => {
       const s = sighting(null);
       const alerts = [0, 1, 2, 3, 4].map((i) => alert(s, { createdAt: T0 + i }));
       await store.commitBatch(batch({ newSightings: [s], alerts }));
-      const pages = await allPages((c) => store.listAlerts({}, c, 2));
+      const pages = await allPages((c) => store.alerts.list({}, c, 2));
       expect(pages.flat().map((a) => a.id)).toEqual([...alerts].reverse().map((a) => a.id));
-      const acked = await store.ackAlert(alerts[1].id, "tok1", T0 + 99);
+      const acked = await store.alerts.ack(alerts[1].id, "tok1", T0 + 99);
       expect(acked).toMatchObject({ ackedAt: T0 + 99, ackedBy: "tok1" });
       // a second ack keeps the first
-      expect(await store.ackAlert(alerts[1].id, "tok2", T0 + 100)).toMatchObject({ ackedBy: "tok1" });
-      expect((await store.listAlerts({ acked: false }, undefined, 10)).items).toHaveLength(4);
-      expect((await store.listAlerts({ acked: true }, undefined, 10)).items.map((a) => a.id)).toEqual([alerts[1].id]);
-      expect(await store.ackAlert("missing", "x", T0)).toBeUndefined();
-      await store.deleteSightingsBefore(Number.MAX_SAFE_INTEGER, false, 1000);
-      expect((await store.listAlerts({}, undefined, 10)).items).toHaveLength(0);
+      expect(await store.alerts.ack(alerts[1].id, "tok2", T0 + 100)).toMatchObject({ ackedBy: "tok1" });
+      expect((await store.alerts.list({ acked: false }, undefined, 10)).items).toHaveLength(4);
+      expect((await store.alerts.list({ acked: true }, undefined, 10)).items.map((a) => a.id)).toEqual([alerts[1].id]);
+      expect(await store.alerts.ack("missing", "x", T0)).toBeUndefined();
+      await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+      expect((await store.alerts.list({}, undefined, 10)).items).toHaveLength(0);
     });
 
     it("keeps dead letters with their payload", async () => {
       const payload = Buffer.from([0, 1, 2, 255]);
-      await store.addDeadLetter({ id: randomUUID(), receivedAt: T0, topic: "t/1", error: "bad", payload, size: 4 });
-      await store.addDeadLetter({
+      await store.deadLetters.add({ id: randomUUID(), receivedAt: T0, topic: "t/1", error: "bad", payload, size: 4 });
+      await store.deadLetters.add({
         id: randomUUID(),
         receivedAt: T0 + 1,
         topic: "t/2",
@@ -405,17 +400,17 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         payload,
         size: 4,
       });
-      expect(await store.countDeadLetters()).toBe(2);
-      const p = await store.listDeadLetters(undefined, 1);
+      expect(await store.deadLetters.count()).toBe(2);
+      const p = await store.deadLetters.list(undefined, 1);
       expect(p.items[0]).toMatchObject({ topic: "t/2", error: "worse", size: 4 });
       expect(Buffer.compare(p.items[0].payload, payload)).toBe(0);
-      const p2 = await store.listDeadLetters(p.nextCursor!, 1);
+      const p2 = await store.deadLetters.list(p.nextCursor!, 1);
       expect(p2.items[0].topic).toBe("t/1");
     });
 
     it("manages agents, cameras and their status", async () => {
       expect(
-        await store.insertAgent({
+        await store.agents.insert({
           id: "ag1",
           passwordHash: "h1",
           createdAt: T0,
@@ -425,7 +420,7 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         }),
       ).toBe(true);
       expect(
-        await store.insertAgent({
+        await store.agents.insert({
           id: "ag1",
           passwordHash: "h2",
           createdAt: T0,
@@ -434,12 +429,12 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
           lastSeenAt: null,
         }),
       ).toBe(false);
-      expect(await store.updateAgentPassword("ag1", "h3")).toBe(true);
-      expect(await store.getAgent("ag1")).toMatchObject({ passwordHash: "h3" });
-      await store.setAgentStatus("ag1", { state: "online" }, T0);
-      expect(await store.getAgent("ag1")).toMatchObject({ status: { state: "online" }, statusAt: T0 });
-      await store.setCameraStatus("gate", "ag1", { state: "streaming" }, T0);
-      const cam = await store.updateCamera("gate", { sensitive: true, name: "Gate" });
+      expect(await store.agents.setPassword("ag1", "h3")).toBe(true);
+      expect(await store.agents.get("ag1")).toMatchObject({ passwordHash: "h3" });
+      await store.agents.setStatus("ag1", { state: "online" }, T0);
+      expect(await store.agents.get("ag1")).toMatchObject({ status: { state: "online" }, statusAt: T0 });
+      await store.cameras.setStatus("gate", "ag1", { state: "streaming" }, T0);
+      const cam = await store.cameras.update("gate", { sensitive: true, name: "Gate" });
       expect(cam).toMatchObject({
         id: "gate",
         agentId: "ag1",
@@ -447,14 +442,14 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         name: "Gate",
         status: { state: "streaming" },
       });
-      expect((await store.listCameras()).map((c) => c.id)).toContain("gate");
-      expect((await store.listAgents()).map((a) => a.id)).toEqual(["ag1"]);
-      expect(await store.deleteAgent("ag1")).toBe(true);
-      expect(await store.getAgent("ag1")).toBeUndefined();
+      expect((await store.cameras.list()).map((c) => c.id)).toContain("gate");
+      expect((await store.agents.list()).map((a) => a.id)).toEqual(["ag1"]);
+      expect(await store.agents.delete("ag1")).toBe(true);
+      expect(await store.agents.get("ag1")).toBeUndefined();
     });
 
     it("stores tokens by hash and revokes them", async () => {
-      await store.insertToken({
+      await store.accounts.insertToken({
         id: "t1",
         hash: "abc",
         role: "viewer",
@@ -463,12 +458,12 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         lastUsedAt: null,
         revokedAt: null,
       });
-      expect(await store.findTokenByHash("abc")).toMatchObject({ id: "t1", role: "viewer" });
-      expect(await store.findTokenByHash("zzz")).toBeUndefined();
-      await store.touchToken("t1", T0 + 1);
-      expect(await store.revokeToken("t1", T0 + 2)).toBe(true);
-      expect(await store.revokeToken("t1", T0 + 3)).toBe(false);
-      expect(await store.findTokenByHash("abc")).toMatchObject({ revokedAt: T0 + 2, lastUsedAt: T0 + 1 });
+      expect(await store.accounts.findTokenByHash("abc")).toMatchObject({ id: "t1", role: "viewer" });
+      expect(await store.accounts.findTokenByHash("zzz")).toBeUndefined();
+      await store.accounts.touchToken("t1", T0 + 1);
+      expect(await store.accounts.revokeToken("t1", T0 + 2)).toBe(true);
+      expect(await store.accounts.revokeToken("t1", T0 + 3)).toBe(false);
+      expect(await store.accounts.findTokenByHash("abc")).toMatchObject({ revokedAt: T0 + 2, lastUsedAt: T0 + 1 });
     });
 
     it("keeps console users (unique names) and their sessions, which end with the user", async () => {
@@ -482,22 +477,22 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         disabledAt: null,
         lastLoginAt: null,
       };
-      expect(await store.insertUser(u)).toBe(true);
-      expect(await store.insertUser({ ...u, id: "u2" })).toBe(false); // the name is taken
-      expect(await store.insertUser({ ...u, id: "u0", name: "aaron", role: "viewer" })).toBe(true);
-      expect(await store.getUser("u1")).toEqual(u);
-      expect(await store.findUserByName("alice")).toEqual(u);
-      expect(await store.findUserByName("nobody")).toBeUndefined();
-      expect((await store.listUsers()).map((x) => x.name)).toEqual(["aaron", "alice"]);
-      expect(await store.updateUser("u1", { lastLoginAt: T0 + 1 }, T0 + 1)).toMatchObject({
+      expect(await store.accounts.insertUser(u)).toBe(true);
+      expect(await store.accounts.insertUser({ ...u, id: "u2" })).toBe(false); // the name is taken
+      expect(await store.accounts.insertUser({ ...u, id: "u0", name: "aaron", role: "viewer" })).toBe(true);
+      expect(await store.accounts.getUser("u1")).toEqual(u);
+      expect(await store.accounts.findUserByName("alice")).toEqual(u);
+      expect(await store.accounts.findUserByName("nobody")).toBeUndefined();
+      expect((await store.accounts.listUsers()).map((x) => x.name)).toEqual(["aaron", "alice"]);
+      expect(await store.accounts.updateUser("u1", { lastLoginAt: T0 + 1 }, T0 + 1)).toMatchObject({
         lastLoginAt: T0 + 1,
         updatedAt: T0,
       });
       expect(
-        await store.updateUser("u1", { role: "admin", passwordHash: "scrypt$y", disabledAt: T0 + 2 }, T0 + 2),
+        await store.accounts.updateUser("u1", { role: "admin", passwordHash: "scrypt$y", disabledAt: T0 + 2 }, T0 + 2),
       ).toMatchObject({ role: "admin", passwordHash: "scrypt$y", disabledAt: T0 + 2, updatedAt: T0 + 2 });
-      expect(await store.updateUser("u1", { disabledAt: null }, T0 + 3)).toMatchObject({ disabledAt: null });
-      expect(await store.updateUser("missing", { role: "viewer" }, T0)).toBeUndefined();
+      expect(await store.accounts.updateUser("u1", { disabledAt: null }, T0 + 3)).toMatchObject({ disabledAt: null });
+      expect(await store.accounts.updateUser("missing", { role: "viewer" }, T0)).toBeUndefined();
 
       const sess = (id: string, userId: string, over: Partial<{ expiresAt: number; lastSeenAt: number }> = {}) => ({
         id,
@@ -507,32 +502,32 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         lastSeenAt: T0,
         ...over,
       });
-      await store.insertSession(sess("s1", "u1"));
-      await store.insertSession(sess("s2", "u1"));
-      await store.insertSession(sess("s3", "u0"));
-      await store.insertSession(sess("old", "u0", { expiresAt: T0 + 10 }));
-      await store.insertSession(sess("idle", "u0", { lastSeenAt: T0 - DAY }));
-      expect(await store.getSession("s1")).toEqual(sess("s1", "u1"));
-      await store.touchSession("s1", T0 + 500);
-      await store.touchSession("s1", T0 + 100); // never moves back
-      expect(await store.getSession("s1")).toMatchObject({ lastSeenAt: T0 + 500 });
-      expect(await store.deleteExpiredSessions(T0 + 10, T0 - 1000)).toBe(2);
-      expect(await store.getSession("old")).toBeUndefined();
-      expect(await store.getSession("idle")).toBeUndefined();
-      expect(await store.deleteSession("s2")).toBe(true);
-      expect(await store.deleteSession("s2")).toBe(false);
-      expect(await store.deleteUserSessions("u1")).toBe(1);
-      expect(await store.getSession("s1")).toBeUndefined();
-      expect(await store.getSession("s3")).toBeDefined();
-      expect(await store.deleteUser("u0")).toBe(true);
-      expect(await store.deleteUser("u0")).toBe(false);
-      expect(await store.getSession("s3")).toBeUndefined();
-      expect(await store.deleteUser("u1")).toBe(true);
-      expect(await store.listUsers()).toEqual([]);
+      await store.accounts.insertSession(sess("s1", "u1"));
+      await store.accounts.insertSession(sess("s2", "u1"));
+      await store.accounts.insertSession(sess("s3", "u0"));
+      await store.accounts.insertSession(sess("old", "u0", { expiresAt: T0 + 10 }));
+      await store.accounts.insertSession(sess("idle", "u0", { lastSeenAt: T0 - DAY }));
+      expect(await store.accounts.getSession("s1")).toEqual(sess("s1", "u1"));
+      await store.accounts.touchSession("s1", T0 + 500);
+      await store.accounts.touchSession("s1", T0 + 100); // never moves back
+      expect(await store.accounts.getSession("s1")).toMatchObject({ lastSeenAt: T0 + 500 });
+      expect(await store.accounts.deleteExpiredSessions(T0 + 10, T0 - 1000)).toBe(2);
+      expect(await store.accounts.getSession("old")).toBeUndefined();
+      expect(await store.accounts.getSession("idle")).toBeUndefined();
+      expect(await store.accounts.deleteSession("s2")).toBe(true);
+      expect(await store.accounts.deleteSession("s2")).toBe(false);
+      expect(await store.accounts.deleteUserSessions("u1")).toBe(1);
+      expect(await store.accounts.getSession("s1")).toBeUndefined();
+      expect(await store.accounts.getSession("s3")).toBeDefined();
+      expect(await store.accounts.deleteUser("u0")).toBe(true);
+      expect(await store.accounts.deleteUser("u0")).toBe(false);
+      expect(await store.accounts.getSession("s3")).toBeUndefined();
+      expect(await store.accounts.deleteUser("u1")).toBe(true);
+      expect(await store.accounts.listUsers()).toEqual([]);
     });
 
     it("keeps webhook deliveries: due ones first, updates, history", async () => {
-      await store.insertWebhook({
+      await store.webhooks.insert({
         id: "w1",
         url: "http://127.0.0.1:9/x",
         secret: "s",
@@ -540,7 +535,7 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         enabled: true,
         createdAt: T0,
       });
-      expect((await store.listWebhooks()).map((w) => w.id)).toEqual(["w1"]);
+      expect((await store.webhooks.list()).map((w) => w.id)).toEqual(["w1"]);
       const d = (id: string, next: number) => ({
         id,
         webhookId: "w1",
@@ -553,24 +548,29 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
         updatedAt: next,
       });
       await store.commitBatch(batch({ deliveries: [d("d1", T0 + 10), d("d2", T0 + 5), d("d3", T0 + 100)] }));
-      expect((await store.dueDeliveries(T0 + 50, 10)).map((x) => x.id)).toEqual(["d2", "d1"]);
-      await store.updateDelivery("d2", { status: "failed", attempts: 6, lastError: "HTTP 500", updatedAt: T0 + 60 });
-      expect((await store.dueDeliveries(T0 + 50, 10)).map((x) => x.id)).toEqual(["d1"]);
-      const hist = await store.listDeliveries("w1", undefined, 10);
+      expect((await store.webhooks.dueDeliveries(T0 + 50, 10)).map((x) => x.id)).toEqual(["d2", "d1"]);
+      await store.webhooks.updateDelivery("d2", {
+        status: "failed",
+        attempts: 6,
+        lastError: "HTTP 500",
+        updatedAt: T0 + 60,
+      });
+      expect((await store.webhooks.dueDeliveries(T0 + 50, 10)).map((x) => x.id)).toEqual(["d1"]);
+      const hist = await store.webhooks.listDeliveries("w1", undefined, 10);
       expect(hist.items.find((x) => x.id === "d2")).toMatchObject({
         status: "failed",
         attempts: 6,
         lastError: "HTTP 500",
       });
-      expect(await store.deleteWebhook("w1")).toBe(true);
-      expect((await store.listDeliveries("w1", undefined, 10)).items).toHaveLength(0);
+      expect(await store.webhooks.delete("w1")).toBe(true);
+      expect((await store.webhooks.listDeliveries("w1", undefined, 10)).items).toHaveLength(0);
     });
 
     it("keeps meta values", async () => {
-      expect(await store.getMeta("k")).toBeUndefined();
-      await store.setMeta("k", "v1");
-      await store.setMeta("k", "v2");
-      expect(await store.getMeta("k")).toBe("v2");
+      expect(await store.meta.get("k")).toBeUndefined();
+      await store.meta.set("k", "v1");
+      await store.meta.set("k", "v2");
+      expect(await store.meta.get("k")).toBe("v2");
     });
   });
 }
