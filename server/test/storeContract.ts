@@ -572,5 +572,188 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
       await store.meta.set("k", "v2");
       expect(await store.meta.get("k")).toBe("v2");
     });
+
+    it("migrates once: a second init applies nothing and keeps the data", async () => {
+      await store.meta.set("survives", "yes");
+      expect(await store.init()).toEqual([]);
+      expect(await store.meta.get("survives")).toBe("yes");
+    });
+
+    it("keeps faces apart from their embeddings, ascending ids, and deletes them by id", async () => {
+      const p = person();
+      await store.persons.insert(p);
+      const f1 = face(p.id, { source: "enrol", cameraId: null });
+      const f2 = face(p.id, { quality: 0.5 });
+      await store.persons.insertFace(f2);
+      await store.persons.insertFace(f1);
+      await store.persons.insertFace(f1); // idempotent by id
+      const { embedding: _e, ...meta1 } = f1;
+      expect(await store.persons.getFace(f1.id)).toEqual(meta1);
+      expect(await store.persons.getFace(-1)).toBeUndefined();
+      expect((await store.persons.listFaces(p.id)).map((f) => f.id)).toEqual([f1.id, f2.id]);
+      const all = (await store.persons.allFaces()).map((f) => f.id);
+      expect(all).toEqual([...all].sort((a, b) => a - b));
+      expect(all).toEqual(expect.arrayContaining([f1.id, f2.id]));
+      const emb = await store.persons.faceEmbeddings([f2.id, -1]);
+      expect([...emb.keys()]).toEqual([f2.id]);
+      expect(Array.from(emb.get(f2.id)!)).toEqual(Array.from(f2.embedding));
+      expect(await store.persons.maxFaceId()).toBeGreaterThanOrEqual(f2.id);
+      await store.persons.deleteFaces([f1.id]);
+      expect((await store.persons.listFaces(p.id)).map((f) => f.id)).toEqual([f2.id]);
+      expect(await store.persons.delete(p.id)).toEqual({ faceIds: [f2.id], sightingIds: [] });
+    });
+
+    it("counts persons and sightings; only unlisted automatic persons count as empty", async () => {
+      const persons0 = await store.persons.count();
+      const sightings0 = await store.sightings.count();
+      const auto = person({ kind: "auto", autoNumber: 41 });
+      const listedAuto = person({ kind: "auto", autoNumber: 42, list: "friend" });
+      const enrolled = person();
+      for (const p of [auto, listedAuto, enrolled]) await store.persons.insert(p);
+      await store.commitBatch(batch({ newSightings: [sighting(enrolled.id), sighting(null)] }));
+      expect(await store.persons.count()).toBe(persons0 + 3);
+      expect(await store.sightings.count()).toBe(sightings0 + 2);
+      expect(await store.persons.emptyAuto(100)).toContain(auto.id);
+      expect(await store.persons.emptyAuto(100)).not.toContain(listedAuto.id);
+      expect(await store.persons.emptyAuto(100)).not.toContain(enrolled.id);
+      expect(await store.persons.maxAutoNumber()).toBeGreaterThanOrEqual(42);
+      for (const p of [auto, listedAuto, enrolled]) await store.persons.delete(p.id);
+      await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+      expect(await store.sightings.count()).toBe(0);
+    });
+
+    it("filters alerts by type, person and camera", async () => {
+      const p = person({ list: "foe" });
+      await store.persons.insert(p);
+      const s1 = sighting(p.id, { cameraId: "camX" });
+      const s2 = sighting(null, { cameraId: "camY" });
+      const a1 = alert(s1, { createdAt: T0 + 1 });
+      const a2 = alert(s2, { type: "unknown_at_sensitive_camera", createdAt: T0 + 2 });
+      await store.commitBatch(batch({ newSightings: [s1, s2], alerts: [a1, a2] }));
+      const ids = async (f: Parameters<Store["alerts"]["list"]>[0]) =>
+        (await store.alerts.list(f, undefined, 10)).items.map((a) => a.id);
+      expect(await ids({})).toEqual([a2.id, a1.id]);
+      expect(await ids({ type: "foe" })).toEqual([a1.id]);
+      expect(await ids({ type: "unknown_at_sensitive_camera" })).toEqual([a2.id]);
+      expect(await ids({ personId: p.id })).toEqual([a1.id]);
+      expect(await ids({ cameraId: "camY" })).toEqual([a2.id]);
+      expect(await store.alerts.get(a1.id)).toEqual(a1);
+      await store.persons.delete(p.id);
+      await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+      expect(await ids({})).toEqual([]);
+    });
+
+    it("creates cameras on first sight, edit or status; events add up", async () => {
+      expect(await store.cameras.get("new-cam")).toBeUndefined();
+      expect(await store.cameras.update("new-cam", { name: "New" })).toEqual({
+        id: "new-cam",
+        agentId: null,
+        name: "New",
+        sensitive: false,
+        status: null,
+        statusAt: null,
+        lastEventAt: null,
+        eventCount: 0,
+      });
+      await store.commitBatch(
+        batch({
+          cameraEvents: [
+            { cameraId: "new-cam", agentId: "agX", at: T0 + 10, events: 3 },
+            { cameraId: "other-cam", agentId: "agX", at: T0 + 5, events: 1 },
+          ],
+        }),
+      );
+      await store.commitBatch(
+        batch({ cameraEvents: [{ cameraId: "new-cam", agentId: "agX", at: T0 + 1, events: 2 }] }),
+      );
+      await store.cameras.setStatus("new-cam", "agX", { state: "streaming" }, T0 + 20);
+      expect(await store.cameras.get("new-cam")).toEqual({
+        id: "new-cam",
+        agentId: "agX",
+        name: "New",
+        sensitive: false,
+        status: { state: "streaming" },
+        statusAt: T0 + 20,
+        lastEventAt: T0 + 10,
+        eventCount: 5,
+      });
+      expect(await store.cameras.get("other-cam")).toMatchObject({ name: null, sensitive: false, eventCount: 1 });
+      expect(await store.cameras.update("other-cam", { sensitive: true })).toMatchObject({
+        sensitive: true,
+        name: null,
+      });
+      const ids = (await store.cameras.list()).map((c) => c.id);
+      expect(ids).toEqual([...ids].sort());
+      expect(ids).toEqual(expect.arrayContaining(["new-cam", "other-cam"]));
+    });
+
+    it("lists agents by id and tokens oldest first; a token hash is unique", async () => {
+      const agent = (id: string) => ({
+        id,
+        passwordHash: "h",
+        createdAt: T0,
+        status: null,
+        statusAt: null,
+        lastSeenAt: null,
+      });
+      await store.agents.insert(agent("zz"));
+      await store.agents.insert(agent("aa"));
+      expect((await store.agents.list()).map((a) => a.id)).toEqual(["aa", "zz"]);
+      expect(await store.agents.setPassword("missing", "x")).toBe(false);
+      expect(await store.agents.delete("missing")).toBe(false);
+      for (const id of ["aa", "zz"]) await store.agents.delete(id);
+
+      const token = (id: string, hash: string, createdAt: number) => ({
+        id,
+        hash,
+        role: "operator" as const,
+        name: id,
+        createdAt,
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      await store.accounts.insertToken(token("t3", "h3", T0 + 30));
+      await store.accounts.insertToken(token("t2", "h2", T0 + 20));
+      const listed = (await store.accounts.listTokens()).map((t) => t.id);
+      expect(listed.indexOf("t2")).toBeLessThan(listed.indexOf("t3"));
+      expect(await store.accounts.findTokenByHash("h3")).toEqual(token("t3", "h3", T0 + 30));
+      await expect(store.accounts.insertToken(token("t4", "h3", T0 + 40))).rejects.toThrow();
+    });
+
+    it("keeps dead letters once per id and webhooks with their settings; delivery history pages", async () => {
+      const before = await store.deadLetters.count();
+      const dl = { id: randomUUID(), receivedAt: T0 + 9, topic: "t/3", error: "e", payload: Buffer.from("x"), size: 1 };
+      await store.deadLetters.add(dl);
+      await store.deadLetters.add(dl);
+      expect(await store.deadLetters.count()).toBe(before + 1);
+
+      const hook = {
+        id: "w2",
+        url: "http://127.0.0.1:9/y",
+        secret: "s2",
+        events: ["foe" as const],
+        enabled: false,
+        createdAt: T0,
+      };
+      await store.webhooks.insert(hook);
+      expect(await store.webhooks.list()).toEqual([hook]);
+      const d = (i: number) => ({
+        id: `dd${i}`,
+        webhookId: "w2",
+        alertId: "a1",
+        status: "pending" as const,
+        attempts: 0,
+        nextAttemptAt: T0 + i,
+        lastError: null,
+        createdAt: T0 + i,
+        updatedAt: T0 + i,
+      });
+      await store.commitBatch(batch({ deliveries: [1, 2, 3, 4, 5].map(d) }));
+      const pages = await allPages((c) => store.webhooks.listDeliveries("w2", c, 2));
+      expect(pages.map((p) => p.map((x) => x.id))).toEqual([["dd5", "dd4"], ["dd3", "dd2"], ["dd1"]]);
+      expect(await store.webhooks.delete("w2")).toBe(true);
+      expect(await store.webhooks.delete("w2")).toBe(false);
+      expect(await store.webhooks.dueDeliveries(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
+    });
   });
 }
