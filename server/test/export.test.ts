@@ -4,7 +4,7 @@ import { csvCell } from "../src/api/routes/export.ts";
 import { startServer } from "../src/server.ts";
 import { emptyBatch } from "../src/store/types.ts";
 import { apiClient, type RunningServer, tempDir } from "./helpers.ts";
-import { person, sighting } from "./storeContract.ts";
+import { person, sighting } from "./storeContract/records.ts";
 
 let server: RunningServer;
 const T = Date.UTC(2026, 5, 1, 22, 30); // 1 June 2026 22:30 UTC = 2 June 00:30 in Paris

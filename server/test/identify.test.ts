@@ -9,7 +9,7 @@ import { chooseRepresentative, chooseRepresentativeFast, type Rep } from "../src
 import { dot, normalize } from "../src/identify/vector.ts";
 import { SqliteStore } from "../src/store/sqlite/index.ts";
 import { tempDir } from "./helpers.ts";
-import { face, person } from "./storeContract.ts";
+import { face, person } from "./storeContract/records.ts";
 
 const DIM = 32;
 let seed = 7;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, it } from "vitest";
 import { MongoStore } from "../src/store/mongo/index.ts";
 import { SqliteStore } from "../src/store/sqlite/index.ts";
-import { storeContract } from "./storeContract.ts";
+import { storeContract } from "./storeContract/index.ts";
 
 storeContract(
   "sqlite",

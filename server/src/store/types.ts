@@ -1,7 +1,7 @@
 /**
  * The storage interface, one repository per aggregate: the database is the source of truth for the
  * domain records of ../domain/types.ts. Two implementations (sqlite/, mongo/) pass the one contract
- * suite (server/test/storeContract.ts). Crops live on disk (crops.ts), shared by both.
+ * suite (server/test/storeContract/). Crops live on disk (crops.ts), shared by both.
  *
  * Writes that span aggregates go through the store itself: commitBatch (the ingest unit of work) and
  * the cascades of persons.delete/merge and sightings.deleteBefore.

@@ -7,7 +7,7 @@
  *
  *   { version: 2, name: "persons by name", up: (db) => db.collection("persons").createIndex({ name: 1 }).then(() => {}) },
  *
- * and cover it in server/test/storeContract.ts. Never edit or reorder a released entry.
+ * and cover it in server/test/storeContract/. Never edit or reorder a released entry.
  *
  * There are no transactions here (a standalone server has none), so every step must be idempotent:
  * the version is written after the step, and a step interrupted by a crash runs again at the next

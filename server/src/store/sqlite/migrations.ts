@@ -7,7 +7,7 @@
  *
  *   { version: 2, name: "persons.note", up: "ALTER TABLE persons ADD COLUMN note TEXT" },
  *
- * then map the column in tables.ts (one line) and cover it in server/test/storeContract.ts. Never edit
+ * then map the column in tables.ts (one line) and cover it in server/test/storeContract/. Never edit
  * or reorder a released entry: databases in the field have run it. A step that throws rolls back and
  * leaves the database at the previous version; the server reports the error and does not start.
  *
