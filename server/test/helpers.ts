@@ -23,9 +23,7 @@ import {
 import mqtt, { type MqttClient } from "mqtt";
 import type { RunningServer } from "../src/server.ts";
 
-/** The shared data folder beside the checkout, or ARGUS_TEST_DATA (a git worktree elsewhere). */
-export const DATA_DIR =
-  process.env.ARGUS_TEST_DATA ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
+export const DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
 export const HAVE_DATA = existsSync(join(DATA_DIR, "faces/bbt"));
 export const NO_DATA_MESSAGE = `SKIPPED: test data not found at ${DATA_DIR} (the shared data folder beside the checkout; see ../shared/data/README.md)`;
 

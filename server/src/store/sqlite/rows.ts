@@ -97,6 +97,8 @@ export function table<T>(name: string, columns: Columns<T>): Table<T> {
   const columnOf = new Map(fields.map((f) => [f, snake(String(f))]));
   const column = (f: keyof T) => columnOf.get(f) ?? snake(String(f));
   const codec = <K extends keyof T>(f: K): Codec<T[K]> => columns[f];
+  const insert = `INSERT INTO ${name} (${fields.map(column).join(", ")}) VALUES (${fields.map(() => "?").join(", ")})`;
+  const insertOrIgnore = insert.replace("INSERT INTO", "INSERT OR IGNORE INTO");
   const pick = <K extends keyof T>(row: Row, want: readonly K[]): Pick<T, K> => {
     const out: Partial<Pick<T, K>> = {};
     for (const f of want) out[f] = codec(f).from(row[column(f)]);
@@ -110,8 +112,7 @@ export function table<T>(name: string, columns: Columns<T>): Table<T> {
     read: (row) => pick(row, fields) as T,
     pick,
     encode: (f, v) => codec(f).to(v),
-    insertSql: (orIgnore = true) =>
-      `INSERT${orIgnore ? " OR IGNORE" : ""} INTO ${name} (${fields.map(column).join(", ")}) VALUES (${fields.map(() => "?").join(", ")})`,
+    insertSql: (orIgnore = true) => (orIgnore ? insertOrIgnore : insert),
     insertValues: (r) => fields.map((f) => codec(f).to(r[f])),
     assign(patch, only) {
       const set = (Object.keys(patch) as Array<keyof T>).filter((f) => columnOf.has(f) && (!only || only.includes(f)));
