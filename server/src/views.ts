@@ -11,7 +11,7 @@ import type {
   Token,
   User,
   Webhook,
-} from "./store/types.ts";
+} from "./domain/types.ts";
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 const API = "/api/v1";

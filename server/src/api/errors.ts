@@ -2,7 +2,7 @@
 import { ArgusError, type Logger } from "@argus/shared";
 import type { Context, Next } from "koa";
 import type { z } from "zod";
-import { CursorError } from "../store/types.ts";
+import { CursorError } from "../store/cursor.ts";
 import { TimeoutError } from "../util/mutex.ts";
 
 export class ApiError extends Error {

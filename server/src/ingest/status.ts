@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { type Logger, parseTopic } from "@argus/shared";
 import type { Bus } from "../bus.ts";
+import { DEAD_LETTER_MAX_BYTES } from "../domain/types.ts";
 import type { ServerMetrics } from "../metrics.ts";
-import { DEAD_LETTER_MAX_BYTES, type Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 
 export class StatusHandler {
   constructor(
@@ -35,7 +36,7 @@ export class StatusHandler {
       const error = `INVALID_STATUS: ${(e as Error).message}`;
       this.metrics.deadLetters.inc({ reason: "INVALID_STATUS" });
       this.log.warn({ topic, error }, "invalid status message kept as a dead letter");
-      await this.store.addDeadLetter({
+      await this.store.deadLetters.add({
         id: randomUUID(),
         receivedAt: Date.now(),
         topic,
@@ -47,10 +48,10 @@ export class StatusHandler {
     }
     const at = Date.now();
     if (t.cameraId) {
-      await this.store.setCameraStatus(t.cameraId, t.agentId, status, at);
+      await this.store.cameras.setStatus(t.cameraId, t.agentId, status, at);
       this.bus.emit("camera", { camera: { id: t.cameraId, agentId: t.agentId, status, statusAt: at } });
     } else {
-      await this.store.setAgentStatus(t.agentId, status, at);
+      await this.store.agents.setStatus(t.agentId, status, at);
       this.bus.emit("agent", { agentId: t.agentId, status });
     }
   }

@@ -30,7 +30,7 @@ export function adminRoutes(s: Services): Router {
     ctx.body = await s.registerAgent(id);
   });
   r.get("/agents", requireRole("viewer"), async (ctx) => {
-    ctx.body = { items: (await s.store.listAgents()).map((a) => agentView(a, s.isAgentOnline(a.id))) };
+    ctx.body = { items: (await s.store.agents.list()).map((a) => agentView(a, s.isAgentOnline(a.id))) };
   });
   r.post("/agents/:id/credentials", requireRole("admin"), async (ctx) => {
     ctx.body = await s.rotateAgent(ctx.params.id);
@@ -57,15 +57,15 @@ export function adminRoutes(s: Services): Router {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await s.store.insertToken(t);
+    await s.store.accounts.insertToken(t);
     ctx.status = 201;
     ctx.body = { ...tokenView(t), token }; // shown once; only its hash is stored
   });
   r.get("/tokens", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listTokens()).map(tokenView) };
+    ctx.body = { items: (await s.store.accounts.listTokens()).map(tokenView) };
   });
   r.delete("/tokens/:id", requireRole("admin"), async (ctx) => {
-    if (!(await s.store.revokeToken(ctx.params.id, Date.now()))) throw notFound("active token", ctx.params.id);
+    if (!(await s.store.accounts.revokeToken(ctx.params.id, Date.now()))) throw notFound("active token", ctx.params.id);
     s.tokens.clear();
     ctx.status = 204;
   });
@@ -94,31 +94,31 @@ export function adminRoutes(s: Services): Router {
       enabled: true,
       createdAt: Date.now(),
     };
-    await s.store.insertWebhook(w);
+    await s.store.webhooks.insert(w);
     await s.webhooks.reload();
     ctx.status = 201;
     ctx.body = { ...webhookView(w), secret: w.secret }; // the signing secret, shown once
   });
   r.get("/webhooks", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listWebhooks()).map(webhookView) };
+    ctx.body = { items: (await s.store.webhooks.list()).map(webhookView) };
   });
   r.delete("/webhooks/:id", requireRole("admin"), async (ctx) => {
-    if (!(await s.store.deleteWebhook(ctx.params.id))) throw notFound("webhook", ctx.params.id);
+    if (!(await s.store.webhooks.delete(ctx.params.id))) throw notFound("webhook", ctx.params.id);
     await s.webhooks.reload();
     ctx.status = 204;
   });
   r.get("/webhooks/:id/deliveries", requireRole("admin"), async (ctx) => {
     const q = parseQuery(ctx, z.object({ cursor: z.string().optional(), limit: limitParam }));
-    const page = await s.store.listDeliveries(ctx.params.id, q.cursor, q.limit);
+    const page = await s.store.webhooks.listDeliveries(ctx.params.id, q.cursor, q.limit);
     ctx.body = { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
   });
 
   // ------------------------------------------------------------------ operations
   r.get("/dead-letters", requireRole("admin"), async (ctx) => {
     const q = parseQuery(ctx, z.object({ cursor: z.string().optional(), limit: limitParam }));
-    const page = await s.store.listDeadLetters(q.cursor, q.limit);
+    const page = await s.store.deadLetters.list(q.cursor, q.limit);
     ctx.body = {
-      total: await s.store.countDeadLetters(),
+      total: await s.store.deadLetters.count(),
       items: page.items.map(deadLetterView),
       nextCursor: page.nextCursor,
     };
@@ -131,8 +131,8 @@ export function adminRoutes(s: Services): Router {
       persons: s.gallery.personCount,
       faces: s.gallery.faceCount,
       scopes: s.gallery.scopes(),
-      sightings: await s.store.countSightings(),
-      deadLetters: await s.store.countDeadLetters(),
+      sightings: await s.store.sightings.count(),
+      deadLetters: await s.store.deadLetters.count(),
       ingestBacklog: s.ingestor.backlog,
       sseClients: s.sse.size,
     };

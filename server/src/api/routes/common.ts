@@ -1,6 +1,7 @@
 import { z } from "zod";
+import type { Person, Sighting } from "../../domain/types.ts";
 import type { Services } from "../../services.ts";
-import type { Person, Sighting, SightingFilter } from "../../store/types.ts";
+import type { SightingFilter } from "../../store/types.ts";
 import { sightingView } from "../../views.ts";
 
 export const limitParam = z.coerce.number().int().min(1).max(500).default(50);
@@ -41,7 +42,7 @@ export function toFilter(q: z.infer<typeof sightingFilterQuery>): SightingFilter
 
 /** A page of sightings with each one's person (name, list) attached. */
 export async function sightingsPage(s: Services, filter: SightingFilter, cursor: string | undefined, limit: number) {
-  const page = await s.store.listSightings(filter, cursor, limit);
+  const page = await s.store.sightings.list(filter, cursor, limit);
   const ids = [...new Set(page.items.map((x) => x.personId).filter((x): x is string => !!x))];
   const persons = new Map<string, Person | undefined>(
     await Promise.all(ids.map(async (id) => [id, await s.persons.get(id)] as const)),

@@ -11,7 +11,7 @@ export function liveRoutes(s: Services): Router {
   const r = new Router();
 
   r.get("/cameras", requireRole("viewer"), async (ctx) => {
-    const [cameras, agents] = await Promise.all([s.store.listCameras(), s.store.listAgents()]);
+    const [cameras, agents] = await Promise.all([s.store.cameras.list(), s.store.agents.list()]);
     const rates = s.cameraRates();
     ctx.body = {
       cameras: cameras.map((c) => cameraView(c, rates.get(c.id) ?? 0)),
@@ -29,7 +29,7 @@ export function liveRoutes(s: Services): Router {
       s.config.http.maxJsonBytes,
     );
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(ctx.params.id)) throw notFound("camera", ctx.params.id);
-    const cam = await s.store.updateCamera(ctx.params.id, body);
+    const cam = await s.store.cameras.update(ctx.params.id, body);
     s.cameras.set(cam.id, { sensitive: cam.sensitive });
     s.bus.emit("camera", { camera: cam });
     ctx.body = cameraView(cam);
@@ -50,7 +50,7 @@ export function liveRoutes(s: Services): Router {
         limit: limitParam,
       }),
     );
-    const page = await s.store.listAlerts(q, q.cursor, q.limit);
+    const page = await s.store.alerts.list(q, q.cursor, q.limit);
     const items = await Promise.all(
       page.items.map(async (a) => alertView(a, a.personId ? ((await s.persons.get(a.personId)) ?? null) : null)),
     );
@@ -59,7 +59,7 @@ export function liveRoutes(s: Services): Router {
 
   r.post("/alerts/:id/ack", requireRole("operator"), async (ctx) => {
     const p = principalOf(ctx);
-    const a = await s.store.ackAlert(ctx.params.id, `${p.kind}:${p.name}`, Date.now());
+    const a = await s.store.alerts.ack(ctx.params.id, `${p.kind}:${p.name}`, Date.now());
     if (!a) throw notFound("alert", ctx.params.id);
     s.sse.publish("alert-ack", { id: a.id, ackedAt: new Date(a.ackedAt!).toISOString(), ackedBy: a.ackedBy });
     ctx.body = alertView(a);

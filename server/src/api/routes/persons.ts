@@ -47,7 +47,7 @@ export function personRoutes(s: Services): Router {
         limit: limitParam,
       }),
     );
-    const page = await s.store.listPersons(q, q.cursor, q.limit);
+    const page = await s.store.persons.list(q, q.cursor, q.limit);
     ctx.body = {
       items: page.items.map((p) => ({ ...personView(p), faceUrl: faceUrl(p.id) })),
       nextCursor: page.nextCursor,
@@ -56,7 +56,7 @@ export function personRoutes(s: Services): Router {
 
   r.get("/persons/:id", requireRole("viewer"), async (ctx) => {
     const p = await s.personService.get(ctx.params.id);
-    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.listFaces(p.id)]);
+    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.persons.listFaces(p.id)]);
     ctx.body = { ...personView(p, { regularAt }), faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
@@ -91,7 +91,7 @@ export function personRoutes(s: Services): Router {
 
   r.get("/persons/:id/faces", requireRole("viewer"), async (ctx) => {
     await s.personService.get(ctx.params.id);
-    ctx.body = { items: (await s.store.listFaces(ctx.params.id)).map(faceView) };
+    ctx.body = { items: (await s.store.persons.listFaces(ctx.params.id)).map(faceView) };
   });
 
   r.delete("/persons/:id/faces/:faceId", requireRole("operator"), async (ctx) => {
@@ -114,7 +114,7 @@ export function personRoutes(s: Services): Router {
   r.get("/persons/:id/sightings", requireRole("viewer"), async (ctx) => {
     const p = await s.personService.get(ctx.params.id);
     const q = parseQuery(ctx, sightingFilterQuery.omit({ personId: true }));
-    const page = await s.store.listSightings({ ...toFilter(q), personId: p.id }, q.cursor, q.limit);
+    const page = await s.store.sightings.list({ ...toFilter(q), personId: p.id }, q.cursor, q.limit);
     ctx.body = { items: page.items.map((x) => sightingView(x, p)), nextCursor: page.nextCursor };
   });
 

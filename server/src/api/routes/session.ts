@@ -83,7 +83,7 @@ export function userRoutes(s: Services): Router {
   });
 
   r.get("/users", requireRole("admin"), async (ctx) => {
-    ctx.body = { items: (await s.store.listUsers()).map(userView) };
+    ctx.body = { items: (await s.store.accounts.listUsers()).map(userView) };
   });
 
   r.post("/users", requireRole("admin"), async (ctx) => {

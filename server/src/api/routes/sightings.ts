@@ -18,7 +18,7 @@ export function sightingRoutes(s: Services): Router {
   });
 
   r.get("/sightings/:id", requireRole("viewer"), async (ctx) => {
-    const x = await s.store.getSighting(ctx.params.id);
+    const x = await s.store.sightings.get(ctx.params.id);
     if (!x) throw notFound("sighting", ctx.params.id);
     const person = x.personId ? ((await s.persons.get(x.personId)) ?? null) : null;
     ctx.body = sightingView(x, person);
