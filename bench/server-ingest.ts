@@ -145,9 +145,9 @@ async function run(label: string, storeConfig: Record<string, unknown>, mosq?: M
   lat.push(...done.lat);
   const total = perAgent * AGENTS;
   // With an external broker a PUBACK only means the broker has it: wait until the server stored all.
-  while (mosq && (await server.services.store.countSightings()) < total) await new Promise((r) => setTimeout(r, 20));
+  while (mosq && (await server.services.store.sightings.count()) < total) await new Promise((r) => setTimeout(r, 20));
   const secs = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
-  const stored = await server.services.store.countSightings();
+  const stored = await server.services.store.sightings.count();
   const m = server.services.metrics;
   const batches = m.batchMs
     .lines()

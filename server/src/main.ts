@@ -106,7 +106,7 @@ async function main(): Promise<number> {
       mongodbUrl: config.store.mongodbUrl,
       mongodbDb: config.store.mongodbDb,
     });
-    await store.init();
+    await store.init((step) => log.info(step, "database schema migrated"));
     const m = featureModelId();
     const g = new Gallery({
       dim: EMBEDDING_DIM,
@@ -142,9 +142,9 @@ async function main(): Promise<number> {
       mongodbUrl: config.store.mongodbUrl,
       mongodbDb: config.store.mongodbDb,
     });
-    await store.init();
+    await store.init((step) => log.info(step, "database schema migrated"));
     const { token, hash } = newToken();
-    await store.insertToken({
+    await store.accounts.insertToken({
       id: randomUUID(),
       hash,
       role,
@@ -173,10 +173,10 @@ async function main(): Promise<number> {
       mongodbUrl: config.store.mongodbUrl,
       mongodbDb: config.store.mongodbDb,
     });
-    await store.init();
+    await store.init((step) => log.info(step, "database schema migrated"));
     try {
       const users = new SessionService(store, config.console, createLogger("argus-server", "warn"));
-      const existing = await store.findUserByName(normalizeUserName(values.name));
+      const existing = await store.accounts.findUserByName(normalizeUserName(values.name));
       if (existing && !values.reset) {
         console.error(`create-user: '${existing.name}' already exists (add --reset to set a new password and role)`);
         return 1;

@@ -75,7 +75,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const store =
     opts.store ??
     openStore({ dataDir: config.dataDir, mongodbUrl: config.store.mongodbUrl, mongodbDb: config.store.mongodbDb });
-  await store.init();
+  try {
+    // Brings the schema up to date; each migration step is logged as {from, to, step, name, ms}.
+    await store.init((step) => log.info(step, "database schema migrated"));
+  } catch (e) {
+    if (!opts.store) await store.close();
+    throw e;
+  }
   log.info(
     {
       store: store.kind,
@@ -106,7 +112,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const regulars = new Regulars(store, config.regulars);
   const persons = new PersonCache(store);
-  const cameras = new Map((await store.listCameras()).map((c) => [c.id, { sensitive: c.sensitive }]));
+  const cameras = new Map((await store.cameras.list()).map((c) => [c.id, { sensitive: c.sensitive }]));
   const webhooks = new WebhookWorker(store, log, metrics, {
     maxAttempts: config.alerts.webhookMaxAttempts,
     timeoutMs: config.alerts.webhookTimeoutMs,
@@ -205,7 +211,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const registerAgent = async (id: string): Promise<AgentCredentials> => {
     const password = config.mqtt.url ? null : secret(24);
-    const ok = await store.insertAgent({
+    const ok = await store.agents.insert({
       id,
       passwordHash: password ? hashSecret(password) : "-",
       createdAt: Date.now(),
@@ -251,16 +257,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     registerAgent,
     rotateAgent: async (id) => {
       if (config.mqtt.url) {
-        if (!(await store.getAgent(id))) throw notFound("agent", id);
+        if (!(await store.agents.get(id))) throw notFound("agent", id);
         return credentials(id, null);
       }
       const password = secret(24);
-      if (!(await store.updateAgentPassword(id, hashSecret(password)))) throw notFound("agent", id);
+      if (!(await store.agents.setPassword(id, hashSecret(password)))) throw notFound("agent", id);
       broker?.disconnectAgent(id);
       return credentials(id, password);
     },
     removeAgent: async (id) => {
-      const ok = await store.deleteAgent(id);
+      const ok = await store.agents.delete(id);
       if (ok) broker?.disconnectAgent(id);
       return ok;
     },
@@ -281,9 +287,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const tokenFile = join(config.dataDir, ADMIN_TOKEN_FILE);
   let adminToken: string | undefined;
   let adminTokenCreated = false;
-  if (!(await store.getMeta("admin-token-created"))) {
+  if (!(await store.meta.get("admin-token-created"))) {
     const { token, hash } = newToken();
-    await store.insertToken({
+    await store.accounts.insertToken({
       id: randomUUID(),
       hash,
       role: "admin",
@@ -293,7 +299,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       revokedAt: null,
     });
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-    await store.setMeta("admin-token-created", new Date().toISOString());
+    await store.meta.set("admin-token-created", new Date().toISOString());
     adminToken = token;
     adminTokenCreated = true;
   } else if (existsSync(tokenFile)) {
@@ -303,15 +309,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   // First start without console users: an 'admin' with a random password, kept like the admin token
   // (file mode 600, printed once), so the console can be used at once. `create-user` makes others.
   let consoleAdmin: RunningServer["consoleAdmin"];
-  if (!(await store.getMeta("console-admin-created"))) {
-    if ((await store.listUsers()).length === 0) {
+  if (!(await store.meta.get("console-admin-created"))) {
+    if ((await store.accounts.listUsers()).length === 0) {
       const password = secret(18);
       const user = await services.sessions.createUser({ name: "admin", role: "admin", password });
       const file = join(config.dataDir, ADMIN_PASSWORD_FILE);
       writeFileSync(file, `${password}\n`, { mode: 0o600 });
       consoleAdmin = { name: user.name, password, file };
     }
-    await store.setMeta("console-admin-created", new Date().toISOString());
+    await store.meta.set("console-admin-created", new Date().toISOString());
   }
 
   const { app } = createApp(services);
@@ -360,7 +366,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     adminTokenCreated,
     consoleAdmin,
     registerAgent,
-    ensureAgent: async (id) => ((await store.getAgent(id)) ? services.rotateAgent(id) : registerAgent(id)),
+    ensureAgent: async (id) => ((await store.agents.get(id)) ? services.rotateAgent(id) : registerAgent(id)),
     services,
     async stop() {
       if (stopped) return;

@@ -57,7 +57,7 @@ it("the first start creates a console admin with a random password, once", async
   const again = await startServer({ config: config(dir) });
   try {
     expect(again.consoleAdmin).toBeUndefined();
-    expect((await again.services.store.listUsers()).map((u) => u.name)).toEqual(["admin"]);
+    expect((await again.services.store.accounts.listUsers()).map((u) => u.name)).toEqual(["admin"]);
   } finally {
     await again.stop();
   }

@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { csvCell } from "../src/api/routes/export.ts";
 import { startServer } from "../src/server.ts";
-import { person, sighting } from "../src/store/contract.ts";
 import { emptyBatch } from "../src/store/types.ts";
 import { apiClient, type RunningServer, tempDir } from "./helpers.ts";
+import { person, sighting } from "./storeContract/records.ts";
 
 let server: RunningServer;
 const T = Date.UTC(2026, 5, 1, 22, 30); // 1 June 2026 22:30 UTC = 2 June 00:30 in Paris
@@ -19,7 +19,7 @@ beforeAll(async () => {
       log: { level: "error" },
     },
   });
-  await server.services.store.insertPerson(p);
+  await server.services.store.persons.insert(p);
   await server.services.store.commitBatch({
     ...emptyBatch(),
     newSightings: [

@@ -7,9 +7,9 @@ import { HnswIndex } from "../src/identify/hnswIndex.ts";
 import { candidatesFrom, decide } from "../src/identify/matcher.ts";
 import { chooseRepresentative, chooseRepresentativeFast, type Rep } from "../src/identify/representatives.ts";
 import { dot, normalize } from "../src/identify/vector.ts";
-import { face, person } from "../src/store/contract.ts";
-import { SqliteStore } from "../src/store/sqlite.ts";
+import { SqliteStore } from "../src/store/sqlite/index.ts";
 import { tempDir } from "./helpers.ts";
+import { face, person } from "./storeContract/records.ts";
 
 const DIM = 32;
 let seed = 7;
@@ -167,19 +167,19 @@ describe("Gallery", () => {
       snapshotDir: join(dir, "index"),
     };
     const p = person();
-    await store.insertPerson(p);
+    await store.persons.insert(p);
     const f1 = face(p.id);
     const f2 = face(p.id);
-    await store.insertFace(f1);
-    await store.insertFace(f2);
+    await store.persons.insertFace(f1);
+    await store.persons.insertFace(f2);
     const g = new Gallery(opts);
     expect(await g.load(store)).toEqual({ fromSnapshot: 0, added: 2, removed: 0 });
     g.save();
     expect(existsSync(join(dir, "index/manifest.json"))).toBe(true);
     // While "down": one face deleted, one added.
-    await store.deleteFaces([f1.id]);
+    await store.persons.deleteFaces([f1.id]);
     const f3 = face(p.id);
-    await store.insertFace(f3);
+    await store.persons.insertFace(f3);
     const g2 = new Gallery(opts);
     expect(await g2.load(store)).toEqual({ fromSnapshot: 1, added: 1, removed: 1 });
     expect(g2.facesOf(p.id).sort()).toEqual([f2.id, f3.id].sort());

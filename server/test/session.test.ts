@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Logger } from "@argus/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer } from "../src/server.ts";
-import type { SqliteStore } from "../src/store/sqlite.ts";
+import type { SqliteStore } from "../src/store/sqlite/index.ts";
 import { hashPassword, verifyPassword } from "../src/users/passwords.ts";
 import { apiClient, type Json, type RunningServer, tempDir } from "./helpers.ts";
 
@@ -82,8 +82,8 @@ describe("console accounts and sessions", () => {
     });
     admin = apiClient(server, server.adminToken);
     // The first start made a console 'admin' (see console-users.test.ts); these tests bring their own.
-    const first = await server.services.store.findUserByName("admin");
-    await server.services.store.deleteUser(first!.id);
+    const first = await server.services.store.accounts.findUserByName("admin");
+    await server.services.store.accounts.deleteUser(first!.id);
     for (const [name, role] of [
       ["alice", "admin"],
       ["oscar", "operator"],
@@ -105,7 +105,7 @@ describe("console accounts and sessions", () => {
     expect(await verifyPassword(PASSWORD, a)).toBe(true);
     expect(await verifyPassword(`${PASSWORD}!`, a)).toBe(false);
     expect(await verifyPassword(PASSWORD, "garbage")).toBe(false);
-    const stored = await server.services.store.findUserByName("vera");
+    const stored = await server.services.store.accounts.findUserByName("vera");
     expect(stored!.passwordHash).toMatch(/^scrypt\$/);
     expect(stored!.passwordHash).not.toContain(PASSWORD);
   });

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "vitest";
-import { storeContract } from "../src/store/contract.ts";
-import { MongoStore } from "../src/store/mongo.ts";
-import { SqliteStore } from "../src/store/sqlite.ts";
+import { MongoStore } from "../src/store/mongo/index.ts";
+import { SqliteStore } from "../src/store/sqlite/index.ts";
+import { storeContract } from "./storeContract/index.ts";
 
 storeContract(
   "sqlite",
@@ -26,7 +26,7 @@ if (mongoUrl) {
     "mongodb",
     async () => new MongoStore(mongoUrl, dbName),
     async (s) => {
-      await (s as unknown as { db: { dropDatabase(): Promise<unknown> } }).db.dropDatabase();
+      await (s as MongoStore).drop();
     },
   );
 } else {

@@ -15,7 +15,9 @@ export type ErrorCode =
   | "MULTIPLE_FACES"
   | "CONFIG_INVALID"
   | "FILE_NOT_FOUND"
-  | "INVALID_ARGUMENT";
+  | "INVALID_ARGUMENT"
+  /** The database was written by a newer server (its schema version is above the migrations this one knows). */
+  | "SCHEMA_TOO_NEW";
 
 export class ArgusError extends Error {
   readonly code: ErrorCode;

@@ -29,7 +29,7 @@ export class Regulars {
     let days = this.cache.get(k);
     if (!days) {
       days = new Set(
-        await this.store.distinctDays(
+        await this.store.sightings.distinctDays(
           personId,
           cameraId,
           windowStartDay(ms, this.opts.windowDays + 1, this.opts.timeZone),
@@ -56,7 +56,7 @@ export class Regulars {
 
   /** Cameras where the person is a regular now (for the API). */
   async regularAt(personId: string, now = Date.now()): Promise<string[]> {
-    return this.store.regularCameras(
+    return this.store.sightings.regularCameras(
       personId,
       windowStartDay(now, this.opts.windowDays, this.opts.timeZone),
       this.opts.minDays,

@@ -1,5 +1,5 @@
 /** Friend-or-foe verdicts and which alerts a sighting raises. Pure logic. */
-import type { AlertType, ListName, PersonKind, Verdict } from "../store/types.ts";
+import type { AlertType, ListName, PersonKind, Verdict } from "../domain/types.ts";
 
 export function verdictOf(list: ListName | null | undefined, regular: boolean): Verdict {
   if (list === "foe") return "foe";

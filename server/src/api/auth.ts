@@ -4,7 +4,8 @@
  * Routes only ever call requireRole().
  */
 import type { Context, Next } from "koa";
-import type { Role, Store, Token } from "../store/types.ts";
+import type { Role, Token } from "../domain/types.ts";
+import type { Store } from "../store/types.ts";
 import { SESSION_COOKIE, type SessionService } from "../users/sessions.ts";
 import { hashSecret, secret } from "../util/ids.ts";
 import { ApiError } from "./errors.ts";
@@ -48,10 +49,10 @@ export class TokenResolver {
     const now = Date.now();
     let hit = this.cache.get(hash);
     if (!hit || now - hit.at > this.ttlMs) {
-      const t = await this.store.findTokenByHash(hash);
+      const t = await this.store.accounts.findTokenByHash(hash);
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, (hit = { t, at: now }));
-      if (t && !t.revokedAt) void this.store.touchToken(t.id, now).catch(() => {});
+      if (t && !t.revokedAt) void this.store.accounts.touchToken(t.id, now).catch(() => {});
     }
     const t = hit.t;
     if (!t || t.revokedAt) throw new ApiError(401, "UNAUTHORIZED", "the bearer token is unknown or revoked");

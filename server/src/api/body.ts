@@ -50,7 +50,6 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   return r.data;
 }
 
-
 /**
  * The images of a request by field name. Multipart: the named file fields. A raw body (image/* or
  * application/octet-stream) counts as the first field.

@@ -7,7 +7,7 @@ import { ArgusError, type Logger } from "@argus/shared";
 import type { Context, Next } from "koa";
 import type { z } from "zod";
 import { DomainError, type DomainErrorKind } from "../errors.ts";
-import { CursorError } from "../store/types.ts";
+import { CursorError } from "../store/cursor.ts";
 import { TimeoutError } from "../util/mutex.ts";
 
 /** A refusal that only exists at the HTTP level (CSRF, body size, media type, credentials). */

@@ -14,7 +14,8 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@argus/shared";
-import type { Face, ListName, PersonKind, Store } from "../store/types.ts";
+import type { Face, ListName, PersonKind } from "../domain/types.ts";
+import type { Store } from "../store/types.ts";
 import { HnswIndex, type HnswParams, type Neighbor } from "./hnswIndex.ts";
 import type { Rep } from "./representatives.ts";
 
@@ -242,10 +243,10 @@ export class Gallery {
         fromSnapshot = 0;
       }
     }
-    for (const p of await store.allPersonsBrief()) this.upsertPerson(p);
+    for (const p of await store.persons.brief()) this.upsertPerson(p);
     const toAdd: Face[] = [];
     const want = new Map<number, string>();
-    for (const f of await store.allFacesBrief()) {
+    for (const f of await store.persons.allFaces()) {
       const p = this.persons.get(f.personId);
       if (!p) continue; // orphan face of a deleted person
       this.faces.set(f.id, { personId: f.personId, quality: f.quality, source: f.source, cameraId: f.cameraId });
@@ -264,7 +265,7 @@ export class Gallery {
     }
     for (let k = 0; k < toAdd.length; k += 2000) {
       const chunk = toAdd.slice(k, k + 2000);
-      const vecs = await store.faceEmbeddings(chunk.map((f) => f.id));
+      const vecs = await store.persons.faceEmbeddings(chunk.map((f) => f.id));
       for (const f of chunk) {
         const v = vecs.get(f.id);
         if (v) this.index(want.get(f.id)!).add(f.id, v);

@@ -7,10 +7,11 @@ import { type AnalyzedFace, ArgusError, decodeImage, encodeJpeg, type FacePipeli
 import type { Regulars } from "../alerts/regulars.ts";
 import type { Bus } from "../bus.ts";
 import type { Config } from "../config.ts";
+import type { Face, ListName, Person } from "../domain/types.ts";
 import { invalidArgument, notFound } from "../errors.ts";
 import type { Ingestor, PersonCache } from "../ingest/ingestor.ts";
 import type { CropStore } from "../store/crops.ts";
-import type { Face, ListName, Person, Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";
 import type { Gallery } from "./gallery.ts";
 import { type Candidate, candidatesFrom } from "./matcher.ts";
@@ -72,14 +73,14 @@ export class PersonService {
       sightingCount: 0,
     };
     return this.locked(async () => {
-      await this.d.store.insertPerson(p);
+      await this.d.store.persons.insert(p);
       this.d.gallery.upsertPerson(p);
       return this.changed(p, "created");
     });
   }
 
   async get(id: string): Promise<Person> {
-    const p = await this.d.store.getPerson(id);
+    const p = await this.d.store.persons.get(id);
     if (!p) throw notFound("person", id);
     return p;
   }
@@ -92,7 +93,7 @@ export class PersonService {
     return this.locked(async () => {
       const cur = await this.get(id);
       const kind = patch.name !== undefined && patch.name !== cur.name ? "enrolled" : undefined;
-      const p = await this.d.store.updatePerson(id, { ...patch, ...(kind ? { kind } : {}) }, Date.now());
+      const p = await this.d.store.persons.update(id, { ...patch, ...(kind ? { kind } : {}) }, Date.now());
       if (!p) throw notFound("person", id);
       this.d.gallery.upsertPerson(p);
       return this.changed(p, "updated");
@@ -101,7 +102,7 @@ export class PersonService {
 
   async delete(id: string): Promise<void> {
     await this.locked(async () => {
-      const r = await this.d.store.deletePerson(id);
+      const r = await this.d.store.persons.delete(id);
       if (!r) throw notFound("person", id);
       this.d.gallery.removePerson(id);
       this.d.persons.forget(id);
@@ -120,14 +121,14 @@ export class PersonService {
     if (intoId === fromId) throw invalidArgument("from", "cannot merge a person into itself");
     const merged = await this.locked(async () => {
       const into = await this.get(intoId);
-      const from = await this.d.store.getPerson(fromId);
+      const from = await this.d.store.persons.get(fromId);
       if (!from) throw notFound("person", fromId, "from");
-      await this.d.store.mergePersons(intoId, fromId, Date.now());
+      await this.d.store.persons.merge(intoId, fromId, Date.now());
       this.d.gallery.merge(intoId, fromId);
       // The survivor keeps its own list, else takes the other's; an enrolled side makes it enrolled.
       const kind = into.kind === "enrolled" || from.kind === "enrolled" ? "enrolled" : "auto";
       const list = into.list ?? from.list;
-      const p = (await this.d.store.updatePerson(intoId, { kind, list }, Date.now()))!;
+      const p = (await this.d.store.persons.update(intoId, { kind, list }, Date.now()))!;
       this.d.gallery.upsertPerson(p);
       await this.trimReps(intoId);
       this.d.persons.forget(fromId);
@@ -158,7 +159,7 @@ export class PersonService {
       } else drop.push(r.id);
     }
     if (!drop.length) return;
-    await this.d.store.deleteFaces(drop);
+    await this.d.store.persons.deleteFaces(drop);
     for (const id of drop) this.d.gallery.removeFace(id);
     await this.d.crops.delete("faces", drop);
   }
@@ -225,9 +226,9 @@ export class PersonService {
         createdAt: Date.now(),
       };
       await this.d.crops.put("faces", face.id, jpeg);
-      await this.d.store.insertFace({ ...face, embedding: f.embedding });
+      await this.d.store.persons.insertFace({ ...face, embedding: f.embedding });
       if (person.kind === "auto")
-        person = (await this.d.store.updatePerson(personId, { kind: "enrolled" }, Date.now()))!;
+        person = (await this.d.store.persons.update(personId, { kind: "enrolled" }, Date.now()))!;
       this.d.gallery.upsertPerson(person);
       this.d.gallery.addFace(face, f.embedding);
       this.changed(person, "updated");
@@ -237,9 +238,9 @@ export class PersonService {
 
   async deleteFace(personId: string, faceId: number): Promise<void> {
     await this.locked(async () => {
-      const f = await this.d.store.getFace(faceId);
+      const f = await this.d.store.persons.getFace(faceId);
       if (!f || f.personId !== personId) throw notFound("face", faceId);
-      await this.d.store.deleteFaces([faceId]);
+      await this.d.store.persons.deleteFaces([faceId]);
       this.d.gallery.removeFace(faceId);
       await this.d.crops.delete("faces", [faceId]);
     });

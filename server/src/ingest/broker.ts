@@ -47,7 +47,7 @@ export class EmbeddedBroker {
           done(e, false);
         };
         if (!username || !password) return fail();
-        store.getAgent(username).then(
+        store.agents.get(username).then(
           (a) => {
             if (!a || a.passwordHash !== hashSecret(password.toString("utf8"))) {
               log.warn({ agentId: username, clientId: client.id }, "MQTT login refused");

@@ -13,24 +13,22 @@ import type { Regulars } from "../alerts/regulars.ts";
 import { alertsFor, type Cooldown, verdictOf } from "../alerts/rules.ts";
 import type { Bus } from "../bus.ts";
 import type { Config } from "../config.ts";
+import {
+  type Alert,
+  DEAD_LETTER_MAX_BYTES,
+  type DeadLetter,
+  type Delivery,
+  type Person,
+  type Sighting,
+  type Webhook,
+} from "../domain/types.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import { type Candidate, candidatesFrom, decide } from "../identify/matcher.ts";
 import { chooseRepresentative, chooseRepresentativeFast, type Rep } from "../identify/representatives.ts";
 import { dot, normalize } from "../identify/vector.ts";
 import type { ServerMetrics } from "../metrics.ts";
 import type { CropStore } from "../store/crops.ts";
-import {
-  type Alert,
-  DEAD_LETTER_MAX_BYTES,
-  type DeadLetter,
-  type Delivery,
-  emptyBatch,
-  type IngestBatch,
-  type Person,
-  type Sighting,
-  type Store,
-  type Webhook,
-} from "../store/types.ts";
+import { emptyBatch, type IngestBatch, type Store } from "../store/types.ts";
 import { derivedId } from "../util/ids.ts";
 import type { Mutex } from "../util/mutex.ts";
 
@@ -81,7 +79,7 @@ export class PersonCache {
   async get(id: string): Promise<Person | undefined> {
     const hit = this.map.get(id);
     if (hit) return hit;
-    const p = await this.store.getPerson(id);
+    const p = await this.store.persons.get(id);
     if (p) this.put(p);
     return p;
   }
@@ -110,8 +108,8 @@ export class Ingestor {
   }
 
   async init(): Promise<void> {
-    this.nextFaceId = await this.d.store.maxFaceId();
-    this.nextAutoNumber = await this.d.store.maxAutoNumber();
+    this.nextFaceId = await this.d.store.persons.maxFaceId();
+    this.nextAutoNumber = await this.d.store.persons.maxAutoNumber();
   }
 
   /** Face ids and "unknown #N" numbers are handed out here, so the API's enrolment uses these too. */
@@ -183,7 +181,7 @@ export class Ingestor {
         }
         const dl = this.deadLetter(p, `PROCESSING_FAILED: ${(e as Error).message}`);
         try {
-          await this.retry(() => this.d.store.addDeadLetter(dl));
+          await this.retry(() => this.d.store.deadLetters.add(dl));
           p.resolve("dead-letter");
         } catch (e2) {
           p.reject(e2 as Error);
@@ -250,7 +248,7 @@ export class Ingestor {
 
     // Duplicates: already stored, or twice in this batch.
     const known = valid.length
-      ? await this.retry(() => store.knownEventIds(valid.map((x) => x.v.e.eventId)))
+      ? await this.retry(() => store.sightings.knownEventIds(valid.map((x) => x.v.e.eventId)))
       : new Set();
     const seen = new Set<string>();
     const todo = valid.filter(({ i, v }) => {
@@ -269,7 +267,7 @@ export class Ingestor {
 
     // Crops first: a committed sighting always has its crop; a crash leaves at most an orphan file.
     await this.retry(() => Promise.all(plan.crops.map((c) => this.d.crops.put(c.kind, c.id, c.jpeg))));
-    for (const dl of deadLetters) await this.retry(() => store.addDeadLetter(dl));
+    for (const dl of deadLetters) await this.retry(() => store.deadLetters.add(dl));
     if (todo.length) await this.retry(() => store.commitBatch(finish(batch, plan)));
 
     // Committed: the in-memory gallery follows, then the world hears about it.
@@ -333,7 +331,7 @@ export class Ingestor {
     let track = plan.tracks.get(trackKey);
     if (!track && windowMs > 0) {
       const found = await this.retry(() =>
-        store.findTrackSighting(e.agentId, e.cameraId, e.trackId, capturedAt - windowMs),
+        store.sightings.findTrack(e.agentId, e.cameraId, e.trackId, capturedAt - windowMs),
       );
       if (found && (found.personId === null || gallery.hasPerson(found.personId))) track = found;
     }

@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { type Logger, parseTopic } from "@argus/shared";
 import type { Bus } from "../bus.ts";
+import { DEAD_LETTER_MAX_BYTES } from "../domain/types.ts";
 import type { ServerMetrics } from "../metrics.ts";
-import { DEAD_LETTER_MAX_BYTES, type Store } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 
 export class StatusHandler {
   constructor(
@@ -35,7 +36,7 @@ export class StatusHandler {
       const error = `INVALID_STATUS: ${(e as Error).message}`;
       this.metrics.deadLetters.inc({ reason: "INVALID_STATUS" });
       this.log.warn({ topic, error }, "invalid status message kept as a dead letter");
-      await this.store.addDeadLetter({
+      await this.store.deadLetters.add({
         id: randomUUID(),
         receivedAt: Date.now(),
         topic,
@@ -47,11 +48,11 @@ export class StatusHandler {
     }
     const at = Date.now();
     if (t.cameraId) {
-      await this.store.setCameraStatus(t.cameraId, t.agentId, status, at);
-      const camera = await this.store.getCamera(t.cameraId);
+      await this.store.cameras.setStatus(t.cameraId, t.agentId, status, at);
+      const camera = await this.store.cameras.get(t.cameraId);
       if (camera) this.bus.emit("camera", { camera });
     } else {
-      await this.store.setAgentStatus(t.agentId, status, at);
+      await this.store.agents.setStatus(t.agentId, status, at);
       this.bus.emit("agent", { agentId: t.agentId, status });
     }
   }

@@ -6,8 +6,9 @@
  */
 import { createHmac } from "node:crypto";
 import type { Logger } from "@argus/shared";
+import type { Delivery, Webhook } from "../domain/types.ts";
 import type { ServerMetrics } from "../metrics.ts";
-import type { Delivery, Store, Webhook } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import { alertView } from "../views.ts";
 
 export const SIGNATURE_HEADER = "x-argus-signature";
@@ -51,7 +52,7 @@ export class WebhookWorker {
   }
 
   async reload(): Promise<void> {
-    this.hooks = await this.store.listWebhooks();
+    this.hooks = await this.store.webhooks.list();
   }
 
   /** Runs due deliveries now (called after an alert is committed). */
@@ -75,7 +76,7 @@ export class WebhookWorker {
 
   private async runDue(): Promise<void> {
     for (;;) {
-      const due = await this.store.dueDeliveries(Date.now(), 20);
+      const due = await this.store.webhooks.dueDeliveries(Date.now(), 20);
       if (!due.length || this.stopped) return;
       await Promise.all(due.map((d) => this.deliver(d)));
     }
@@ -83,10 +84,10 @@ export class WebhookWorker {
 
   private async deliver(d: Delivery): Promise<void> {
     const hook = this.hooks.find((h) => h.id === d.webhookId);
-    const alert = await this.store.getAlert(d.alertId);
+    const alert = await this.store.alerts.get(d.alertId);
     const now = Date.now();
     if (!hook || !alert) {
-      await this.store.updateDelivery(d.id, {
+      await this.store.webhooks.updateDelivery(d.id, {
         status: "failed",
         lastError: "webhook or alert no longer exists",
         updatedAt: now,
@@ -94,8 +95,8 @@ export class WebhookWorker {
       return;
     }
     const [person, sighting] = await Promise.all([
-      alert.personId ? this.store.getPerson(alert.personId) : undefined,
-      this.store.getSighting(alert.sightingId),
+      alert.personId ? this.store.persons.get(alert.personId) : undefined,
+      this.store.sightings.get(alert.sightingId),
     ]);
     const body = JSON.stringify({
       event: "alert",
@@ -126,13 +127,13 @@ export class WebhookWorker {
     const at = Date.now();
     if (!error) {
       this.metrics.webhookDeliveries.inc({ result: "delivered" });
-      await this.store.updateDelivery(d.id, { status: "delivered", attempts, lastError: null, updatedAt: at });
+      await this.store.webhooks.updateDelivery(d.id, { status: "delivered", attempts, lastError: null, updatedAt: at });
       return;
     }
     const final = attempts >= this.opts.maxAttempts;
     this.metrics.webhookDeliveries.inc({ result: final ? "failed" : "retry" });
     this.log.warn({ webhookId: hook.id, deliveryId: d.id, attempts, error, final }, "webhook delivery failed");
-    await this.store.updateDelivery(d.id, {
+    await this.store.webhooks.updateDelivery(d.id, {
       status: final ? "failed" : "pending",
       attempts,
       lastError: error,

@@ -33,20 +33,20 @@ export async function runRetention(d: {
   if (d.days > 0) {
     const before = now - d.days * DAY;
     for (;;) {
-      const ids = await d.store.deleteSightingsBefore(before, d.keepListed, 1000);
+      const ids = await d.store.sightings.deleteBefore(before, d.keepListed, 1000);
       if (!ids.length) break;
       out.sightings += ids.length;
       await Promise.all([d.crops.delete("sightings", ids), d.crops.delete("context", ids)]);
     }
     for (;;) {
-      const empty = await d.store.emptyAutoPersons(500);
+      const empty = await d.store.persons.emptyAuto(500);
       if (!empty.length) break;
       for (const id of empty) await d.persons.delete(id).catch(() => {});
       out.persons += empty.length;
     }
     if (out.sightings) d.regulars.forget();
   }
-  out.eventIds = await d.store.deleteEventIdsBefore(now - d.dedupDays * DAY);
+  out.eventIds = await d.store.sightings.deleteEventIdsBefore(now - d.dedupDays * DAY);
   if (out.sightings || out.persons) d.log?.info(out, "retention removed old data");
   return out;
 }

@@ -1,10 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { MongoStore } from "./mongo.ts";
-import { SqliteStore } from "./sqlite.ts";
+import { MongoStore } from "./mongo/index.ts";
+import { SqliteStore } from "./sqlite/index.ts";
 import type { Store } from "./types.ts";
-
-export * from "./types.ts";
 
 /** MongoDB when a URL is configured, else the embedded SQLite store in the data directory. */
 export function openStore(opts: { dataDir: string; mongodbUrl?: string; mongodbDb?: string }): Store {

@@ -8,8 +8,9 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@argus/shared";
 import type { Config } from "../config.ts";
+import type { Role, Session, User } from "../domain/types.ts";
 import { conflict, invalidArgument, notFound, rateLimited, unauthenticated } from "../errors.ts";
-import type { Role, Session, Store, User } from "../store/types.ts";
+import type { Store } from "../store/types.ts";
 import { hashSecret, secret } from "../util/ids.ts";
 import { FailureLimiter } from "./limiter.ts";
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
@@ -58,7 +59,7 @@ export class SessionService {
       const seconds = Math.ceil(wait / 1000);
       throw rateLimited("TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, seconds);
     }
-    const user = await this.store.findUserByName(name);
+    const user = await this.store.accounts.findUserByName(name);
     // Unknown names cost a full scrypt too: the response time does not tell which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
     if (!user || !ok || user.disabledAt !== null) {
@@ -73,18 +74,18 @@ export class SessionService {
     this.byName.reset(`n:${name}`);
     const now = Date.now();
     const s = secret(32);
-    await this.store.insertSession({
+    await this.store.accounts.insertSession({
       id: hashSecret(s),
       userId: user.id,
       createdAt: now,
       expiresAt: now + this.maxMs,
       lastSeenAt: now,
     });
-    await this.store.updateUser(user.id, { lastLoginAt: now }, now);
+    await this.store.accounts.updateUser(user.id, { lastLoginAt: now }, now);
     this.log.info({ user: user.name, role: user.role, address }, "signed in");
     if (now - this.lastPurge > 3_600_000) {
       this.lastPurge = now;
-      void this.store.deleteExpiredSessions(now, now - this.idleMs).catch(() => {});
+      void this.store.accounts.deleteExpiredSessions(now, now - this.idleMs).catch(() => {});
     }
     return { user, secret: s };
   }
@@ -92,22 +93,22 @@ export class SessionService {
   /** The live session and its (enabled) user for a cookie secret; expired sessions are removed. */
   async resolve(cookieSecret: string): Promise<{ user: User; session: Session } | undefined> {
     const id = hashSecret(cookieSecret);
-    const session = await this.store.getSession(id);
+    const session = await this.store.accounts.getSession(id);
     if (!session) return undefined;
     const now = Date.now();
     if (session.expiresAt <= now || session.lastSeenAt + this.idleMs <= now) {
-      await this.store.deleteSession(id);
+      await this.store.accounts.deleteSession(id);
       return undefined;
     }
-    const user = await this.store.getUser(session.userId);
+    const user = await this.store.accounts.getUser(session.userId);
     if (!user || user.disabledAt !== null) return undefined;
-    if (now - session.lastSeenAt > TOUCH_EVERY_MS) await this.store.touchSession(id, now);
+    if (now - session.lastSeenAt > TOUCH_EVERY_MS) await this.store.accounts.touchSession(id, now);
     return { user, session };
   }
 
   async signOut(cookieSecret: string): Promise<void> {
     const id = hashSecret(cookieSecret);
-    await this.store.deleteSession(id);
+    await this.store.accounts.deleteSession(id);
     this.endHeld((sid) => sid === id);
   }
 
@@ -164,7 +165,7 @@ export class SessionService {
       disabledAt: null,
       lastLoginAt: null,
     };
-    if (!(await this.store.insertUser(user)))
+    if (!(await this.store.accounts.insertUser(user)))
       throw conflict("CONFLICT", `a user named '${name}' already exists`, { field: "name" });
     this.log.info({ user: name, role: user.role }, "user created");
     return user;
@@ -180,7 +181,7 @@ export class SessionService {
     patch: { role?: Role; password?: string; disabled?: boolean },
     keepSession?: string,
   ): Promise<User> {
-    const cur = await this.store.getUser(id);
+    const cur = await this.store.accounts.getUser(id);
     if (!cur) throw notFound("user", id);
     if (patch.password !== undefined) {
       const problem = passwordProblem(patch.password);
@@ -192,7 +193,7 @@ export class SessionService {
       ((patch.role !== undefined && patch.role !== "admin") || patch.disabled === true);
     if (losesAdmin) await this.assertAnotherAdmin(cur.id);
     const now = Date.now();
-    const user = await this.store.updateUser(
+    const user = await this.store.accounts.updateUser(
       id,
       {
         role: patch.role,
@@ -202,9 +203,9 @@ export class SessionService {
       now,
     );
     if (!user) throw notFound("user", id);
-    const kept = keepSession ? await this.store.getSession(hashSecret(keepSession)) : undefined;
-    const ended = await this.store.deleteUserSessions(id);
-    if (kept?.userId === id) await this.store.insertSession(kept);
+    const kept = keepSession ? await this.store.accounts.getSession(hashSecret(keepSession)) : undefined;
+    const ended = await this.store.accounts.deleteUserSessions(id);
+    if (kept?.userId === id) await this.store.accounts.insertSession(kept);
     this.endHeld((sid, uid) => uid === id && sid !== kept?.id);
     this.log.info(
       {
@@ -221,23 +222,23 @@ export class SessionService {
 
   /** A signed-in user changes their own password (the current one is checked); other sessions end. */
   async changeOwnPassword(userId: string, current: string, next: string, cookieSecret: string): Promise<void> {
-    const user = await this.store.getUser(userId);
+    const user = await this.store.accounts.getUser(userId);
     if (!user || !(await verifyPassword(current, user.passwordHash)))
       throw invalidArgument("current", "the current password is wrong");
     await this.updateUser(userId, { password: next }, cookieSecret);
   }
 
   async deleteUser(id: string): Promise<void> {
-    const cur = await this.store.getUser(id);
+    const cur = await this.store.accounts.getUser(id);
     if (!cur) throw notFound("user", id);
     if (cur.role === "admin" && cur.disabledAt === null) await this.assertAnotherAdmin(id);
-    await this.store.deleteUser(id);
+    await this.store.accounts.deleteUser(id);
     this.endHeld((_sid, uid) => uid === id);
     this.log.info({ user: cur.name }, "user deleted");
   }
 
   private async assertAnotherAdmin(exceptId: string): Promise<void> {
-    const admins = (await this.store.listUsers()).filter(
+    const admins = (await this.store.accounts.listUsers()).filter(
       (u) => u.role === "admin" && u.disabledAt === null && u.id !== exceptId,
     );
     if (!admins.length)

@@ -13,7 +13,7 @@ export function adminRoutes(r: Routes, s: Services): void {
   // ------------------------------------------------------------------ agents
   r.add("createAgent", async (_ctx, { body }) => s.registerAgent(body.id));
   r.add("listAgents", async () => ({
-    items: (await s.store.listAgents()).map((a) => agentView(a, s.isAgentOnline(a.id))),
+    items: (await s.store.agents.list()).map((a) => agentView(a, s.isAgentOnline(a.id))),
   }));
   r.add("rotateAgent", async (_ctx, { params }) => s.rotateAgent(params.id));
   r.add("deleteAgent", async (_ctx, { params }) => {
@@ -32,12 +32,12 @@ export function adminRoutes(r: Routes, s: Services): void {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await s.store.insertToken(t);
+    await s.store.accounts.insertToken(t);
     return { ...tokenView(t), token }; // shown once; only its hash is stored
   });
-  r.add("listTokens", async () => ({ items: (await s.store.listTokens()).map(tokenView) }));
+  r.add("listTokens", async () => ({ items: (await s.store.accounts.listTokens()).map(tokenView) }));
   r.add("revokeToken", async (_ctx, { params }) => {
-    if (!(await s.store.revokeToken(params.id, Date.now()))) throw notFound("active token", params.id);
+    if (!(await s.store.accounts.revokeToken(params.id, Date.now()))) throw notFound("active token", params.id);
     s.tokens.clear();
   });
 
@@ -51,25 +51,25 @@ export function adminRoutes(r: Routes, s: Services): void {
       enabled: true,
       createdAt: Date.now(),
     };
-    await s.store.insertWebhook(w);
+    await s.store.webhooks.insert(w);
     await s.webhooks.reload();
     return { ...webhookView(w), secret: w.secret }; // the signing secret, shown once
   });
-  r.add("listWebhooks", async () => ({ items: (await s.store.listWebhooks()).map(webhookView) }));
+  r.add("listWebhooks", async () => ({ items: (await s.store.webhooks.list()).map(webhookView) }));
   r.add("deleteWebhook", async (_ctx, { params }) => {
-    if (!(await s.store.deleteWebhook(params.id))) throw notFound("webhook", params.id);
+    if (!(await s.store.webhooks.delete(params.id))) throw notFound("webhook", params.id);
     await s.webhooks.reload();
   });
   r.add("listDeliveries", async (_ctx, { params, query: q }) => {
-    const page = await s.store.listDeliveries(params.id, q.cursor, q.limit);
+    const page = await s.store.webhooks.listDeliveries(params.id, q.cursor, q.limit);
     return { items: page.items.map(deliveryView), nextCursor: page.nextCursor };
   });
 
   // ------------------------------------------------------------------ operations
   r.add("listDeadLetters", async (_ctx, { query: q }) => {
-    const page = await s.store.listDeadLetters(q.cursor, q.limit);
+    const page = await s.store.deadLetters.list(q.cursor, q.limit);
     return {
-      total: await s.store.countDeadLetters(),
+      total: await s.store.deadLetters.count(),
       items: page.items.map(deadLetterView),
       nextCursor: page.nextCursor,
     };
@@ -79,8 +79,8 @@ export function adminRoutes(r: Routes, s: Services): void {
     persons: s.gallery.personCount,
     faces: s.gallery.faceCount,
     scopes: s.gallery.scopes(),
-    sightings: await s.store.countSightings(),
-    deadLetters: await s.store.countDeadLetters(),
+    sightings: await s.store.sightings.count(),
+    deadLetters: await s.store.deadLetters.count(),
     ingestBacklog: s.ingestor.backlog,
     sseClients: s.sse.size,
   }));

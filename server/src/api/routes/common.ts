@@ -1,7 +1,8 @@
 import type { SightingFilterQuerySchema } from "@argus/shared/api/index";
 import type { z } from "zod";
+import type { Person, Sighting } from "../../domain/types.ts";
 import type { Services } from "../../services.ts";
-import type { Person, Sighting, SightingFilter } from "../../store/types.ts";
+import type { SightingFilter } from "../../store/types.ts";
 import { sightingView } from "../../views.ts";
 
 export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>): SightingFilter {
@@ -10,7 +11,7 @@ export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>)
 
 /** A page of sightings with each one's person (name, list) attached. */
 export async function sightingsPage(s: Services, filter: SightingFilter, cursor: string | undefined, limit: number) {
-  const page = await s.store.listSightings(filter, cursor, limit);
+  const page = await s.store.sightings.list(filter, cursor, limit);
   const ids = [...new Set(page.items.map((x) => x.personId).filter((x): x is string => !!x))];
   const persons = new Map<string, Person | undefined>(
     await Promise.all(ids.map(async (id) => [id, await s.persons.get(id)] as const)),

@@ -57,7 +57,7 @@ export function exportRoutes(r: Routes, s: Services): void {
     const lines = [COLUMNS.join(",")];
     let cursor: string | undefined;
     do {
-      const page = await s.store.listSightings(filter, cursor, 500);
+      const page = await s.store.sightings.list(filter, cursor, 500);
       for (const x of page.items) {
         lines.push(
           [

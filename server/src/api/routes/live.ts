@@ -7,7 +7,7 @@ import type { Routes } from "../route.ts";
 
 export function liveRoutes(r: Routes, s: Services): void {
   r.add("listCameras", async () => {
-    const [cameras, agents] = await Promise.all([s.store.listCameras(), s.store.listAgents()]);
+    const [cameras, agents] = await Promise.all([s.store.cameras.list(), s.store.agents.list()]);
     const rates = s.cameraRates();
     return {
       cameras: cameras.map((c) => cameraView(c, rates.get(c.id) ?? 0)),
@@ -16,14 +16,14 @@ export function liveRoutes(r: Routes, s: Services): void {
   });
 
   r.add("updateCamera", async (_ctx, { params, body }) => {
-    const cam = await s.store.updateCamera(params.id, body);
+    const cam = await s.store.cameras.update(params.id, body);
     s.cameras.set(cam.id, { sensitive: cam.sensitive });
     s.bus.emit("camera", { camera: cam });
     return cameraView(cam);
   });
 
   r.add("listAlerts", async (_ctx, { query: q }) => {
-    const page = await s.store.listAlerts(q, q.cursor, q.limit);
+    const page = await s.store.alerts.list(q, q.cursor, q.limit);
     const items = await Promise.all(
       page.items.map(async (a) => alertView(a, a.personId ? ((await s.persons.get(a.personId)) ?? null) : null)),
     );
@@ -32,7 +32,7 @@ export function liveRoutes(r: Routes, s: Services): void {
 
   r.add("ackAlert", async (ctx, { params }) => {
     const p = principalOf(ctx);
-    const a = await s.store.ackAlert(params.id, `${p.kind}:${p.name}`, Date.now());
+    const a = await s.store.alerts.ack(params.id, `${p.kind}:${p.name}`, Date.now());
     if (!a) throw notFound("alert", params.id);
     s.sse.publish("alert-ack", { id: a.id, ackedAt: new Date(a.ackedAt!).toISOString(), ackedBy: a.ackedBy });
     return alertView(a);

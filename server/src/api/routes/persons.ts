@@ -17,7 +17,7 @@ export function personRoutes(r: Routes, s: Services): void {
   r.add("createPerson", async (_ctx, { body }) => personView(await s.personService.create(body)));
 
   r.add("listPersons", async (_ctx, { query: q }) => {
-    const page = await s.store.listPersons(q, q.cursor, q.limit);
+    const page = await s.store.persons.list(q, q.cursor, q.limit);
     return {
       items: page.items.map((p) => ({ ...personView(p), faceUrl: faceUrl(p.id) })),
       nextCursor: page.nextCursor,
@@ -26,7 +26,7 @@ export function personRoutes(r: Routes, s: Services): void {
 
   r.add("getPerson", async (_ctx, { params }) => {
     const p = await s.personService.get(params.id);
-    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.listFaces(p.id)]);
+    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.persons.listFaces(p.id)]);
     return { ...personView(p), regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
@@ -45,7 +45,7 @@ export function personRoutes(r: Routes, s: Services): void {
 
   r.add("listPersonFaces", async (_ctx, { params }) => {
     await s.personService.get(params.id);
-    return { items: (await s.store.listFaces(params.id)).map(faceView) };
+    return { items: (await s.store.persons.listFaces(params.id)).map(faceView) };
   });
 
   r.add("deletePersonFace", async (_ctx, { params }) => {
@@ -62,7 +62,7 @@ export function personRoutes(r: Routes, s: Services): void {
 
   r.add("personSightings", async (_ctx, { params, query: q }) => {
     const p = await s.personService.get(params.id);
-    const page = await s.store.listSightings({ ...toFilter(q), personId: p.id }, q.cursor, q.limit);
+    const page = await s.store.sightings.list({ ...toFilter(q), personId: p.id }, q.cursor, q.limit);
     return { items: page.items.map((x) => sightingView(x, p)), nextCursor: page.nextCursor };
   });
 }

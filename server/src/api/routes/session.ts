@@ -52,7 +52,7 @@ export function userRoutes(r: Routes, s: Services): void {
     await s.sessions.changeOwnPassword(p.id, body.current, body.password, cookie);
   });
 
-  r.add("listUsers", async () => ({ items: (await s.store.listUsers()).map(userView) }));
+  r.add("listUsers", async () => ({ items: (await s.store.accounts.listUsers()).map(userView) }));
 
   r.add("createUser", async (_ctx, { body }) => userView(await s.sessions.createUser(body)));
 

@@ -11,7 +11,7 @@ export function sightingRoutes(r: Routes, s: Services): void {
   r.add("listSightings", async (_ctx, { query: q }) => sightingsPage(s, toFilter(q), q.cursor, q.limit));
 
   r.add("getSighting", async (_ctx, { params }) => {
-    const x = await s.store.getSighting(params.id);
+    const x = await s.store.sightings.get(params.id);
     if (!x) throw notFound("sighting", params.id);
     const person = x.personId ? ((await s.persons.get(x.personId)) ?? null) : null;
     return sightingView(x, person);

@@ -1,0 +1,180 @@
+/**
+ * The domain records of the server: persons and their representative faces, sightings, alerts,
+ * agents and cameras, accounts (tokens, console users, sessions), webhooks and their deliveries,
+ * dead letters. The store (../store/) persists them; the API (../views.ts) renders them.
+ *
+ * Times are epoch milliseconds throughout; the API layer turns them into ISO strings.
+ */
+
+export type ListName = "friend" | "foe";
+export type PersonKind = "auto" | "enrolled";
+/** What a sighting meant when it was stored: the person's list, or a regular at that camera. */
+export type Verdict = "foe" | "friend" | "regular" | "none";
+export type Role = "admin" | "operator" | "viewer";
+
+export interface Person {
+  id: string;
+  name: string;
+  /** 'auto': created by the server for an unmatched face; 'enrolled': created or curated by an operator. */
+  kind: PersonKind;
+  list: ListName | null;
+  meta: Record<string, unknown>;
+  /** The N of "unknown #N" for automatic persons. */
+  autoNumber: number | null;
+  /** Camera where an automatic person was first seen (per-camera matching scope). */
+  cameraId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastSeenAt: number | null;
+  sightingCount: number;
+}
+
+/** A representative face of a person: one HNSW entry (label = id). */
+export interface Face {
+  id: number;
+  personId: string;
+  source: "enrol" | "sighting";
+  cameraId: string | null;
+  quality: number;
+  sightingId: string | null;
+  createdAt: number;
+}
+
+export interface FaceWithEmbedding extends Face {
+  embedding: Float32Array;
+}
+
+export type Box = [number, number, number, number];
+
+export interface Sighting {
+  id: string;
+  personId: string | null;
+  cameraId: string;
+  agentId: string;
+  trackId: string;
+  /** Capture time of the first shot of the track. */
+  capturedAt: number;
+  /** Capture time of the latest shot of the track. */
+  lastSeenAt: number;
+  /** Calendar day (YYYYMMDD in the regulars time zone) of capturedAt, for the regulars rule. */
+  day: number;
+  /** Similarity to the matched person (null for a new automatic person's first face or no person). */
+  similarity: number | null;
+  quality: number;
+  box: Box;
+  frame: { width: number; height: number };
+  verdict: Verdict;
+  /** Event id of the shot whose crop and box are stored (the best so far). */
+  eventId: string;
+  shots: number;
+  hasContext: boolean;
+  attributes: { age?: number; gender?: "male" | "female" } | null;
+  createdAt: number;
+}
+
+export type AlertType = "foe" | "unknown_at_sensitive_camera";
+
+export interface Alert {
+  id: string;
+  type: AlertType;
+  personId: string | null;
+  sightingId: string;
+  cameraId: string;
+  agentId: string;
+  capturedAt: number;
+  similarity: number | null;
+  createdAt: number;
+  ackedAt: number | null;
+  ackedBy: string | null;
+}
+
+export interface DeadLetter {
+  id: string;
+  receivedAt: number;
+  topic: string;
+  error: string;
+  /** The payload as received, cut to DEAD_LETTER_MAX_BYTES. */
+  payload: Buffer;
+  size: number;
+}
+
+export const DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024;
+
+export interface Agent {
+  id: string;
+  passwordHash: string;
+  createdAt: number;
+  status: Record<string, unknown> | null;
+  statusAt: number | null;
+  lastSeenAt: number | null;
+}
+
+export interface Camera {
+  id: string;
+  agentId: string | null;
+  name: string | null;
+  sensitive: boolean;
+  status: Record<string, unknown> | null;
+  statusAt: number | null;
+  lastEventAt: number | null;
+  eventCount: number;
+}
+
+export interface Token {
+  id: string;
+  hash: string;
+  role: Role;
+  name: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+/** A console user (sign-in with name and password); the role maps to the same checks as a token's. */
+export interface User {
+  id: string;
+  /** Unique, lower-case. */
+  name: string;
+  role: Role;
+  /** scrypt hash with its parameters and salt (users/passwords.ts). */
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+  disabledAt: number | null;
+  lastLoginAt: number | null;
+}
+
+/** A signed-in browser: `id` is the SHA-256 of the cookie's secret (the secret itself is never stored). */
+export interface Session {
+  id: string;
+  userId: string;
+  createdAt: number;
+  /** Absolute end of the session. */
+  expiresAt: number;
+  /** Last request (idle expiry); refreshed at most once a minute. */
+  lastSeenAt: number;
+}
+
+export interface Webhook {
+  id: string;
+  url: string;
+  secret: string;
+  /** Alert types delivered; empty = all. */
+  events: AlertType[];
+  enabled: boolean;
+  createdAt: number;
+}
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface Delivery {
+  id: string;
+  webhookId: string;
+  alertId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+}

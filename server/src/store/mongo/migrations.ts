@@ -1,0 +1,109 @@
+/**
+ * MongoDB schema migrations: numbered, applied in order. The version lives in the `_schema`
+ * collection as `{_id: "schema", version}` (the number of the last migration applied; no document =
+ * 0, a database from before versioning).
+ *
+ * To change the schema, append ONE entry to MIGRATIONS: the next number, a short name and `up`, e.g.
+ *
+ *   { version: 2, name: "persons by name", up: (db) => db.collection("persons").createIndex({ name: 1 }).then(() => {}) },
+ *
+ * and cover it in server/test/storeContract/. Never edit or reorder a released entry.
+ *
+ * There are no transactions here (a standalone server has none), so every step must be idempotent:
+ * the version is written after the step, and a step interrupted by a crash runs again at the next
+ * start (createIndexes of an existing index is a no-op; a data rewrite must tolerate finding its own
+ * output). A database above the last entry was written by a newer server and is refused
+ * (SCHEMA_TOO_NEW). The SQLite store keeps its own list (../sqlite/migrations.ts) under the same rules.
+ */
+import type { Db } from "mongodb";
+import { checkNumbering, schemaTooNew, stepRecord } from "../schema.ts";
+import type { SchemaStep } from "../types.ts";
+
+export interface MongoMigration {
+  version: number;
+  name: string;
+  up(db: Db): Promise<void>;
+}
+
+/** The indexes of the release before versioning. */
+async function initialIndexes(db: Db): Promise<void> {
+  await Promise.all([
+    db
+      .collection("persons")
+      .createIndexes([
+        { key: { createdAt: -1, _id: -1 } },
+        { key: { lastSeenAt: -1, _id: -1 } },
+        { key: { sightingCount: -1, _id: -1 } },
+        { key: { list: 1, createdAt: -1 } },
+        { key: { autoNumber: -1 } },
+      ]),
+    db.collection("faces").createIndexes([{ key: { personId: 1 } }]),
+    db
+      .collection("sightings")
+      .createIndexes([
+        { key: { capturedAt: -1, _id: -1 } },
+        { key: { personId: 1, capturedAt: -1 } },
+        { key: { cameraId: 1, capturedAt: -1 } },
+        { key: { agentId: 1, cameraId: 1, trackId: 1, lastSeenAt: -1 } },
+        { key: { personId: 1, cameraId: 1, day: 1 } },
+        { key: { lastSeenAt: 1 } },
+        { key: { personList: 1, capturedAt: -1 } },
+      ]),
+    db.collection("events").createIndexes([{ key: { receivedAt: 1 } }]),
+    db.collection("dead_letters").createIndexes([{ key: { receivedAt: -1, _id: -1 } }]),
+    db
+      .collection("alerts")
+      .createIndexes([{ key: { createdAt: -1, _id: -1 } }, { key: { sightingId: 1 } }, { key: { personId: 1 } }]),
+    db.collection("tokens").createIndexes([{ key: { hash: 1 }, unique: true }]),
+    db.collection("users").createIndexes([{ key: { name: 1 }, unique: true }]),
+    db.collection("sessions").createIndexes([{ key: { userId: 1 } }, { key: { expiresAt: 1 } }]),
+    db
+      .collection("deliveries")
+      .createIndexes([{ key: { status: 1, nextAttemptAt: 1 } }, { key: { webhookId: 1, createdAt: -1 } }]),
+  ]);
+}
+
+export const MIGRATIONS: readonly MongoMigration[] = [{ version: 1, name: "initial indexes", up: initialIndexes }];
+checkNumbering(MIGRATIONS);
+
+interface SchemaDoc {
+  _id: string;
+  version: number;
+  updatedAt?: number;
+}
+
+const schemaDoc = (db: Db) => db.collection<SchemaDoc>("_schema");
+
+export async function schemaVersion(db: Db): Promise<number> {
+  return (await schemaDoc(db).findOne({ _id: "schema" }))?.version ?? 0;
+}
+
+/**
+ * Brings the database to the last migration; returns the steps applied (none when up to date), each
+ * also passed to `onStep` once recorded. `where` names the database in the SCHEMA_TOO_NEW error.
+ */
+export async function migrate(
+  db: Db,
+  where: string,
+  onStep?: (s: SchemaStep) => void,
+  migrations: readonly MongoMigration[] = MIGRATIONS,
+): Promise<SchemaStep[]> {
+  const from = await schemaVersion(db);
+  const to = migrations.length;
+  if (from > to) throw schemaTooNew(where, from, to);
+  const done: SchemaStep[] = [];
+  for (const m of migrations.slice(from)) {
+    const t0 = performance.now();
+    await m.up(db);
+    // $max: two servers starting together both run the (idempotent) step; the version never goes back.
+    await schemaDoc(db).updateOne(
+      { _id: "schema" },
+      { $max: { version: m.version }, $set: { updatedAt: Date.now() } },
+      { upsert: true },
+    );
+    const step = stepRecord(from, to, m.version, m.name, t0);
+    done.push(step);
+    onStep?.(step);
+  }
+  return done;
+}

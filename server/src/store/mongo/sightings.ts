@@ -1,0 +1,118 @@
+/**
+ * Sightings carry their person's list and kind (`personList`, `personKind`) so the list and kind
+ * filters need no join; persons.update and merge keep them current.
+ */
+import type { Document } from "mongodb";
+import type { Sighting } from "../../domain/types.ts";
+import type { Page, SightingFilter, SightingRepository } from "../types.ts";
+import { type Collections, type Doc, fromDoc, idsOf, pageOf } from "./docs.ts";
+
+type PersonMeta = { list: string | null; kind: string };
+
+export class MongoSightings implements SightingRepository {
+  constructor(private readonly c: Collections) {}
+
+  /** List and kind of these persons, for the denormalized fields. */
+  async personMeta(ids: Array<string | null>): Promise<Map<string, PersonMeta>> {
+    const want = [...new Set(ids.filter((x): x is string => !!x))];
+    const out = new Map<string, PersonMeta>();
+    if (!want.length) return out;
+    for (const d of await this.c("persons")
+      .find({ _id: { $in: want } }, { projection: { list: 1, kind: 1 } })
+      .toArray()) {
+      out.set(d._id as string, { list: (d.list as string) ?? null, kind: d.kind as string });
+    }
+    return out;
+  }
+  denorm(m: PersonMeta | undefined): { personList: string | null; personKind: string | null } {
+    return { personList: m?.list ?? null, personKind: m?.kind ?? null };
+  }
+
+  private toSighting(d: Doc): Sighting {
+    const {
+      personList: _l,
+      personKind: _k,
+      ...rest
+    } = fromDoc<Sighting & { personList: unknown; personKind: unknown }>(d)!;
+    return rest as Sighting;
+  }
+
+  async get(id: string): Promise<Sighting | undefined> {
+    const d = await this.c("sightings").findOne({ _id: id });
+    return d ? this.toSighting(d) : undefined;
+  }
+  async list(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
+    const q: Document = {};
+    if (f.personId) q.personId = f.personId;
+    if (f.cameraIds?.length) q.cameraId = { $in: f.cameraIds };
+    if (f.from !== undefined || f.to !== undefined) {
+      q.capturedAt = {};
+      if (f.from !== undefined) q.capturedAt.$gte = f.from;
+      if (f.to !== undefined) q.capturedAt.$lt = f.to;
+    }
+    if (f.list === "none") q.personList = null;
+    else if (f.list) q.personList = f.list;
+    if (f.kind) q.personKind = f.kind;
+    return pageOf(this.c("sightings"), q, "capturedAt", cursor, limit, (d) => this.toSighting(d));
+  }
+  async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {
+    const d = await this.c("sightings").findOne(
+      { agentId, cameraId, trackId, lastSeenAt: { $gte: since } },
+      { sort: { lastSeenAt: -1 } },
+    );
+    return d ? this.toSighting(d) : undefined;
+  }
+  async knownEventIds(ids: string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    return new Set(await idsOf<string>(this.c("events"), { _id: { $in: ids } }));
+  }
+  async deleteEventIdsBefore(before: number): Promise<number> {
+    return (await this.c("events").deleteMany({ receivedAt: { $lt: before } })).deletedCount;
+  }
+  async distinctDays(personId: string, cameraId: string, sinceDay: number): Promise<number[]> {
+    const days = (await this.c("sightings").distinct("day", {
+      personId,
+      cameraId,
+      day: { $gte: sinceDay },
+    })) as number[];
+    return days.sort((a, b) => a - b);
+  }
+  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<string[]> {
+    const rows = await this.c("sightings")
+      .aggregate<{ _id: string; days: number[] }>([
+        { $match: { personId, day: { $gte: sinceDay } } },
+        { $group: { _id: "$cameraId", days: { $addToSet: "$day" } } },
+      ])
+      .toArray();
+    return rows
+      .filter((r) => r.days.length >= minDays)
+      .map((r) => r._id)
+      .sort();
+  }
+  async deleteBefore(before: number, keepListed: boolean, limit: number): Promise<string[]> {
+    const q: Document = { lastSeenAt: { $lt: before } };
+    if (keepListed) q.personList = null;
+    const docs = await this.c("sightings")
+      .find(q, { projection: { _id: 1, personId: 1 } })
+      .limit(limit)
+      .toArray();
+    const ids = docs.map((d) => d._id as string);
+    if (!ids.length) return [];
+    const alertIds = await idsOf<string>(this.c("alerts"), { sightingId: { $in: ids } });
+    await this.c("deliveries").deleteMany({ alertId: { $in: alertIds } });
+    await this.c("alerts").deleteMany({ _id: { $in: alertIds } });
+    await this.c("sightings").deleteMany({ _id: { $in: ids } });
+    const perPerson = new Map<string, number>();
+    for (const d of docs)
+      if (d.personId) perPerson.set(d.personId as string, (perPerson.get(d.personId as string) ?? 0) + 1);
+    for (const [pid, n] of perPerson) {
+      await this.c("persons").updateOne({ _id: pid }, [
+        { $set: { sightingCount: { $max: [0, { $subtract: ["$sightingCount", n] }] } } },
+      ]);
+    }
+    return ids;
+  }
+  async count(): Promise<number> {
+    return this.c("sightings").countDocuments();
+  }
+}

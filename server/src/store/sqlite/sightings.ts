@@ -1,0 +1,140 @@
+import type { Sighting } from "../../domain/types.ts";
+import type { Page, SightingFilter, SightingRepository } from "../types.ts";
+import { keyset, page, type Sql, whereSql } from "./db.ts";
+import { sightings } from "./tables.ts";
+
+export class SqliteSightings implements SightingRepository {
+  constructor(private readonly sql: Sql) {}
+
+  /** False when the id exists (a replayed batch). */
+  insertSync(s: Sighting): boolean {
+    return this.sql.run(sightings.insertSql(), sightings.insertValues(s)).changes === 1;
+  }
+
+  updateSync(id: string, set: Partial<Sighting>): void {
+    const a = sightings.assign(
+      set,
+      sightings.fields.filter((f) => f !== "id"),
+    );
+    if (!a.sql) return;
+    this.sql.run(`UPDATE sightings SET ${a.sql} WHERE id = ?`, [...a.params, id]);
+  }
+
+  /** An event id handled (for dedup). */
+  eventSync(e: { eventId: string; sightingId: string | null; receivedAt: number }): void {
+    this.sql.run("INSERT OR IGNORE INTO events (event_id, sighting_id, received_at) VALUES (?, ?, ?)", [
+      e.eventId,
+      e.sightingId,
+      e.receivedAt,
+    ]);
+  }
+
+  async get(id: string): Promise<Sighting | undefined> {
+    const r = this.sql.get("SELECT * FROM sightings WHERE id = ?", [id]);
+    return r && sightings.read(r);
+  }
+
+  async list(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.personId) {
+      where.push("s.person_id = ?");
+      params.push(f.personId);
+    }
+    if (f.cameraIds?.length) {
+      where.push(`s.camera_id IN (${f.cameraIds.map(() => "?").join(",")})`);
+      params.push(...f.cameraIds);
+    }
+    if (f.from !== undefined) {
+      where.push("s.captured_at >= ?");
+      params.push(f.from);
+    }
+    if (f.to !== undefined) {
+      where.push("s.captured_at < ?");
+      params.push(f.to);
+    }
+    const join = f.list || f.kind;
+    if (f.list === "none") where.push("p.list IS NULL");
+    else if (f.list) {
+      where.push("p.list = ?");
+      params.push(f.list);
+    }
+    if (f.kind) {
+      where.push("p.kind = ?");
+      params.push(f.kind);
+    }
+    keyset("s.captured_at", cursor, where, params, "s.id");
+    const rows = this.sql.all(
+      `SELECT s.* FROM sightings s ${join ? "LEFT JOIN persons p ON p.id = s.person_id" : ""}
+       ${whereSql(where)} ORDER BY s.captured_at DESC, s.id DESC LIMIT ?`,
+      [...params, limit + 1],
+      false,
+    );
+    return page(rows, limit, sightings.read, (r) => Number(r.captured_at));
+  }
+
+  async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {
+    const r = this.sql.get(
+      `SELECT * FROM sightings WHERE agent_id = ? AND camera_id = ? AND track_id = ? AND last_seen_at >= ?
+       ORDER BY last_seen_at DESC LIMIT 1`,
+      [agentId, cameraId, trackId, since],
+    );
+    return r && sightings.read(r);
+  }
+
+  async knownEventIds(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const id of ids) if (this.sql.value("SELECT 1 FROM events WHERE event_id = ?", [id])) out.add(id);
+    return out;
+  }
+
+  async deleteEventIdsBefore(before: number): Promise<number> {
+    return this.sql.run("DELETE FROM events WHERE received_at < ?", [before]).changes;
+  }
+
+  async distinctDays(personId: string, cameraId: string, sinceDay: number): Promise<number[]> {
+    return this.sql
+      .values("SELECT DISTINCT day FROM sightings WHERE person_id = ? AND camera_id = ? AND day >= ? ORDER BY day", [
+        personId,
+        cameraId,
+        sinceDay,
+      ])
+      .map(Number);
+  }
+
+  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<string[]> {
+    return this.sql
+      .values(
+        `SELECT camera_id FROM sightings WHERE person_id = ? AND day >= ? GROUP BY camera_id
+         HAVING COUNT(DISTINCT day) >= ? ORDER BY camera_id`,
+        [personId, sinceDay, minDays],
+      )
+      .map(String);
+  }
+
+  async deleteBefore(before: number, keepListed: boolean, limit: number): Promise<string[]> {
+    return this.sql.tx(() => {
+      const rows = this.sql.all(
+        `SELECT s.id, s.person_id FROM sightings s LEFT JOIN persons p ON p.id = s.person_id
+         WHERE s.last_seen_at < ? ${keepListed ? "AND p.list IS NULL" : ""} LIMIT ?`,
+        [before, limit],
+      );
+      const perPerson = new Map<string, number>();
+      for (const r of rows) {
+        this.sql.run("DELETE FROM deliveries WHERE alert_id IN (SELECT id FROM alerts WHERE sighting_id = ?)", [r.id]);
+        this.sql.run("DELETE FROM alerts WHERE sighting_id = ?", [r.id]);
+        this.sql.run("DELETE FROM sightings WHERE id = ?", [r.id]);
+        if (typeof r.person_id === "string" && r.person_id)
+          perPerson.set(r.person_id, (perPerson.get(r.person_id) ?? 0) + 1);
+      }
+      for (const [pid, n] of perPerson) {
+        this.sql.run("UPDATE persons SET sighting_count = MAX(0, sighting_count - ?) WHERE id = ?", [n, pid]);
+      }
+      return rows.map((r) => String(r.id));
+    });
+  }
+
+  async count(): Promise<number> {
+    return this.sql.number("SELECT COUNT(*) FROM sightings");
+  }
+}

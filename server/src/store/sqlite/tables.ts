@@ -1,0 +1,173 @@
+/**
+ * Every table's record <-> row mapping (see rows.ts), in the column order of migrations.ts. A new
+ * column is one line here plus an `ALTER TABLE` migration.
+ */
+import type {
+  Agent,
+  Alert,
+  AlertType,
+  Box,
+  Camera,
+  DeadLetter,
+  Delivery,
+  DeliveryStatus,
+  FaceWithEmbedding,
+  ListName,
+  Person,
+  PersonKind,
+  Role,
+  Session,
+  Sighting,
+  Token,
+  User,
+  Verdict,
+  Webhook,
+} from "../../domain/types.ts";
+import { col, table } from "./rows.ts";
+
+const { text, oneOf, num, bool, json, blob, embedding, nullable } = col;
+const role = oneOf<Role>();
+type Status = Record<string, unknown> | null;
+
+export const persons = table<Person>("persons", {
+  id: text,
+  name: text,
+  kind: oneOf<PersonKind>(),
+  list: nullable(oneOf<ListName>()),
+  meta: json<Record<string, unknown>>({}),
+  autoNumber: nullable(num),
+  cameraId: nullable(text),
+  createdAt: num,
+  updatedAt: num,
+  lastSeenAt: nullable(num),
+  sightingCount: num,
+});
+
+export const faces = table<FaceWithEmbedding>("faces", {
+  id: num,
+  personId: text,
+  source: oneOf<FaceWithEmbedding["source"]>(),
+  cameraId: nullable(text),
+  quality: num,
+  sightingId: nullable(text),
+  createdAt: num,
+  embedding,
+});
+/** A face without its embedding. */
+export const FACE_FIELDS = faces.fields.filter((f) => f !== "embedding") as Array<
+  Exclude<keyof FaceWithEmbedding, "embedding">
+>;
+
+export const sightings = table<Sighting>("sightings", {
+  id: text,
+  personId: nullable(text),
+  cameraId: text,
+  agentId: text,
+  trackId: text,
+  capturedAt: num,
+  lastSeenAt: num,
+  day: num,
+  similarity: nullable(num),
+  quality: num,
+  box: json<Box>(),
+  frame: json<Sighting["frame"]>(),
+  verdict: oneOf<Verdict>(),
+  eventId: text,
+  shots: num,
+  hasContext: bool,
+  attributes: json<Sighting["attributes"]>(),
+  createdAt: num,
+});
+
+export const deadLetters = table<DeadLetter>("dead_letters", {
+  id: text,
+  receivedAt: num,
+  topic: text,
+  error: text,
+  payload: blob,
+  size: num,
+});
+
+export const alerts = table<Alert>("alerts", {
+  id: text,
+  type: oneOf<AlertType>(),
+  personId: nullable(text),
+  sightingId: text,
+  cameraId: text,
+  agentId: text,
+  capturedAt: num,
+  similarity: nullable(num),
+  createdAt: num,
+  ackedAt: nullable(num),
+  ackedBy: nullable(text),
+});
+
+export const agents = table<Agent>("agents", {
+  id: text,
+  passwordHash: text,
+  createdAt: num,
+  status: json<Status>(),
+  statusAt: nullable(num),
+  lastSeenAt: nullable(num),
+});
+
+export const cameras = table<Camera>("cameras", {
+  id: text,
+  agentId: nullable(text),
+  name: nullable(text),
+  sensitive: bool,
+  status: json<Status>(),
+  statusAt: nullable(num),
+  lastEventAt: nullable(num),
+  eventCount: num,
+});
+
+export const tokens = table<Token>("tokens", {
+  id: text,
+  hash: text,
+  role,
+  name: text,
+  createdAt: num,
+  lastUsedAt: nullable(num),
+  revokedAt: nullable(num),
+});
+
+export const users = table<User>("users", {
+  id: text,
+  name: text,
+  role,
+  passwordHash: text,
+  createdAt: num,
+  updatedAt: num,
+  disabledAt: nullable(num),
+  lastLoginAt: nullable(num),
+});
+
+export const sessions = table<Session>("sessions", {
+  id: text,
+  userId: text,
+  createdAt: num,
+  expiresAt: num,
+  lastSeenAt: num,
+});
+
+export const webhooks = table<Webhook>("webhooks", {
+  id: text,
+  url: text,
+  secret: text,
+  events: json<AlertType[]>([]),
+  enabled: bool,
+  createdAt: num,
+});
+
+export const deliveries = table<Delivery>("deliveries", {
+  id: text,
+  webhookId: text,
+  alertId: text,
+  status: oneOf<DeliveryStatus>(),
+  attempts: num,
+  nextAttemptAt: num,
+  lastError: nullable(text),
+  createdAt: num,
+  updatedAt: num,
+});
