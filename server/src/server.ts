@@ -15,10 +15,12 @@ import { Bus } from "./bus.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config.ts";
 import { conflict, notFound } from "./errors.ts";
 import { Gallery } from "./identify/gallery.ts";
+import { IdAllocator } from "./identify/ids.ts";
+import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
 import { EmbeddedBroker } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
-import { Ingestor, PersonCache } from "./ingest/ingestor.ts";
+import { Ingestor } from "./ingest/ingestor.ts";
 import { StatusHandler } from "./ingest/status.ts";
 import { Gauge, serverMetrics } from "./metrics.ts";
 import { wireFanout } from "./notify/fanout.ts";
@@ -119,6 +121,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     backoffMs: config.alerts.webhookBackoffMs,
   });
   await webhooks.start();
+  const ids = await IdAllocator.open(store);
   const ingestor = new Ingestor({
     store,
     gallery,
@@ -133,8 +136,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cameraSensitive: (id) => cameras.get(id)?.sensitive ?? false,
     webhooks: () => webhooks.hooks,
     persons,
+    ids,
   });
-  await ingestor.init();
   let pipeline: Promise<FacePipeline> | undefined;
   const personService = new PersonService({
     store,
@@ -143,7 +146,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     config,
     bus,
     lock,
-    ingestor,
+    ids,
     regulars,
     persons,
     pipeline: () => {

@@ -9,12 +9,13 @@ import type { Bus } from "../bus.ts";
 import type { Config } from "../config.ts";
 import type { Face, ListName, Person } from "../domain/types.ts";
 import { invalidArgument, notFound } from "../errors.ts";
-import type { Ingestor, PersonCache } from "../ingest/ingestor.ts";
 import type { CropStore } from "../store/crops.ts";
 import type { Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";
 import type { Gallery } from "./gallery.ts";
+import type { IdAllocator } from "./ids.ts";
 import { type Candidate, candidatesFrom } from "./matcher.ts";
+import type { PersonCache } from "./personCache.ts";
 import { chooseRepresentative } from "./representatives.ts";
 
 /** API calls wait at most this long for a running ingest batch (longer means the database is down). */
@@ -40,7 +41,7 @@ export class PersonService {
       config: Config;
       bus: Bus;
       lock: Mutex;
-      ingestor: Ingestor;
+      ids: IdAllocator;
       regulars: Regulars;
       persons: PersonCache;
       pipeline: () => Promise<FacePipeline>;
@@ -217,7 +218,7 @@ export class PersonService {
     return this.locked(async () => {
       let person = await this.get(personId);
       const face = {
-        id: this.d.ingestor.allocFaceId(),
+        id: this.d.ids.nextFaceId(),
         personId,
         source: "enrol" as const,
         cameraId: null,
