@@ -15,7 +15,8 @@ import {
   type Logger,
   redactUrl,
 } from "@argus/shared";
-import { ConfigError, formatIssues, loadAgentConfigFile } from "@argus/shared/config/load";
+import { loadAgentConfigFile } from "@argus/shared/config/agentFiles";
+import { ConfigError, formatIssues } from "@argus/shared/config/loader";
 import type { AgentConfig } from "@argus/shared/config/schema";
 import { FacePool } from "@argus/shared/face/pool";
 import type { Shot } from "./camera/analyzer.ts";

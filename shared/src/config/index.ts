@@ -1,2 +1,3 @@
-export * from "./load.ts";
+export * from "./agentFiles.ts";
+export * from "./loader.ts";
 export * from "./schema.ts";
