@@ -20,7 +20,7 @@ export function importGraph(srcDir: string): ImportGraph {
       .importedFiles.map((f) => f.fileName)
       .filter((s) => s.startsWith("."))
       .map((s) => resolveImport(dirname(file), s))
-      .filter((f): f is string => f !== undefined && f.startsWith(root))
+      .filter((f): f is string => f?.startsWith(`${root}/`) === true)
       .map((f) => relative(root, f));
     graph.set(relative(root, file), [...new Set(imports)]);
   }
