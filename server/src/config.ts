@@ -49,13 +49,14 @@ export const ConfigSchema = z
           .describe("Largest decoded image, in pixels (decompression bombs)"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("REST API and web console"),
     mqtt: z
       .object({
         url: z
           .string()
           .optional()
-          .describe("External broker URL (mqtt://user:pass@host:1883); unset: the embedded broker is used"),
+          .describe("External broker URL (`mqtt://user:pass@host:1883`); unset: the embedded broker is used"),
         username: z.string().optional().describe("The server's login on the external broker"),
         password: z.string().optional().describe("The server's password on the external broker"),
         clientId: z
@@ -68,27 +69,33 @@ export const ConfigSchema = z
           .string()
           .optional()
           .describe(
-            "URL agents are told to use by `POST /agents`; default mqtt://<this host>:<port> (set it when agents run on other machines)",
+            "URL agents are told to use by `POST /agents`; default `mqtt://<this host>:<port>` (set it when agents run on other machines)",
           ),
         topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX).describe("First level of every MQTT topic"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("MQTT: the embedded broker, or an external one (`url`)"),
     store: z
       .object({
-        mongodbUrl: z.string().optional().describe("MongoDB instead of SQLite (mongodb://...)"),
+        mongodbUrl: z.string().optional().describe("MongoDB instead of SQLite (`mongodb://...`)"),
         mongodbDb: z.string().optional().describe("MongoDB database name"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Storage: SQLite in `dataDir` unless a MongoDB URL is set"),
     identify: z
       .object({
         threshold: num(-1, 1)
           .default(THRESHOLDS.identify)
-          .describe("Cosine at or above which a face is the candidate person (1:N and automatic linking)"),
+          .describe(
+            "Cosine at or above which a face is the candidate person (1:N and automatic linking); default `THRESHOLDS.identify` (shared/src/face/thresholds.ts)",
+          ),
         verifyThreshold: num(-1, 1)
           .default(THRESHOLDS.verify)
-          .describe("Cosine for `POST /verify`, and the candidate floor of search by photo"),
+          .describe(
+            "Cosine for `POST /verify`, and the candidate floor of search by photo; default `THRESHOLDS.verify`",
+          ),
         matching: z
           .enum(["global", "camera"])
           .default("global")
@@ -112,7 +119,8 @@ export const ConfigSchema = z
               .describe("How much redundancy costs against quality when choosing which face to drop"),
           })
           .strict()
-          .prefault({}),
+          .prefault({})
+          .describe("Which faces a person keeps for matching"),
         hnsw: z
           .object({
             m: int(4, 96).default(16).describe("HNSW links per node (see Benchmarks)"),
@@ -121,14 +129,16 @@ export const ConfigSchema = z
             initialCapacity: int(16).default(1024).describe("Faces the index has room for before it first grows"),
           })
           .strict()
-          .prefault({}),
+          .prefault({})
+          .describe("The nearest-neighbour index"),
         k: int(1, 200).default(20).describe("Neighbours fetched per search (several faces per person)"),
         snapshotIntervalSeconds: int(5)
           .default(300)
           .describe("Seconds between index snapshots when it changed (one is also written at stop)"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Identification: faces to persons"),
     ingest: z
       .object({
         trackWindowSeconds: int(0)
@@ -139,7 +149,8 @@ export const ConfigSchema = z
         storeContextCrops: bool(true).describe("Keep the context crop of each sighting (not only the face)"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Ingestion of the agents' face events"),
     regulars: z
       .object({
         minDays: int(1).default(5).describe("A regular is seen on this many distinct days ..."),
@@ -147,7 +158,8 @@ export const ConfigSchema = z
         timeZone: z.string().default("UTC").describe("Time zone of those calendar days (IANA name)"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Automatic friends: people seen regularly at a camera"),
     alerts: z
       .object({
         unknownAtSensitive: bool(true).describe(
@@ -163,7 +175,8 @@ export const ConfigSchema = z
         webhookBackoffMs: int(10).default(1000).describe("First retry delay of a webhook; doubles on each attempt"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Alerts and their webhooks"),
     retention: z
       .object({
         days: int(0)
@@ -173,7 +186,8 @@ export const ConfigSchema = z
         intervalMinutes: int(1).default(60).describe("Period of the retention job"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Privacy: how long sightings are kept"),
     console: z
       .object({
         dir: z.string().optional().describe("The built web console served at `/`; unset: `web/dist` of this checkout"),
@@ -192,11 +206,13 @@ export const ConfigSchema = z
           .describe("Failed sign-ins per user name (x5 per client address) within 15 minutes before 429"),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("The web console and its sign-in sessions"),
     log: z
       .object({ level: z.string().default("info").describe("pino log level (debug, info, warn, error, silent)") })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe("Logging"),
   })
   .strict();
 
