@@ -108,7 +108,7 @@ describe("layers", () => {
     expect(fromFile.issues.map(formatIssue).sort()).toEqual([
       "app.yaml: field 'http.hots'; expected a known field (there is no 'hots' here; check the spelling)",
       "app.yaml: field 'http.port': got 70000; expected number to be <=65535",
-      "app.yaml: field 'name'; expected a value (string); it is missing",
+      "app.yaml: field 'name'; expected a value (string) but it is missing",
       `app.yaml: field 'tags': got "a"; expected array`,
     ]);
 
@@ -129,7 +129,10 @@ describe("layers", () => {
   });
 
   it("ConfigError carries the CONFIG_INVALID code, the issues, and a context", () => {
-    const e = new ConfigError([{ file: "f.yaml", field: "a", value: 1, message: "string" }], "invalid settings");
+    const e = new ConfigError(
+      [{ file: "f.yaml", field: "a", value: 1, message: "expected string" }],
+      "invalid settings",
+    );
     expect(e.code).toBe("CONFIG_INVALID");
     expect(e.message).toBe("invalid settings: f.yaml: field 'a': got 1; expected string");
     expect(e.issues).toHaveLength(1);

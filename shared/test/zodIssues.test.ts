@@ -24,7 +24,7 @@ describe("zodIssues", () => {
     expect(byPath.port).toMatchObject({ value: "99999", message: expect.stringMatching(/<=\s*65535/) });
     expect(byPath.mode).toMatchObject({ value: "c", message: expect.stringMatching(/"a".*"b"/) });
     expect(byPath["nested.list.1"]).toMatchObject({ value: 0 });
-    expect(byPath.name).toEqual({ path: "name", message: "a value (string); it is missing" });
+    expect(byPath.name).toEqual({ path: "name", message: "expected a value (string) but it is missing" });
     expect(byPath["nested.lsit"].message).toMatch(/a known field \(there is no 'lsit' here/);
     expect(byPath["nested.lsit"].value).toBeUndefined();
   });
@@ -46,18 +46,27 @@ describe("zodIssues", () => {
 
 describe("formatting", () => {
   it("one issue: path, value found, what was expected", () => {
-    expect(formatSchemaIssue({ path: "motion.threshold", value: -5, message: "number to be >=1" })).toBe(
+    expect(formatSchemaIssue({ path: "motion.threshold", value: -5, message: "expected number to be >=1" })).toBe(
       "motion.threshold: got -5; expected number to be >=1",
     );
-    expect(formatSchemaIssue({ path: "", message: "object" })).toBe("(root): expected object");
-    expect(formatSchemaIssue({ path: "x", value: "y".repeat(200), message: "short" })).toMatch(
+    expect(formatSchemaIssue({ path: "", message: "expected object" })).toBe("(root): expected object");
+    expect(formatSchemaIssue({ path: "x", value: "y".repeat(200), message: "expected short" })).toMatch(
       /^x: got "y{76}\.\.\.; /,
     );
+  });
+
+  it("a schema's own message stays as written (zod's are rephrased as 'expected ...')", () => {
+    const Box = z.object({
+      box: z.tuple([z.number(), z.number()]).refine((b) => b[1] >= b[0], { message: "box must be [lo, hi]" }),
+    });
+    const r = Box.safeParse({ box: [2, 1] });
+    if (r.success) throw new Error("expected a failure");
+    expect(formatZodError(r.error)).toBe("box: box must be [lo, hi]");
   });
 
   it("a ZodError on one line", () => {
     const r = z.object({ a: z.number(), b: z.string() }).safeParse({ a: "1" });
     if (r.success) throw new Error("expected a failure");
-    expect(formatZodError(r.error)).toBe("a: expected number; b: expected a value (string); it is missing");
+    expect(formatZodError(r.error)).toBe("a: expected number; b: expected a value (string) but it is missing");
   });
 });

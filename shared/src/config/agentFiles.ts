@@ -52,7 +52,7 @@ export function loadAgentConfigFile(path: string, env: NodeJS.ProcessEnv = proce
 }
 
 function agentConfigFrom(raw: unknown, file: string, env: NodeJS.ProcessEnv): Parsed<AgentConfig> {
-  const f = fileLayer(file, raw, "a mapping of agent settings (id, broker, ...)");
+  const f = fileLayer(file, raw, "expected a mapping of agent settings (id, broker, ...)");
   if (!f.ok) return f;
   const fromFile = { ...f.value, values: { ...f.value.values } };
   const fromEnv = envLayer(env, AGENT_ENV_VARS);
@@ -68,16 +68,24 @@ function agentConfigFrom(raw: unknown, file: string, env: NodeJS.ProcessEnv): Pa
   const b = r.value.broker;
   // Secure by default: agents always authenticate.
   if (b && !b.username) {
-    issues.push({ file, field: "broker.username", message: "a user name (or ARGUS_BROKER_USERNAME); it is missing" });
+    issues.push({
+      file,
+      field: "broker.username",
+      message: "expected a user name (or ARGUS_BROKER_USERNAME); it is missing",
+    });
   }
   if (b && !b.password) {
-    issues.push({ file, field: "broker.password", message: "a password (or ARGUS_BROKER_PASSWORD); it is missing" });
+    issues.push({
+      file,
+      field: "broker.password",
+      message: "expected a password (or ARGUS_BROKER_PASSWORD); it is missing",
+    });
   }
   if (b && /\/\/[^/@]*@/.test(b.url)) {
     issues.push({
       file,
       field: "broker.url",
-      message: "a URL without credentials (use broker.username and broker.password)",
+      message: "expected a URL without credentials (use broker.username and broker.password)",
     });
   }
   const d = validate(CameraSettingsSchema, r.value.cameraDefaults, file, "cameraDefaults");
@@ -97,7 +105,9 @@ export function parseCameraConfig(
   if (!isPlainObject(y.value)) {
     return {
       ok: false,
-      issues: [{ file, field: "", value: y.value ?? null, message: "a mapping with at least 'id' and 'source'" }],
+      issues: [
+        { file, field: "", value: y.value ?? null, message: "expected a mapping with at least 'id' and 'source'" },
+      ],
     };
   }
   const layers: ConfigLayer[] = [

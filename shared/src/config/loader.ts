@@ -18,7 +18,7 @@ export interface ConfigIssue {
   field: string;
   /** The value found (absent for missing fields and syntax errors). */
   value?: unknown;
-  /** What was expected, in words. */
+  /** What was wrong, as a phrase ("expected number to be >=1"). */
   message: string;
 }
 
@@ -31,7 +31,7 @@ export type Parsed<T> =
 export function formatIssue(i: ConfigIssue): string {
   const where = i.field ? `${i.file}: field '${i.field}'` : i.file;
   const got = i.value === undefined ? "" : `: got ${showValue(i.value)}`;
-  return `${where}${got}; expected ${i.message}`;
+  return `${where}${got}; ${i.message}`;
 }
 
 export function formatIssues(issues: readonly ConfigIssue[]): string {
@@ -86,7 +86,11 @@ export function parseYaml(text: string, file: string): Parsed<unknown> {
   if (doc.errors.length > 0) {
     return {
       ok: false,
-      issues: doc.errors.map((e) => ({ file, field: "", message: `valid YAML (${e.message.split("\n")[0]})` })),
+      issues: doc.errors.map((e) => ({
+        file,
+        field: "",
+        message: `expected valid YAML (${e.message.split("\n")[0]})`,
+      })),
     };
   }
   return { ok: true, value: doc.toJS() };
@@ -105,7 +109,7 @@ export function readConfigFile(path: string, opts: { optional?: boolean } = {}):
     return {
       ok: false,
       unreadable: true,
-      issues: [{ file: path, field: "", message: `a readable file (${(e as Error).message})` }],
+      issues: [{ file: path, field: "", message: `expected a readable file (${(e as Error).message})` }],
     };
   }
   return parseYaml(text, path);
@@ -145,7 +149,11 @@ export function pathLayer(source: string, settings: Readonly<Record<string, unkn
 }
 
 /** The file's top level must be a mapping (an empty file is an empty mapping). */
-export function fileLayer(file: string, value: unknown, expected = "a mapping of settings"): Parsed<ConfigLayer> {
+export function fileLayer(
+  file: string,
+  value: unknown,
+  expected = "expected a mapping of settings",
+): Parsed<ConfigLayer> {
   const v = value ?? {};
   if (!isPlainObject(v)) return { ok: false, issues: [{ file, field: "", value: v, message: expected }] };
   return { ok: true, value: { source: file, values: v } };

@@ -13,7 +13,10 @@ const id = z
   .string()
   .min(1)
   .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "an id of letters, digits, '_', '.', '-' (no '/', '+', '#' or spaces)");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "expected an id of letters, digits, '_', '.', '-' (no '/', '+', '#' or spaces)",
+  );
 
 // zod's int() is already bounded to safe integers.
 const int = (min: number, max?: number) =>
@@ -23,7 +26,7 @@ const num = (min: number, max?: number) => (max === undefined ? z.number().min(m
 const point = z.tuple([num(0, 1), num(0, 1)]);
 export const PolygonSchema = z
   .array(point)
-  .min(3, "a polygon needs at least 3 [x, y] points")
+  .min(3, "expected a polygon of at least 3 [x, y] points")
   .meta({ title: "polygon", description: "At least three [x, y] points in relative frame coordinates (0-1)" });
 export type Polygon = z.infer<typeof PolygonSchema>;
 
@@ -158,7 +161,7 @@ export const CameraSchema = z
     name: z.string().max(200).optional().describe("A name for people"),
     source: z
       .string()
-      .min(1, "a source is required")
+      .min(1, "expected a source (URL, file, device or lavfi graph)")
       .describe(
         "`rtsp://` or `rtsps://` URL, a file path (relative to the config directory), a V4L2 device (`/dev/video0`) or `lavfi:<graph>`",
       ),
@@ -173,13 +176,16 @@ export const BrokerSchema = z
   .object({
     url: z
       .string()
-      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, "an mqtt://, mqtts://, ws:// or wss:// URL")
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, "expected an mqtt://, mqtts://, ws:// or wss:// URL")
       .describe("mqtt://host:port or mqtts://host:port (credentials go in username/password, not the URL)"),
     username: z.string().min(1).optional().describe("The agent's broker login (required; or ARGUS_BROKER_USERNAME)"),
     password: z.string().min(1).optional().describe("Its password (required; keep it in ARGUS_BROKER_PASSWORD)"),
     topicPrefix: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "topic levels of letters, digits, '_', '.', '-' joined by '/'")
+      .regex(
+        /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+        "expected topic levels of letters, digits, '_', '.', '-' joined by '/'",
+      )
       .default("argus")
       .describe("First level of every topic: `<prefix>/v1/agents/<id>/cameras/<camera>/faces`"),
     clientId: z.string().min(1).max(128).optional().describe("MQTT client id; default `argus-agent-<id>`"),

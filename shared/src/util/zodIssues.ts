@@ -7,7 +7,10 @@ import type { z } from "zod";
 export interface SchemaIssue {
   /** Dotted path of the field ("motion.threshold"); "" for the whole value. */
   path: string;
-  /** What was expected, phrased to follow the word "expected" ("number to be >=1"). */
+  /**
+   * What is wrong, as a phrase: zod's own messages become "expected number to be >=1" (its category
+   * prefix and "received ..." dropped: the value is shown instead); a schema's custom message stays.
+   */
   message: string;
   /** The value found; absent for missing fields, unknown keys, and when zod was not asked to report inputs. */
   value?: unknown;
@@ -26,7 +29,7 @@ export function zodIssues(error: z.ZodError, opts: { input?: unknown; prefix?: s
       for (const k of i.keys) {
         out.push({
           path: path ? `${path}.${k}` : k,
-          message: `a known field (there is no '${k}' here; check the spelling)`,
+          message: `expected a known field (there is no '${k}' here; check the spelling)`,
         });
       }
       continue;
@@ -34,11 +37,10 @@ export function zodIssues(error: z.ZodError, opts: { input?: unknown; prefix?: s
     const input = "input" in opts ? valueAt(opts.input, i.path) : (i as { input?: unknown }).input;
     // zod's message says what it received, with or without reportInput.
     const missing = i.code === "invalid_type" && input === undefined && /received undefined$/.test(i.message);
-    if (missing) out.push({ path, message: `a value (${plain(i.message)}); it is missing` });
-    else
-      out.push(
-        input === undefined ? { path, message: plain(i.message) } : { path, message: plain(i.message), value: input },
-      );
+    const message = phrase(i.message);
+    if (missing)
+      out.push({ path, message: `expected a value (${message.replace(/^expected /, "")}) but it is missing` });
+    else out.push(input === undefined ? { path, message } : { path, message, value: input });
   }
   return out;
 }
@@ -52,10 +54,13 @@ function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
   return o;
 }
 
-/** zod's "Too small: expected number to be >=1" -> "number to be >=1" (the caller says "expected"). */
-function plain(m: string): string {
+/** zod's "Too small: expected number to be >=1" -> "expected number to be >=1"; custom messages unchanged. */
+function phrase(m: string): string {
   return m
-    .replace(/^(Invalid input|Too small|Too big|Invalid option|Invalid string|Invalid number): (expected )?/, "")
+    .replace(
+      /^(Invalid input|Too small|Too big|Invalid option|Invalid string|Invalid number|Invalid element|Invalid key|Invalid value): /,
+      "",
+    )
     .replace(/, received \w+$/, "");
 }
 
@@ -73,7 +78,7 @@ export function showValue(v: unknown): string {
 /** `motion.threshold: got -5; expected number to be >=1` ("(root)" for the whole value). */
 export function formatSchemaIssue(i: SchemaIssue): string {
   const got = i.value === undefined ? "" : `got ${showValue(i.value)}; `;
-  return `${i.path || "(root)"}: ${got}expected ${i.message}`;
+  return `${i.path || "(root)"}: ${got}${i.message}`;
 }
 
 /** Every issue on one line, separated by "; ". */
