@@ -1,7 +1,8 @@
 /** Config files: validation with precise errors, defaults, environment overrides, one bad camera file among good ones. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { formatIssue, parseAgentConfig, parseCameraConfig } from "@argus/shared/config/load";
+import { parseAgentConfig, parseCameraConfig } from "@argus/shared/config/agentFiles";
+import { formatIssue } from "@argus/shared/config/loader";
 import { describe, expect, it } from "vitest";
 import { readCameraDir } from "../src/config/cameraFiles.ts";
 import { tempDir } from "./helpers/env.ts";

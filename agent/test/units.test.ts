@@ -1,12 +1,12 @@
 /** Pure building blocks of the agent: frame slicing, backoff, motion, regions, tracking, best shots, bounded processing. */
 import type { Box } from "@argus/shared";
 import { MotionSchema } from "@argus/shared/config/schema";
+import { backoffDelay } from "@argus/shared/util/backoff";
 import { from, lastValueFrom, Subject, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { BestShotSelector } from "../src/bestshot/selector.ts";
 import { boundedProcess } from "../src/camera/boundedProcess.ts";
 import { mergeRects, planRegions } from "../src/detection/regions.ts";
-import { backoffDelay } from "../src/ingest/backoff.ts";
 import { FrameSlicer } from "../src/ingest/slicer.ts";
 import { ffmpegPlan, parseInputStream, parseOutputStream, parseSource } from "../src/ingest/source.ts";
 import { MotionDetector } from "../src/motion/motion.ts";

@@ -1,150 +1,226 @@
 /**
- * Server settings: defaults < config file (YAML or JSON) < environment variables < command line.
- * Every field is validated; a bad one is a CONFIG_INVALID error naming it.
+ * Server settings: defaults < config file (YAML or JSON) < environment variables < command line,
+ * loaded by the shared config loader. Every field is validated; a bad one is a CONFIG_INVALID error
+ * naming where it came from, the field, the value and what was expected. The descriptions are the
+ * documentation: `pnpm run schemas` writes them to schemas/server.schema.json and server/README.md.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { ArgusError, DEFAULT_TOPIC_PREFIX, formatZodError, THRESHOLDS } from "@argus/shared";
-import YAML from "yaml";
+import { ArgusError, DEFAULT_TOPIC_PREFIX, THRESHOLDS } from "@argus/shared";
+import {
+  ConfigError,
+  type ConfigLayer,
+  type EnvMap,
+  envLayer,
+  fileLayer,
+  formatIssues,
+  pathLayer,
+  readConfigFile,
+  validate,
+  validateLayers,
+} from "@argus/shared/config/loader";
 import { z } from "zod";
 
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+// Environment variables and command-line flags arrive as strings: numbers and booleans are coerced.
+const int = (min: number, max?: number) => {
+  const n = z.coerce.number().int().min(min);
+  return max === undefined ? n : n.max(max);
+};
 const num = (min: number, max: number) => z.coerce.number().min(min).max(max);
-const bool = z.preprocess(
-  (v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v),
-  z.boolean(),
-);
+const bool = (dflt: boolean) =>
+  z.preprocess(
+    (v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v),
+    z.boolean().default(dflt),
+  );
 
-export const ConfigSchema = z.object({
-  dataDir: z.string().min(1),
-  http: z
-    .object({
-      host: z.string().default("0.0.0.0"),
-      port: int(0, 65535).default(8080),
-      /** Largest image upload (413 above). */
-      maxUploadBytes: int(1024).default(10 * 1024 * 1024),
-      /** Largest JSON body. */
-      maxJsonBytes: int(1024).default(1024 * 1024),
-      /** Largest decoded image, in pixels (decompression bombs). */
-      maxImagePixels: int(1024).default(40_000_000),
-    })
-    .prefault({}),
-  mqtt: z
-    .object({
-      /** External broker URL (mqtt://user:pass@host:1883). Unset: the embedded broker is used. */
-      url: z.string().optional(),
-      username: z.string().optional(),
-      password: z.string().optional(),
-      /** Persistent-session client id on an external broker. */
-      clientId: z.string().default("argus-server"),
-      /** Embedded broker listen address and port. */
-      host: z.string().default("0.0.0.0"),
-      port: int(0, 65535).default(1883),
-      /** URL agents are told to use (POST /agents); default mqtt://<this host>:<port>. */
-      publicUrl: z.string().optional(),
-      topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
-    })
-    .prefault({}),
-  store: z
-    .object({
-      mongodbUrl: z.string().optional(),
-      mongodbDb: z.string().optional(),
-    })
-    .prefault({}),
-  identify: z
-    .object({
-      /** Cosine at or above which a face is the candidate person (1:N and automatic linking). */
-      threshold: num(-1, 1).default(THRESHOLDS.identify),
-      /** Cosine for POST /verify and the search-by-photo candidate floor. */
-      verifyThreshold: num(-1, 1).default(THRESHOLDS.verify),
-      /** 'global': one gallery; 'camera': automatic persons are matched only where they were seen. */
-      matching: z.enum(["global", "camera"]).default("global"),
-      /** Unmatched faces below this quality are stored without founding a new person. */
-      minQualityNewPerson: num(0, 1).default(0.3),
-      representatives: z
-        .object({
-          max: int(0, 64).default(8),
-          nearDuplicate: num(0, 1).default(0.92),
-          minQuality: num(0, 1).default(0.35),
-          diversityWeight: num(0, 10).default(0.5),
-        })
-        .prefault({}),
-      hnsw: z
-        .object({
-          m: int(4, 96).default(16),
-          efConstruction: int(16, 2000).default(200),
-          efSearch: int(8, 4000).default(128),
-          initialCapacity: int(16).default(1024),
-        })
-        .prefault({}),
-      /** Neighbours fetched per search (several faces per person). */
-      k: int(1, 200).default(20),
-      /** Seconds between index snapshots when it changed. */
-      snapshotIntervalSeconds: int(5).default(300),
-    })
-    .prefault({}),
-  ingest: z
-    .object({
-      /** A later event of the same track within this window updates the same sighting. */
-      trackWindowSeconds: int(0).default(600),
-      /** Event ids are remembered this long for duplicate dropping. */
-      dedupDays: int(1).default(30),
-      maxBatch: int(1, 10_000).default(256),
-      storeContextCrops: bool.default(true),
-    })
-    .prefault({}),
-  regulars: z
-    .object({
-      /** Distinct days ... */
-      minDays: int(1).default(5),
-      /** ... within this many days, at the same camera. */
-      windowDays: int(1).default(7),
-      /** Time zone of the calendar days (IANA name). */
-      timeZone: z.string().default("UTC"),
-    })
-    .prefault({}),
-  alerts: z
-    .object({
-      /** Alert on an unknown person at a camera marked sensitive. */
-      unknownAtSensitive: bool.default(true),
-      /** No second alert of a type for the same person and camera within this many seconds. */
-      cooldownSeconds: int(0).default(60),
-      webhookMaxAttempts: int(1, 100).default(8),
-      webhookTimeoutMs: int(100).default(5000),
-      webhookBackoffMs: int(10).default(1000),
-    })
-    .prefault({}),
-  retention: z
-    .object({
-      /** Sightings and crops older than this many days are removed; 0 keeps them forever. */
-      days: int(0).default(30),
-      /** Keep the history of persons on a list (friend/foe). */
-      keepListed: bool.default(true),
-      intervalMinutes: int(1).default(60),
-    })
-    .prefault({}),
-  console: z
-    .object({
-      /** The built web console (web/dist); unset: the one beside this checkout. */
-      dir: z.string().optional(),
-      /** A session ends after this long without a request ... */
-      sessionIdleMinutes: int(1).default(720),
-      /** ... and at the latest this long after sign-in. */
-      sessionMaxHours: int(1).default(168),
-      /** Secure flag of the session cookie: 'auto' = when the request came over https; 'always' behind a TLS proxy. */
-      secureCookies: z.enum(["auto", "always", "never"]).default("auto"),
-      /** Failed sign-ins per user name and per client address within 15 minutes before 429. */
-      maxLoginFailures: int(1, 1000).default(10),
-    })
-    .prefault({}),
-  log: z.object({ level: z.string().default("info") }).prefault({}),
-});
+export const ConfigSchema = z
+  .object({
+    dataDir: z.string().min(1).describe("SQLite database, crops, index snapshot, `admin-token` (the `--data` option)"),
+    http: z
+      .object({
+        host: z.string().default("0.0.0.0").describe("REST API listen address"),
+        port: int(0, 65535).default(8080).describe("REST API port"),
+        maxUploadBytes: int(1024)
+          .default(10 * 1024 * 1024)
+          .describe("Largest image upload (413 above)"),
+        maxJsonBytes: int(1024)
+          .default(1024 * 1024)
+          .describe("Largest JSON body"),
+        maxImagePixels: int(1024)
+          .default(40_000_000)
+          .describe("Largest decoded image, in pixels (decompression bombs)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("REST API and web console"),
+    mqtt: z
+      .object({
+        url: z
+          .string()
+          .optional()
+          .describe("External broker URL (`mqtt://user:pass@host:1883`); unset: the embedded broker is used"),
+        username: z.string().optional().describe("The server's login on the external broker"),
+        password: z.string().optional().describe("The server's password on the external broker"),
+        clientId: z
+          .string()
+          .default("argus-server")
+          .describe("Persistent-session client id on the external broker (keep it stable)"),
+        host: z.string().default("0.0.0.0").describe("Embedded broker listen address"),
+        port: int(0, 65535).default(1883).describe("Embedded broker port"),
+        publicUrl: z
+          .string()
+          .optional()
+          .describe(
+            "URL agents are told to use by `POST /agents`; default `mqtt://<this host>:<port>` (set it when agents run on other machines)",
+          ),
+        topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX).describe("First level of every MQTT topic"),
+      })
+      .strict()
+      .prefault({})
+      .describe("MQTT: the embedded broker, or an external one (`url`)"),
+    store: z
+      .object({
+        mongodbUrl: z.string().optional().describe("MongoDB instead of SQLite (`mongodb://...`)"),
+        mongodbDb: z.string().optional().describe("MongoDB database name"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Storage: SQLite in `dataDir` unless a MongoDB URL is set"),
+    identify: z
+      .object({
+        threshold: num(-1, 1)
+          .default(THRESHOLDS.identify)
+          .describe(
+            "Cosine at or above which a face is the candidate person (1:N and automatic linking); default `THRESHOLDS.identify` (shared/src/face/thresholds.ts)",
+          ),
+        verifyThreshold: num(-1, 1)
+          .default(THRESHOLDS.verify)
+          .describe(
+            "Cosine for `POST /verify`, and the candidate floor of search by photo; default `THRESHOLDS.verify`",
+          ),
+        matching: z
+          .enum(["global", "camera"])
+          .default("global")
+          .describe(
+            "'global': one gallery; 'camera': automatic persons are matched only at cameras that saw them (enrolled and listed persons everywhere)",
+          ),
+        minQualityNewPerson: num(0, 1)
+          .default(0.3)
+          .describe('Unmatched faces below this quality are stored without founding a new "Unknown #N" person'),
+        representatives: z
+          .object({
+            max: int(0, 64)
+              .default(8)
+              .describe("Learned (sighting) faces kept per person; enrolled photos are always kept"),
+            nearDuplicate: num(0, 1)
+              .default(0.92)
+              .describe("Cosine above which a candidate adds nothing new (same pose, same light)"),
+            minQuality: num(0, 1).default(0.35).describe("Faces below this quality are never representatives"),
+            diversityWeight: num(0, 10)
+              .default(0.5)
+              .describe("How much redundancy costs against quality when choosing which face to drop"),
+          })
+          .strict()
+          .prefault({})
+          .describe("Which faces a person keeps for matching"),
+        hnsw: z
+          .object({
+            m: int(4, 96).default(16).describe("HNSW links per node (see Benchmarks)"),
+            efConstruction: int(16, 2000).default(200).describe("HNSW build-time search width"),
+            efSearch: int(8, 4000).default(128).describe("HNSW query-time search width (recall against speed)"),
+            initialCapacity: int(16).default(1024).describe("Faces the index has room for before it first grows"),
+          })
+          .strict()
+          .prefault({})
+          .describe("The nearest-neighbour index"),
+        k: int(1, 200).default(20).describe("Neighbours fetched per search (several faces per person)"),
+        snapshotIntervalSeconds: int(5)
+          .default(300)
+          .describe("Seconds between index snapshots when it changed (one is also written at stop)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Identification: faces to persons"),
+    ingest: z
+      .object({
+        trackWindowSeconds: int(0)
+          .default(600)
+          .describe("A later event of the same track within this window updates the same sighting"),
+        dedupDays: int(1).default(30).describe("Event ids are remembered this long for duplicate dropping"),
+        maxBatch: int(1, 10_000).default(256).describe("Most queued events ingested together in one batch"),
+        storeContextCrops: bool(true).describe("Keep the context crop of each sighting (not only the face)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Ingestion of the agents' face events"),
+    regulars: z
+      .object({
+        minDays: int(1).default(5).describe("A regular is seen on this many distinct days ..."),
+        windowDays: int(1).default(7).describe("... within this many days, at the same camera"),
+        timeZone: z.string().default("UTC").describe("Time zone of those calendar days (IANA name)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Automatic friends: people seen regularly at a camera"),
+    alerts: z
+      .object({
+        unknownAtSensitive: bool(true).describe(
+          "Alert on an unknown person at a camera marked sensitive (`PATCH /cameras/{id}`)",
+        ),
+        cooldownSeconds: int(0)
+          .default(60)
+          .describe("No second alert of a type for the same person and camera within this many seconds"),
+        webhookMaxAttempts: int(1, 100)
+          .default(8)
+          .describe("Webhook delivery attempts before the delivery is `failed`"),
+        webhookTimeoutMs: int(100).default(5000).describe("Timeout of one webhook request"),
+        webhookBackoffMs: int(10).default(1000).describe("First retry delay of a webhook; doubles on each attempt"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Alerts and their webhooks"),
+    retention: z
+      .object({
+        days: int(0)
+          .default(30)
+          .describe("Sightings and crops older than this many days are removed; 0 keeps them forever"),
+        keepListed: bool(true).describe("Keep the history of persons on a list (friend/foe)"),
+        intervalMinutes: int(1).default(60).describe("Period of the retention job"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Privacy: how long sightings are kept"),
+    console: z
+      .object({
+        dir: z.string().optional().describe("The built web console served at `/`; unset: `web/dist` of this checkout"),
+        sessionIdleMinutes: int(1)
+          .default(720)
+          .describe("A console session ends after this long without a request ..."),
+        sessionMaxHours: int(1).default(168).describe("... and at the latest this long after sign-in"),
+        secureCookies: z
+          .enum(["auto", "always", "never"])
+          .default("auto")
+          .describe(
+            "Secure flag of the session cookie: 'auto' when the request came over https, 'always' behind a TLS proxy",
+          ),
+        maxLoginFailures: int(1, 1000)
+          .default(10)
+          .describe("Failed sign-ins per user name (x5 per client address) within 15 minutes before 429"),
+      })
+      .strict()
+      .prefault({})
+      .describe("The web console and its sign-in sessions"),
+    log: z
+      .object({ level: z.string().default("info").describe("pino log level (debug, info, warn, error, silent)") })
+      .strict()
+      .prefault({})
+      .describe("Logging"),
+  })
+  .strict();
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type ConfigInput = z.input<typeof ConfigSchema>;
 
 /** Environment variables and the config path they set. */
-export const ENV_VARS: Record<string, string> = {
+export const ENV_VARS: EnvMap = {
   ARGUS_DATA_DIR: "dataDir",
   ARGUS_HTTP_HOST: "http.host",
   ARGUS_HTTP_PORT: "http.port",
@@ -170,60 +246,32 @@ export const ENV_VARS: Record<string, string> = {
   ARGUS_SECURE_COOKIES: "console.secureCookies",
 };
 
-function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split(".");
-  let o = obj;
-  for (const p of parts.slice(0, -1)) o = (o[p] ??= {}) as Record<string, unknown>;
-  o[parts[parts.length - 1]] = value;
-}
+const CONTEXT = "invalid server settings";
 
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    if (v === undefined) continue;
-    const cur = out[k];
-    out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && cur && typeof cur === "object" && !Array.isArray(cur)
-        ? deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
-}
-
+/** Validates settings given as one object (startServer's `config`). */
 export function parseConfig(input: unknown): Config {
-  const r = ConfigSchema.safeParse(input);
-  if (!r.success) throw new ArgusError("CONFIG_INVALID", `invalid server settings: ${formatZodError(r.error)}`);
-  return r.data;
+  const r = validate(ConfigSchema, input, "config object");
+  if (!r.ok) throw new ConfigError(r.issues, CONTEXT);
+  return r.value;
 }
 
-/** Merges a config file, the environment and explicit overrides, then validates. */
+/** Merges a config file, the environment and explicit overrides (dotted paths: the command line), then validates. */
 export function loadConfig(opts: {
   file?: string;
   env?: NodeJS.ProcessEnv;
   overrides?: Record<string, unknown>;
 }): Config {
-  let fromFile: Record<string, unknown> = {};
+  const layers: ConfigLayer[] = [];
   if (opts.file) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(opts.file), "utf8");
-    } catch (e) {
-      throw new ArgusError("FILE_NOT_FOUND", `cannot read the config file ${opts.file}: ${(e as Error).message}`);
-    }
-    try {
-      fromFile = (YAML.parse(text) ?? {}) as Record<string, unknown>;
-    } catch (e) {
-      throw new ArgusError(
-        "CONFIG_INVALID",
-        `the config file ${opts.file} is not valid YAML/JSON: ${(e as Error).message}`,
-      );
-    }
+    const y = readConfigFile(opts.file);
+    if (!y.ok && y.unreadable) throw new ArgusError("FILE_NOT_FOUND", formatIssues(y.issues));
+    const f = y.ok ? fileLayer(opts.file, y.value) : y;
+    if (!f.ok) throw new ConfigError(f.issues, CONTEXT);
+    layers.push(f.value);
   }
-  const fromEnv: Record<string, unknown> = {};
-  const env = opts.env ?? process.env;
-  for (const [name, path] of Object.entries(ENV_VARS))
-    if (env[name] !== undefined && env[name] !== "") setPath(fromEnv, path, env[name]);
-  const fromArgs: Record<string, unknown> = {};
-  for (const [path, v] of Object.entries(opts.overrides ?? {})) if (v !== undefined) setPath(fromArgs, path, v);
-  return parseConfig(deepMerge(deepMerge(fromFile, fromEnv), fromArgs));
+  layers.push(envLayer(opts.env ?? process.env, ENV_VARS));
+  layers.push(pathLayer("command line", opts.overrides ?? {}));
+  const r = validateLayers(ConfigSchema, layers, { fallback: opts.file ?? "server settings" });
+  if (!r.ok) throw new ConfigError(r.issues, CONTEXT);
+  return r.value;
 }

@@ -6,36 +6,22 @@
  * worker threads in the agent), one frame of this camera at a time, so results stay in order.
  */
 import {
-  type AnalyzedFace,
   type Box,
   cropRegion,
   type FaceEngine,
   type FrameDetection,
   Pyramid,
   type Rect,
-  type RgbImage,
   rgbImage,
 } from "@argus/shared";
 import type { CameraConfig } from "@argus/shared/config/schema";
 import { BestShotSelector, type Chosen } from "../bestshot/selector.ts";
+import type { Shot, ShotPayload } from "../bestshot/shot.ts";
 import { planRegions } from "../detection/regions.ts";
 import type { Frame } from "../ingest/cameraSource.ts";
 import { MotionDetector } from "../motion/motion.ts";
 import { type Track, Tracker } from "../tracking/tracker.ts";
 import { insidePolygon, polygonRect } from "../util/polygon.ts";
-
-export interface ShotPayload {
-  face: AnalyzedFace;
-  context: RgbImage;
-  /** `arrivedAt`: performance.now() when the frame came from ffmpeg. */
-  frame: { width: number; height: number; capturedAt: number; streamTimeMs: number; seq: number; arrivedAt: number };
-}
-
-export interface Shot extends Chosen<ShotPayload> {
-  mode: "offline" | "realtime";
-  /** performance.now() when the shot was chosen (latency to publish). */
-  chosenAt: number;
-}
 
 export interface FrameStats {
   motionRatio: number;

@@ -10,12 +10,13 @@
 import type { FaceEngine, FaceEvent, Logger } from "@argus/shared";
 import type { CameraConfig } from "@argus/shared/config/schema";
 import { catchError, concatMap, defer, EMPTY, filter, from, map, mergeMap, Subject, takeUntil, tap } from "rxjs";
+import type { Shot } from "../bestshot/shot.ts";
 import { CameraSource, type CameraState, type Frame, type SourceEvent } from "../ingest/cameraSource.ts";
 import type { StreamInfo } from "../ingest/ffmpeg.ts";
 import { describeSource, parseSource, type Source } from "../ingest/source.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
 import { buildFaceEvent } from "../publish/event.ts";
-import { FrameAnalyzer, type FrameResult, type FrameStats, type Shot } from "./analyzer.ts";
+import { FrameAnalyzer, type FrameResult, type FrameStats } from "./analyzer.ts";
 import { boundedProcess } from "./boundedProcess.ts";
 
 export interface RunnerContext {

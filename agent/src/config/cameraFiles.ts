@@ -4,7 +4,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ConfigIssue, formatIssues, parseCameraConfig, parseYaml } from "@argus/shared/config/load";
+import { parseCameraConfig } from "@argus/shared/config/agentFiles";
+import { type ConfigIssue, formatIssues, parseYaml } from "@argus/shared/config/loader";
 import type { CameraConfig } from "@argus/shared/config/schema";
 
 export interface CameraEntry {

@@ -5,8 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import type { CameraSettings } from "@argus/shared/config/schema";
+import { backoffDelay } from "@argus/shared/util/backoff";
 import { Observable, type Subscriber } from "rxjs";
-import { backoffDelay } from "./backoff.ts";
 import { FfmpegRun, type StreamInfo } from "./ffmpeg.ts";
 import { FramePool } from "./framePool.ts";
 import { ffmpegPlan, type Source } from "./source.ts";

@@ -15,7 +15,7 @@ import {
   featureModelId,
   formatZodError,
 } from "@argus/shared";
-import type { Shot } from "../camera/analyzer.ts";
+import type { Shot } from "../bestshot/shot.ts";
 
 export interface EventContext {
   agentId: string;

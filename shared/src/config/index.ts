@@ -1,2 +1,4 @@
-export * from "./load.ts";
+export * from "./agentFiles.ts";
+export * from "./jsonSchema.ts";
+export * from "./loader.ts";
 export * from "./schema.ts";

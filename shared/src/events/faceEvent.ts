@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { EMBEDDING_DIM } from "../face/embed.ts";
+import { formatZodError } from "../util/zodIssues.ts";
 
 export const FACE_EVENT_SCHEMA = "argus.face-event";
 export const FACE_EVENT_VERSION = 1;
@@ -102,9 +103,4 @@ export function parseFaceEvent(payload: Uint8Array | string): ParseResult {
   const r = FaceEventSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: formatZodError(r.error) };
   return { ok: true, event: r.data };
-}
-
-/** "field.path: message" lines, one per issue. */
-export function formatZodError(err: z.ZodError): string {
-  return err.issues.map((i) => `${i.path.length ? i.path.join(".") : "(root)"}: ${i.message}`).join("; ");
 }
