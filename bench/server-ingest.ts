@@ -149,10 +149,9 @@ async function run(label: string, storeConfig: Record<string, unknown>, mosq?: M
   const secs = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
   const stored = await server.services.store.sightings.count();
   const m = server.services.metrics;
-  const batches = m.batchMs
-    .lines()
-    .find((l) => l.startsWith("argus_ingest_batch_ms_count"))!
-    .split(" ")[1];
+  const batches = (await m.batchSeconds.get()).values.find(
+    (v) => v.metricName === "argus_ingest_batch_seconds_count",
+  )?.value;
   console.log(
     `\n## ${label}\n` +
       `events ${total} from ${AGENTS} agents (window ${WINDOW} unacknowledged per agent), payload ~${(median(payloadBytes) / 1024).toFixed(1)} kB\n` +

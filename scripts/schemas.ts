@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ConfigSchema, ENV_VARS } from "../server/src/config.ts";
+import { ConfigSchema, ENV_VARS } from "../server/src/config/config.ts";
 import { AGENT_ENV_VARS } from "../shared/src/config/agentFiles.ts";
 import {
   configJsonSchema,

@@ -13,7 +13,7 @@ import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { createLogger, EMBEDDING_DIM, featureModelId, isArgusError } from "@argus/shared";
 import { newToken } from "./api/auth.ts";
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "./config/config.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { startServer } from "./server.ts";
 import { openStore } from "./store/index.ts";

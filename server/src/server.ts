@@ -11,9 +11,10 @@ import { Regulars } from "./alerts/regulars.ts";
 import { Cooldown } from "./alerts/rules.ts";
 import { createApp } from "./api/app.ts";
 import { newToken, TokenResolver } from "./api/auth.ts";
-import { Bus } from "./bus.ts";
-import { type Config, type ConfigInput, parseConfig } from "./config.ts";
-import { conflict, notFound } from "./errors.ts";
+import type { AgentCredentials, Services } from "./api/services.ts";
+import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
+import { Bus } from "./domain/bus.ts";
+import { conflict, notFound } from "./domain/errors.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
@@ -22,12 +23,11 @@ import { EmbeddedBroker } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { StatusHandler } from "./ingest/status.ts";
-import { Gauge, serverMetrics } from "./metrics.ts";
 import { wireFanout } from "./notify/fanout.ts";
 import { SseHub } from "./notify/sseHub.ts";
 import { WebhookWorker } from "./notify/webhooks.ts";
+import { serverMetrics } from "./ops/metrics.ts";
 import { runRetention } from "./retention/retention.ts";
-import type { AgentCredentials, Services } from "./services.ts";
 import { CropStore } from "./store/crops.ts";
 import { openStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
@@ -189,10 +189,10 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const rates = new RateMeter();
   bus.on("sighting", ({ sighting }) => rates.mark(sighting.cameraId));
 
-  metrics.registry.add(new Gauge("argus_persons", "Persons in the gallery", () => gallery.personCount));
-  metrics.registry.add(new Gauge("argus_index_faces", "Representative faces in the index", () => gallery.faceCount));
-  metrics.registry.add(new Gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog));
-  metrics.registry.add(new Gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size));
+  metrics.gauge("argus_persons", "Persons in the gallery", () => gallery.personCount);
+  metrics.gauge("argus_index_faces", "Representative faces in the index", () => gallery.faceCount);
+  metrics.gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog);
+  metrics.gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size);
 
   const mqttUrl = () =>
     config.mqtt.url

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { THRESHOLDS } from "@argus/shared";
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseConfig } from "../src/config.ts";
+import { loadConfig, parseConfig } from "../src/config/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "argus-server-config-"));
 const file = (name: string, text: string) => {

@@ -4,7 +4,6 @@
  */
 import Router from "@koa/router";
 import Koa from "koa";
-import type { Services } from "../services.ts";
 import { authenticate, sessionResolver } from "./auth.ts";
 import { errorMiddleware } from "./errors.ts";
 import { docsHtml, openApiDocument } from "./openapi.ts";
@@ -16,6 +15,7 @@ import { openRoutes } from "./routes/open.ts";
 import { personRoutes } from "./routes/persons.ts";
 import { sessionRoutes, userRoutes } from "./routes/session.ts";
 import { sightingRoutes } from "./routes/sightings.ts";
+import type { Services } from "./services.ts";
 import { serveConsole } from "./static.ts";
 
 export const API_VERSION = "1.0.0";
@@ -30,9 +30,9 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     try {
       await next();
     } finally {
-      const route = (ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? "other";
-      s.metrics.httpRequests.inc({ method: ctx.method, route: String(route), status: String(ctx.status) });
-      s.metrics.httpMs.observe(performance.now() - t0);
+      const route = String((ctx as unknown as { _matchedRoute?: string })._matchedRoute ?? "other");
+      s.metrics.httpRequests.inc({ method: ctx.method, route, status: String(ctx.status) });
+      s.metrics.httpSeconds.observe({ method: ctx.method, route }, (performance.now() - t0) / 1000);
     }
   });
   app.use(errorMiddleware(s.log));

@@ -3,10 +3,10 @@
  * where domain errors (errors.ts), the face pipeline's ArgusError codes and HTTP-level refusals
  * (ApiError) become HTTP statuses.
  */
-import { ArgusError, type Logger } from "@argus/shared";
+import { ArgusError, formatSchemaIssue, type Logger, zodIssues } from "@argus/shared";
 import type { Context, Next } from "koa";
 import type { z } from "zod";
-import { DomainError, type DomainErrorKind } from "../errors.ts";
+import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
 import { CursorError } from "../store/cursor.ts";
 import { TimeoutError } from "../util/mutex.ts";
 
@@ -43,11 +43,14 @@ const ARGUS_STATUS: Record<string, number> = {
   CONFIG_INVALID: 400,
 };
 
-/** 400 naming the first offending field of a zod error. */
+/**
+ * 400 naming the first offending field of a zod error, in the shared formatter's words. The value
+ * is not echoed (it may be a password).
+ */
 export function fromZod(err: z.ZodError, where: string): ApiError {
-  const i = err.issues[0];
-  const field = i.path.length ? i.path.join(".") : where;
-  return new ApiError(400, "INVALID_ARGUMENT", `${field}: ${i.message}`, { field });
+  const i = zodIssues(err)[0];
+  const field = i.path || where;
+  return new ApiError(400, "INVALID_ARGUMENT", formatSchemaIssue({ ...i, path: field }), { field });
 }
 
 export function errorMiddleware(log: Logger) {

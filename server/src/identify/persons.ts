@@ -5,10 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { type AnalyzedFace, ArgusError, decodeImage, encodeJpeg, type FacePipeline } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
-import type { Bus } from "../bus.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
+import type { Bus } from "../domain/bus.ts";
+import { invalidArgument, notFound } from "../domain/errors.ts";
 import type { Face, ListName, Person } from "../domain/types.ts";
-import { invalidArgument, notFound } from "../errors.ts";
 import type { CropStore } from "../store/crops.ts";
 import type { Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";

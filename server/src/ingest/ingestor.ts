@@ -7,16 +7,16 @@
  * Events that arrive together are planned one after another and committed in one store transaction.
  */
 import { randomUUID } from "node:crypto";
-import { featureModelId, type Logger } from "@argus/shared";
+import { featureModelId, type Logger, retryForever } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { Cooldown } from "../alerts/rules.ts";
-import type { Bus } from "../bus.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
+import type { Bus } from "../domain/bus.ts";
 import { DEAD_LETTER_MAX_BYTES, type DeadLetter, type Webhook } from "../domain/types.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import type { IdAllocator } from "../identify/ids.ts";
 import type { PersonCache } from "../identify/personCache.ts";
-import type { ServerMetrics } from "../metrics.ts";
+import type { ServerMetrics } from "../ops/metrics.ts";
 import type { CropStore } from "../store/crops.ts";
 import { emptyBatch, type Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";
@@ -24,6 +24,9 @@ import { BatchPlan, type PlannerDeps, planEvent } from "./plan.ts";
 import { type ValidEvent, validateEvent } from "./validate.ts";
 
 export type IngestOutcome = "stored" | "updated" | "duplicate" | "dead-letter";
+
+/** A store that is restarting is retried every 0.2 s at first, every 10 s at most. */
+const STORE_RETRY = { initialDelayMs: 200, maxDelayMs: 10_000, factor: 2, jitter: 0 };
 
 interface Pending {
   topic: string;
@@ -69,7 +72,7 @@ export class Ingestor {
       webhooks: d.webhooks,
       findTrack: (a, c, t, since) => this.retry(() => d.store.sightings.findTrack(a, c, t, since)),
       isRegular: (p, c, at) => this.retry(() => d.regulars.isRegular(p, c, at)),
-      onSearch: (s) => d.metrics.identifyMs.observe(s * 1000),
+      onSearch: (s) => d.metrics.identifySeconds.observe(s),
     };
   }
 
@@ -205,9 +208,9 @@ export class Ingestor {
     for (const id of batch.deletedFaceIds) gallery.removeFace(id);
     if (batch.deletedFaceIds.length) void this.d.crops.delete("faces", batch.deletedFaceIds).catch(() => {});
     for (const p of batch.newPersons) this.d.persons.put(p);
-    this.d.metrics.personsCreated.inc({}, batch.newPersons.length);
+    this.d.metrics.personsCreated.inc(batch.newPersons.length);
     for (const o of outcomes) if (o === "stored" || o === "updated") this.d.metrics.eventsStored.inc({ outcome: o });
-    this.d.metrics.batchMs.observe(performance.now() - t0);
+    this.d.metrics.batchSeconds.observe((performance.now() - t0) / 1000);
     // Committed: a failure to tell listeners must not undo the acknowledgement.
     await this.announce(plan).catch((e) =>
       this.d.log.error({ err: (e as Error).message }, "announcing a batch failed"),
@@ -236,18 +239,14 @@ export class Ingestor {
   }
 
   /** Retries a store call until it succeeds (the database may be restarting); events stay unacknowledged meanwhile. */
-  private async retry<T>(f: () => Promise<T>): Promise<T> {
-    let wait = 200;
-    for (;;) {
-      try {
-        return await f();
-      } catch (e) {
-        if (this.stopped) throw e;
+  private retry<T>(f: () => Promise<T>): Promise<T> {
+    return retryForever(f, {
+      backoff: STORE_RETRY,
+      stopped: () => this.stopped,
+      onError: (e, _attempt, ms) => {
         this.d.metrics.storeErrors.inc();
-        this.d.log.error({ err: (e as Error).message, retryInMs: wait }, "store write failed; retrying");
-        await new Promise((r) => setTimeout(r, wait));
-        wait = Math.min(wait * 2, 10_000);
-      }
-    }
+        this.d.log.error({ err: (e as Error).message, retryInMs: ms }, "store write failed; retrying");
+      },
+    });
   }
 }

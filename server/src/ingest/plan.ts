@@ -7,7 +7,7 @@
 import { planAlerts } from "../alerts/plan.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import { type Cooldown, verdictOf } from "../alerts/rules.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
 import type { Person, Sighting, Webhook } from "../domain/types.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import { identify, learnDecision, type PendingFace } from "../identify/identification.ts";

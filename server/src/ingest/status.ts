@@ -4,9 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { type Logger, parseTopic } from "@argus/shared";
-import type { Bus } from "../bus.ts";
+import type { Bus } from "../domain/bus.ts";
 import { DEAD_LETTER_MAX_BYTES } from "../domain/types.ts";
-import type { ServerMetrics } from "../metrics.ts";
+import type { ServerMetrics } from "../ops/metrics.ts";
 import type { Store } from "../store/types.ts";
 
 export class StatusHandler {

@@ -1,7 +1,7 @@
 /** Sends committed events to their audiences: SSE clients, the MQTT alert topic, webhooks. */
 import { type Logger, topics } from "@argus/shared";
-import type { Bus } from "../bus.ts";
-import { alertView, cameraView, personView, sightingView } from "../views.ts";
+import type { Bus } from "../domain/bus.ts";
+import { alertView, cameraView, personView, sightingView } from "../views/views.ts";
 import type { SseHub } from "./sseHub.ts";
 import type { WebhookWorker } from "./webhooks.ts";
 

@@ -5,11 +5,11 @@
  * marked failed.
  */
 import { createHmac } from "node:crypto";
-import type { Logger } from "@argus/shared";
+import { backoffDelay, type Logger } from "@argus/shared";
 import type { Delivery, Webhook } from "../domain/types.ts";
-import type { ServerMetrics } from "../metrics.ts";
+import type { ServerMetrics } from "../ops/metrics.ts";
 import type { Store } from "../store/types.ts";
-import { alertView } from "../views.ts";
+import { alertView } from "../views/views.ts";
 
 export const SIGNATURE_HEADER = "x-argus-signature";
 
@@ -26,8 +26,9 @@ export function verifySignature(secret: string, body: string, header: string, to
   return signBody(secret, body, t) === header;
 }
 
+/** Delay before redelivery number `attempt`: doubling from `baseMs`, at most an hour. */
 export function backoffMs(attempt: number, baseMs: number): number {
-  return Math.min(baseMs * 2 ** (attempt - 1), 3_600_000);
+  return backoffDelay({ initialDelayMs: baseMs, maxDelayMs: 3_600_000, factor: 2, jitter: 0 }, attempt);
 }
 
 export class WebhookWorker {

@@ -7,9 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@argus/shared";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/config.ts";
+import { conflict, invalidArgument, notFound, rateLimited, unauthenticated } from "../domain/errors.ts";
 import type { Role, Session, User } from "../domain/types.ts";
-import { conflict, invalidArgument, notFound, rateLimited, unauthenticated } from "../errors.ts";
 import type { Store } from "../store/types.ts";
 import { hashSecret, secret } from "../util/ids.ts";
 import { FailureLimiter } from "./limiter.ts";

@@ -1,11 +1,11 @@
 /** Administration: the caller, agents, tokens, webhooks, dead letters, the index. */
 import { randomUUID } from "node:crypto";
-import { notFound } from "../../errors.ts";
-import type { Services } from "../../services.ts";
+import { notFound } from "../../domain/errors.ts";
 import { secret } from "../../util/ids.ts";
-import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views.ts";
+import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views/views.ts";
 import { newToken, principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 
 export function adminRoutes(r: Routes, s: Services): void {
   r.add("me", (ctx) => principalOf(ctx));

@@ -1,9 +1,9 @@
 import type { SightingFilterQuerySchema } from "@argus/shared/api/index";
 import type { z } from "zod";
 import type { Person, Sighting } from "../../domain/types.ts";
-import type { Services } from "../../services.ts";
 import type { SightingFilter } from "../../store/types.ts";
-import { sightingView } from "../../views.ts";
+import { sightingView } from "../../views/views.ts";
+import type { Services } from "../services.ts";
 
 export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>): SightingFilter {
   return { personId: q.personId, cameraIds: q.cameraId, from: q.from, to: q.to, list: q.list, kind: q.kind };

@@ -2,8 +2,9 @@
  * CSV export of a person's sighting history (the console's "Export CSV"), with the same filters as
  * GET /persons/{id}/sightings. Times in UTC (ISO 8601) and, with `tz`, also in that time zone.
  */
-import type { Services } from "../../services.ts";
+
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 import { toFilter } from "./common.ts";
 
 /** More than a year of one person's sightings at any realistic rate; a bound on one response. */

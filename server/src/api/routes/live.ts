@@ -1,9 +1,9 @@
 /** Cameras, alerts and the live event stream. */
-import { notFound } from "../../errors.ts";
-import type { Services } from "../../services.ts";
-import { agentView, alertView, cameraView } from "../../views.ts";
+import { notFound } from "../../domain/errors.ts";
+import { agentView, alertView, cameraView } from "../../views/views.ts";
 import { principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 
 export function liveRoutes(r: Routes, s: Services): void {
   r.add("listCameras", async () => {

@@ -1,7 +1,8 @@
 /** What needs no credentials: health, metrics, the OpenAPI document and the docs page. */
-import type { Services } from "../../services.ts";
+
 import type { OpenApiDocument } from "../openapi.ts";
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 
 export function openRoutes(r: Routes, s: Services, o: { doc: OpenApiDocument; docs: string }): void {
   r.add("health", async (ctx) => {
@@ -26,9 +27,9 @@ export function openRoutes(r: Routes, s: Services, o: { doc: OpenApiDocument; do
     return body;
   });
 
-  r.add("metrics", (ctx) => {
-    ctx.type = "text/plain; version=0.0.4";
-    ctx.body = s.metrics.registry.render();
+  r.add("metrics", async (ctx) => {
+    ctx.type = s.metrics.registry.contentType;
+    ctx.body = await s.metrics.registry.metrics();
   });
 
   r.add("openapi", (ctx) => {

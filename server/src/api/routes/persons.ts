@@ -1,8 +1,8 @@
 /** Persons: create, list, read, rename/list, delete, merge, their photos and their sightings. */
-import { notFound } from "../../errors.ts";
-import type { Services } from "../../services.ts";
-import { faceView, personView, sightingView } from "../../views.ts";
+import { notFound } from "../../domain/errors.ts";
+import { faceView, personView, sightingView } from "../../views/views.ts";
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 import { toFilter } from "./common.ts";
 
 export function personRoutes(r: Routes, s: Services): void {

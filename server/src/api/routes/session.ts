@@ -4,12 +4,12 @@
  * own password.
  */
 import type { Context } from "koa";
-import { invalidArgument } from "../../errors.ts";
-import type { Services } from "../../services.ts";
+import { invalidArgument } from "../../domain/errors.ts";
 import { SESSION_COOKIE } from "../../users/sessions.ts";
-import { userView } from "../../views.ts";
+import { userView } from "../../views/views.ts";
 import { assertFromConsole, principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 
 function setCookie(s: Services, ctx: Context, value: string, maxAgeMs: number): void {
   const mode = s.config.console.secureCookies;

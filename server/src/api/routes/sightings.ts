@@ -1,10 +1,10 @@
 /** Sightings and their crops; search by photo (identify, search) and verification. */
 import type { Operations } from "@argus/shared/api/index";
 import type { Context } from "koa";
-import { notFound } from "../../errors.ts";
-import type { Services } from "../../services.ts";
-import { personBrief, sightingView } from "../../views.ts";
+import { notFound } from "../../domain/errors.ts";
+import { personBrief, sightingView } from "../../views/views.ts";
 import type { Input, Routes } from "../route.ts";
+import type { Services } from "../services.ts";
 import { sightingsPage, toFilter } from "./common.ts";
 
 export function sightingRoutes(r: Routes, s: Services): void {

@@ -17,7 +17,7 @@ import type {
   Token,
   User,
   Webhook,
-} from "./domain/types.ts";
+} from "../domain/types.ts";
 
 type Wire<S extends z.ZodType> = z.input<S>;
 

@@ -3,7 +3,7 @@
  * publisher and the webhook worker listen here.
  */
 import { EventEmitter } from "node:events";
-import type { Alert, Camera, Person, Sighting } from "./domain/types.ts";
+import type { Alert, Camera, Person, Sighting } from "./types.ts";
 
 export interface BusEvents {
   sighting: [{ sighting: Sighting; person: Person | null; isNew: boolean }];

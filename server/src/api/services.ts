@@ -1,20 +1,20 @@
 /** Everything a running server is made of, handed to the API routes. */
 import type { Logger } from "@argus/shared";
-import type { Regulars } from "./alerts/regulars.ts";
-import type { TokenResolver } from "./api/auth.ts";
-import type { Bus } from "./bus.ts";
-import type { Config } from "./config.ts";
-import type { Gallery } from "./identify/gallery.ts";
-import type { PersonCache } from "./identify/personCache.ts";
-import type { PersonService } from "./identify/persons.ts";
-import type { Ingestor } from "./ingest/ingestor.ts";
-import type { ServerMetrics } from "./metrics.ts";
-import type { SseHub } from "./notify/sseHub.ts";
-import type { WebhookWorker } from "./notify/webhooks.ts";
-import type { CropStore } from "./store/crops.ts";
-import type { Store } from "./store/types.ts";
-import type { SessionService } from "./users/sessions.ts";
-import type { Mutex } from "./util/mutex.ts";
+import type { Regulars } from "../alerts/regulars.ts";
+import type { Config } from "../config/config.ts";
+import type { Bus } from "../domain/bus.ts";
+import type { Gallery } from "../identify/gallery.ts";
+import type { PersonCache } from "../identify/personCache.ts";
+import type { PersonService } from "../identify/persons.ts";
+import type { Ingestor } from "../ingest/ingestor.ts";
+import type { SseHub } from "../notify/sseHub.ts";
+import type { WebhookWorker } from "../notify/webhooks.ts";
+import type { ServerMetrics } from "../ops/metrics.ts";
+import type { CropStore } from "../store/crops.ts";
+import type { Store } from "../store/types.ts";
+import type { SessionService } from "../users/sessions.ts";
+import type { Mutex } from "../util/mutex.ts";
+import type { TokenResolver } from "./auth.ts";
 
 export interface AgentCredentials {
   id: string;
