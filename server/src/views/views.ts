@@ -1,5 +1,5 @@
 /**
- * From stored records to the wire shapes of the shared contract (shared/src/api/schemas.ts): the
+ * From stored records to the wire shapes of the shared contract (shared/src/api/responses.ts): the
  * API, the event stream, MQTT alerts and webhooks all send these. Each view is typed by its schema,
  * so a field the contract does not know, or one it is missing, fails the type-check here.
  */

@@ -1,6 +1,6 @@
 /**
  * The REST contract's closed sets, as plain constants: the console imports these at run time
- * without bundling zod (schemas.ts builds its enums from them).
+ * without bundling zod (common.ts builds its enums from them).
  */
 export const ROLES = ["admin", "operator", "viewer"] as const;
 export type Role = (typeof ROLES)[number];

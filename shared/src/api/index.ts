@@ -1,14 +1,18 @@
 /**
- * The REST contract: operations (operations.ts), wire shapes (schemas.ts) and closed sets
- * (enums.ts). The console imports only types from here, and the constants of enums.ts.
+ * The REST contract: operations (operations/), what clients send (requests.ts), what the server
+ * answers (responses.ts), shared building blocks (common.ts) and closed sets (enums.ts). The
+ * console imports only types from here, and the constants of enums.ts.
  */
 import type { z } from "zod";
-import type { OperationId, Operations } from "./operations.ts";
-import type * as S from "./schemas.ts";
+import type * as C from "./common.ts";
+import type { OperationId, Operations } from "./operations/index.ts";
+import type * as S from "./responses.ts";
 
+export * from "./common.ts";
 export * from "./enums.ts";
-export * from "./operations.ts";
-export * from "./schemas.ts";
+export * from "./operations/index.ts";
+export * from "./requests.ts";
+export * from "./responses.ts";
 
 type Op<K extends OperationId> = Operations[K];
 
@@ -22,7 +26,7 @@ export type BodyOf<K extends OperationId> =
 /** The query parameters an operation takes (what the client sends). */
 export type QueryOf<K extends OperationId> = Op<K> extends { query: infer Q extends z.ZodType } ? z.input<Q> : never;
 
-export type ErrorBody = z.output<typeof S.ErrorSchema>;
+export type ErrorBody = z.output<typeof C.ErrorSchema>;
 export type Person = z.output<typeof S.PersonSchema>;
 export type PersonBrief = z.output<typeof S.PersonBriefSchema>;
 export type PersonListItem = z.output<typeof S.PersonListItemSchema>;

@@ -1,6 +1,6 @@
 /** Alerts: the history with filters (type, state, camera), paging and acknowledgement. */
 import { useState } from "preact/hooks";
-import { type Alert, api, type Camera, can, type Me, type Page, qs } from "../api.ts";
+import { type Alert, api, can, type Me, type Page, qs, type ResponseOf } from "../api.ts";
 import {
   ActionButton,
   Crop,
@@ -32,7 +32,7 @@ export function AlertsPage({ me }: { me: Me }) {
   const acked = loc.query.get("acked") ?? "";
   const cameraId = loc.query.get("camera") ?? "";
   const filter = { type, acked, cameraId };
-  const cameras = useLoad(() => api<{ cameras: Camera[] }>("GET", "/api/v1/cameras"), []);
+  const cameras = useLoad(() => api<ResponseOf<"listCameras">>("GET", "/api/v1/cameras"), []);
   const [older, setOlder] = useState<{ items: Alert[]; next: string | null } | null>(null);
   const page = useLoad(() => {
     setOlder(null);

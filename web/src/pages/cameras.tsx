@@ -1,7 +1,7 @@
 /** Cameras: every camera and agent with its status, last event time and event rate. */
 
 import { useEffect, useState } from "preact/hooks";
-import { type Agent, api, type Camera, can, type Me } from "../api.ts";
+import { type Agent, api, type Camera, can, type Me, type ResponseOf } from "../api.ts";
 import { Empty, ErrorBox, Loading, Time, useLoad, useThrottled } from "../components.tsx";
 import { useStream } from "../stream.ts";
 
@@ -17,7 +17,7 @@ export function cameraState(c: Camera, agents: Agent[]): { label: string; tone: 
 }
 
 export function CamerasPage({ me }: { me: Me }) {
-  const data = useLoad(() => api<{ cameras: Camera[]; agents: Agent[] }>("GET", "/api/v1/cameras"), []);
+  const data = useLoad(() => api<ResponseOf<"listCameras">>("GET", "/api/v1/cameras"), []);
   const refresh = useThrottled(data.reload, 1000);
   useStream("camera", refresh);
   useStream("agent", refresh);

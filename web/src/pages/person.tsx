@@ -5,7 +5,6 @@
 import { useEffect, useState } from "preact/hooks";
 import {
   api,
-  type Camera,
   can,
   type Face,
   type ListName,
@@ -15,6 +14,7 @@ import {
   type PersonDetail,
   type PersonListItem,
   qs,
+  type ResponseOf,
   type Sighting,
 } from "../api.ts";
 import { ActionButton, Crop, Empty, ErrorBox, ListBadge, Loading, Time, useLoad } from "../components.tsx";
@@ -274,7 +274,7 @@ function Timeline({ p }: { p: Person }) {
   const to = loc.query.get("to") ?? "";
   const [draft, setDraft] = useState({ camera, from: isoToLocalInput(from), to: isoToLocalInput(to) });
   useEffect(() => setDraft({ camera, from: isoToLocalInput(from), to: isoToLocalInput(to) }), [camera, from, to]);
-  const cameras = useLoad(() => api<{ cameras: Camera[] }>("GET", "/api/v1/cameras"), []);
+  const cameras = useLoad(() => api<ResponseOf<"listCameras">>("GET", "/api/v1/cameras"), []);
   const filter = { cameraId: camera, from, to };
   const [pages, setPages] = useState<{ items: Sighting[]; next: string | null; more?: boolean }>({
     items: [],

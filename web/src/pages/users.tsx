@@ -1,10 +1,10 @@
 /** Users (admins): create accounts, change roles, reset passwords, disable or delete. */
 import { useState } from "preact/hooks";
-import { api, type Me, type Role, type User } from "../api.ts";
+import { api, type Me, type ResponseOf, type Role, type User } from "../api.ts";
 import { ActionButton, Empty, ErrorBox, Loading, Time, useLoad } from "../components.tsx";
 
 export function UsersPage({ me }: { me: Me }) {
-  const users = useLoad(() => api<{ items: User[] }>("GET", "/api/v1/users"), []);
+  const users = useLoad(() => api<ResponseOf<"listUsers">>("GET", "/api/v1/users"), []);
   return (
     <div class="users">
       <h1>Users</h1>

@@ -1,0 +1,15 @@
+/**
+ * Every operation of the REST API, described once: method, path, the role it needs, its inputs and
+ * its response. The server registers its routes from this table (and validates inputs with it), the
+ * OpenAPI document is generated from it, and the console's types come from it.
+ */
+import { adminOperations } from "./admin.ts";
+import { peopleOperations } from "./people.ts";
+import { systemOperations } from "./system.ts";
+
+export type { Body, Method, Operation, Response } from "./types.ts";
+
+export const operations = { ...systemOperations, ...peopleOperations, ...adminOperations };
+
+export type Operations = typeof operations;
+export type OperationId = keyof Operations;

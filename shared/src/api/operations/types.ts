@@ -1,0 +1,54 @@
+/** The shape of an operation of the REST API, and the small builders the operation tables use. */
+import { z } from "zod";
+import { DeviceIdSchema } from "../common.ts";
+import type { Role } from "../enums.ts";
+
+export type Method = "get" | "post" | "patch" | "delete";
+
+export type Body =
+  | { type: "json"; schema: z.ZodType }
+  /** multipart/form-data file fields; with one field, a raw image/* body is accepted too. */
+  | { type: "image"; fields: readonly string[] };
+
+export type Response =
+  | { status: 200 | 201; schema: z.ZodType }
+  | { status: 204 }
+  /** A non-JSON body (crops, CSV, the event stream, metrics, docs). */
+  | {
+      status: 200;
+      type: "image/jpeg" | "text/csv" | "text/event-stream" | "text/plain" | "text/html" | "application/json";
+    };
+
+export interface Operation {
+  method: Method;
+  /** OpenAPI form: /api/v1/persons/{id}. */
+  path: string;
+  summary: string;
+  description?: string;
+  /** The least role that may call it; null: no credentials needed. */
+  role: Role | null;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: Body;
+  response: Response;
+  /** Error statuses besides the generic ones (400 for bad input, 401/403 for roles). */
+  errors?: readonly number[];
+}
+
+export const op = <const O extends Operation>(o: O): O => o;
+
+/** Path parameters: ids are bounded strings; their exact format is checked where they are used. */
+export const id = z.string().min(1).max(128);
+export const idParams = z.object({ id });
+export const deviceParams = z.object({ id: DeviceIdSchema });
+export const numericId = z
+  .string()
+  .regex(/^\d{1,15}$/, "must be a positive integer")
+  .transform(Number);
+
+export const json = <S extends z.ZodType>(schema: S) => ({ type: "json", schema }) as const;
+export const ok = <S extends z.ZodType>(schema: S) => ({ status: 200, schema }) as const;
+export const created = <S extends z.ZodType>(schema: S) => ({ status: 201, schema }) as const;
+export const done = { status: 204 } as const;
+export const image = { type: "image", fields: ["image"] } as const;
+export const jpeg = { status: 200, type: "image/jpeg" } as const;
