@@ -24,6 +24,7 @@ import {
   imageForm,
   type Json,
   NO_DATA_MESSAGE,
+  openStream,
   publishEvent,
   type RunningServer,
   realFaces,
@@ -49,10 +50,10 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
   let call: ReturnType<typeof apiClient>;
   const validated = new Map<OperationId, number>();
   const violations: string[] = [];
-  const stream: Array<{ event: string; data: Json }> = [];
+  let stream: Array<{ event: string; data: Json }> = [];
+  let events: Awaited<ReturnType<typeof openStream>>;
   const hookBodies: string[] = [];
   let hook: Server;
-  let abort: AbortController;
 
   /** A client that checks every JSON response against the schema of the operation it called. */
   const checked =
@@ -95,29 +96,12 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
       });
     });
     await new Promise<void>((r) => hook.listen(0, "127.0.0.1", () => r()));
-    abort = new AbortController();
-    const res = await fetch(`${server.url}/api/v1/stream`, {
-      headers: { authorization: `Bearer ${server.adminToken}` },
-      signal: abort.signal,
-    });
-    (async () => {
-      const dec = new TextDecoder();
-      let buf = "";
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event && data) stream.push({ event, data: JSON.parse(data) });
-        }
-      }
-    })().catch(() => {});
+    events = await openStream(server, { authorization: `Bearer ${server.adminToken}` });
+    stream = events.events;
   });
 
   afterAll(async () => {
-    abort?.abort();
+    events?.close();
     await server?.stop();
     hook?.close();
   });

@@ -20,6 +20,7 @@ import {
   imageForm,
   type Json,
   NO_DATA_MESSAGE,
+  openStream,
   publishEvent,
   type RealFace,
   type RunningServer,
@@ -37,8 +38,8 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
   let creds: { id: string; mqtt: { url: string; username: string; password: string } };
   let hook: Server;
   const hookBodies: Array<{ body: string; sig: string }> = [];
-  const sse: Array<{ event: string; data: Json }> = [];
-  let sseAbort: AbortController;
+  let sse: Array<{ event: string; data: Json }> = [];
+  let stream: Awaited<ReturnType<typeof openStream>>;
   let webhookSecret = "";
 
   beforeAll(async () => {
@@ -69,31 +70,13 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     webhookSecret = w.body.secret;
 
     // The console's live stream.
-    sseAbort = new AbortController();
-    const res = await fetch(`${server.url}/api/v1/stream`, {
-      headers: { authorization: `Bearer ${server.adminToken}` },
-      signal: sseAbort.signal,
-    });
-    expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
-    (async () => {
-      const dec = new TextDecoder();
-      let buf = "";
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += dec.decode(chunk, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf("\n\n")) >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const ev = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (ev && data) sse.push({ event: ev, data: JSON.parse(data) });
-        }
-      }
-    })().catch(() => {});
+    stream = await openStream(server, { authorization: `Bearer ${server.adminToken}` });
+    expect(stream.contentType).toMatch(/text\/event-stream/);
+    sse = stream.events;
   });
 
   afterAll(async () => {
-    sseAbort?.abort();
+    stream?.close();
     await server?.stop();
     hook?.close();
   });

@@ -289,3 +289,29 @@ export class Mosquitto {
 }
 
 export type { RunningServer };
+
+/** A client of the server's event stream (GET /api/v1/stream): events as they arrive, until close(). */
+export async function openStream(
+  server: { url: string },
+  headers: Record<string, string>,
+): Promise<{ events: Array<{ event: string; data: Json; id?: string }>; contentType: string | null; close(): void }> {
+  const abort = new AbortController();
+  const res = await fetch(`${server.url}/api/v1/stream`, { headers, signal: abort.signal });
+  const events: Array<{ event: string; data: Json; id?: string }> = [];
+  (async () => {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += dec.decode(chunk, { stream: true });
+      for (let i = buf.indexOf("\n\n"); i >= 0; i = buf.indexOf("\n\n")) {
+        const block = buf.slice(0, i);
+        buf = buf.slice(i + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        const id = /^id: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data), ...(id ? { id } : {}) });
+      }
+    }
+  })().catch(() => {});
+  return { events, contentType: res.headers.get("content-type"), close: () => abort.abort() };
+}
