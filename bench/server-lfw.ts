@@ -2,7 +2,9 @@
  * 1:N identification accuracy on ../shared/data/faces/lfw-dev (real photos, the shared face pipeline,
  * the server's gallery and matcher): enrol the first photo of every person with two or more photos,
  * identify all their other photos (rank-1), and present the photos of single-photo persons, who are
- * not enrolled, as impostors (false-match rate at the identification threshold).
+ * not enrolled, as impostors (false-match rate at the identification threshold). Then open-set
+ * identification at several gallery sizes, at the calibrated operating point (FPIR 1% for that
+ * size, shared/src/models/calibration.ts): the false-negative and false-positive rates measured.
  *
  *   pnpm exec tsx bench/server-lfw.ts [--limit N] [--cache /tmp/lfw-embeddings.bin]
  */
@@ -13,6 +15,7 @@ import { Gallery } from "../server/src/identify/gallery.ts";
 import { DEFAULT_HNSW } from "../server/src/identify/hnswIndex.ts";
 import { candidatesFrom } from "../server/src/identify/matcher.ts";
 import { decodeImage, EMBEDDING_DIM, FacePipeline, THRESHOLDS } from "../shared/src/index.ts";
+import { falsePositiveRate, featureCalibration, thresholdFor } from "../shared/src/models/calibration.ts";
 
 const DATA = join(import.meta.dirname, "../../shared/data/faces/lfw-dev");
 const { values } = parseArgs({ options: { limit: { type: "string" }, cache: { type: "string" } } });
@@ -119,5 +122,56 @@ for (const t of ts) {
   const mark = t === THRESHOLDS.identify ? " (identify default)" : t === THRESHOLDS.verify ? " (verify default)" : "";
   console.log(
     `| ${t.toFixed(2)}${mark} | ${(ok * 100).toFixed(2)}% | ${(wrong * 100).toFixed(2)}% | ${(fm * 100).toFixed(2)}% |`,
+  );
+}
+
+// Open set at the calibrated operating point, per gallery size: the mated persons' first photos (and
+// single-photo persons as distractors beyond 774), probed by the mated persons' other photos and by
+// single-photo persons kept out of the gallery.
+const tail = featureCalibration();
+const mated = [...byPerson].filter(([, fs]) => fs.length >= 2);
+const singles = [...byPerson].filter(([, fs]) => fs.length === 1).map(([p, fs]) => ({ p, f: fs[0] }));
+const KEEP_OUT = 300; // strangers never enrolled, at every size
+console.log(
+  `\nopen set at FPIR 1% (threshold from the calibrated impostor tail for the gallery's size; ${KEEP_OUT}+ strangers)\n`,
+);
+console.log(
+  "| gallery persons | threshold | FNIR (not identified) | FPIR measured (strangers matched) | FPIR predicted |",
+);
+console.log("|---:|---:|---:|---:|---:|");
+for (const size of [100, mated.length, 1000, mated.length + singles.length - KEEP_OUT]) {
+  const inGallery = mated.slice(0, Math.min(size, mated.length));
+  const distractors = singles.slice(0, Math.max(0, size - inGallery.length));
+  const strangers = singles.slice(distractors.length);
+  const g = new Gallery({
+    dim: EMBEDDING_DIM,
+    mode: "global",
+    hnsw: DEFAULT_HNSW,
+    model: "lfw",
+    snapshotDir: "/nonexistent",
+  });
+  let id = 0;
+  for (const [p, fs] of inGallery) {
+    g.upsertPerson({ id: p, kind: "enrolled", list: null, cameraId: null });
+    g.addFace({ id: ++id, personId: p, quality: 1, source: "enrol", cameraId: null }, emb.get(fs[0])!);
+  }
+  for (const { p, f } of distractors) {
+    g.upsertPerson({ id: p, kind: "enrolled", list: null, cameraId: null });
+    g.addFace({ id: ++id, personId: p, quality: 1, source: "enrol", cameraId: null }, emb.get(f)!);
+  }
+  const t = thresholdFor(0.01, g.faceCount, tail);
+  const best = (f: string) => candidatesFrom(g.search(emb.get(f)!, 20), g.personOf, 1)[0];
+  let probes = 0;
+  let missed = 0;
+  for (const [p, fs] of inGallery)
+    for (const f of fs.slice(1)) {
+      probes++;
+      const c = best(f);
+      if (!c || c.personId !== p || c.similarity < t) missed++;
+    }
+  const fp = strangers.filter(({ f }) => (best(f)?.similarity ?? -1) >= t).length;
+  console.log(
+    `| ${g.personCount} | ${t.toFixed(3)} | ${((missed / probes) * 100).toFixed(2)}% (${missed}/${probes}) | ` +
+      `${((fp / strangers.length) * 100).toFixed(2)}% (${fp}/${strangers.length}) | ${(falsePositiveRate(t, g.faceCount, tail) * 100).toFixed(1)}% |`,
   );
 }
