@@ -1,11 +1,19 @@
-/** A real RTSP server (GStreamer) restarted and frozen mid-stream: the camera reconnects with backoff and reports its states. */
-
+/**
+ * A real RTSP server (GStreamer) restarted and frozen mid-stream: the camera reconnects with backoff
+ * and reports its states; and the whole agent, whose tracks in progress become events when the
+ * camera goes down instead of waiting for frames that do not come.
+ */
+import { join } from "node:path";
+import { createLogger } from "@argus/shared";
 import { CameraSettingsSchema } from "@argus/shared/config/schema";
+import { FacePool } from "@argus/shared/face/pool";
 import type { Subscription } from "rxjs";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type RunningAgent, startAgent } from "../src/index.ts";
 import { CameraSource, type SourceEvent } from "../src/ingest/cameraSource.ts";
 import { parseSource } from "../src/ingest/source.ts";
-import { freePort, HAS_DATA, sleep, video, waitFor } from "./helpers/env.ts";
+import { makeConfigDir, readJsonl } from "./helpers/agentDir.ts";
+import { freePort, HAS_DATA, sleep, tempDir, video, waitFor } from "./helpers/env.ts";
 import { HAS_RTSP, type RtspServer, startRtsp } from "./helpers/rtsp.ts";
 
 const cleanups: (() => unknown)[] = [];
@@ -73,5 +81,76 @@ describe.skipIf(!HAS_DATA || !HAS_RTSP)("RTSP source", () => {
     const n = cam.frames().length;
     await waitFor(() => cam.frames().length > n, "frames after the stall", 20_000);
     expect(cam.states().at(-1)).toBe("streaming");
+  });
+});
+
+describe.skipIf(!HAS_DATA || !HAS_RTSP)("agent with an RTSP camera that goes down", () => {
+  /** tracking.timeoutMs of the camera, and the time allowed beyond it for the event to be made and written. */
+  const TIMEOUT = 1500;
+  const MARGIN = 2500;
+  let pool: FacePool;
+  beforeAll(async () => {
+    pool = await FacePool.create({ workers: 1 });
+  });
+  afterAll(() => pool?.close());
+
+  const liveTracks = async (a: RunningAgent) =>
+    (await a.metrics.tracksLive.get()).values.find((v) => v.labels.camera === "door")?.value ?? 0;
+
+  async function startCamera(url: string, reconnect: object, timeoutMs = TIMEOUT) {
+    const out = join(tempDir("out"), "events.jsonl");
+    const dir = makeConfigDir(undefined, {
+      door: { id: "door", source: url, fps: 5, minQuality: 0.05, tracking: { timeoutMs }, reconnect },
+    });
+    const a = await startAgent({
+      configDir: dir,
+      output: out,
+      watch: false,
+      opsPort: null,
+      processMetrics: false,
+      pipeline: pool,
+      logger: createLogger("agent", "silent"),
+    });
+    cleanups.push(() => a.stop());
+    // Offline mode: one event per track, made when the track ends.
+    await waitFor(async () => (await liveTracks(a)) > 0, "a tracked face", 30_000);
+    return { a, events: () => readJsonl(out), camera: () => a.status().cameras.door };
+  }
+
+  it("the server stops: the track in progress becomes an event within timeoutMs, and the camera is reconnecting", async () => {
+    const server = await startRtsp(video("talking-head-3.mp4"), await freePort());
+    cleanups.push(() => server.stop());
+    const { a, events, camera } = await startCamera(server.url, { initialDelayMs: 500, maxDelayMs: 2000 });
+    const before = events().length;
+    await server.stop();
+    await waitFor(() => events().length > before, "the event of the track in progress", TIMEOUT + MARGIN);
+    await waitFor(() => camera().state === "reconnecting", "the reconnecting state", 10_000);
+    expect(await liveTracks(a)).toBe(0);
+    expect(events().at(-1)).toMatchObject({ cameraId: "door", mode: "offline" });
+  });
+
+  it("the connection drops: the tracks end with it, without waiting for their timeout", async () => {
+    const server = await startRtsp(video("talking-head-3.mp4"), await freePort());
+    cleanups.push(() => server.stop());
+    // A timeout far longer than the wait below: only the loss of the source can end the track.
+    const { a, events, camera } = await startCamera(server.url, { initialDelayMs: 5000 }, 60_000);
+    const before = events().length;
+    await server.stop();
+    await waitFor(() => events().length > before, "the event of the track in progress", MARGIN);
+    expect(camera().state).toBe("reconnecting");
+    expect(await liveTracks(a)).toBe(0);
+  });
+
+  it("the server freezes: the track ends after timeoutMs of wall-clock time, long before the stall is detected", async () => {
+    const server = await startRtsp(video("talking-head-3.mp4"), await freePort());
+    cleanups.push(() => server.stop());
+    const { a, events, camera } = await startCamera(server.url, { stallTimeoutMs: 30_000 });
+    const before = events().length;
+    // The TCP connection stays open but no frame comes: only the clock can end the track.
+    server.proc.kill("SIGSTOP");
+    cleanups.push(() => server.proc.kill("SIGCONT"));
+    await waitFor(() => events().length > before, "the event of the track in progress", TIMEOUT + MARGIN);
+    expect(camera().state).toBe("streaming");
+    expect(await liveTracks(a)).toBe(0);
   });
 });

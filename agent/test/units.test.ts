@@ -1,4 +1,4 @@
-/** Pure building blocks of the agent: frame slicing, backoff, motion, regions, tracking, best shots, bounded processing. */
+/** Pure building blocks of the agent: frame slicing, frame pool, backoff, motion, regions, tracking and its clock, best shots, bounded processing. */
 import type { Box } from "@argus/shared";
 import { MotionSchema } from "@argus/shared/config/schema";
 import { backoffDelay } from "@argus/shared/util/backoff";
@@ -7,11 +7,14 @@ import { describe, expect, it } from "vitest";
 import { BestShotSelector } from "../src/bestshot/selector.ts";
 import { boundedProcess } from "../src/camera/boundedProcess.ts";
 import { mergeRects, planRegions } from "../src/detection/regions.ts";
+import { FramePool } from "../src/ingest/framePool.ts";
 import { FrameSlicer } from "../src/ingest/slicer.ts";
 import { ffmpegPlan, parseInputStream, parseOutputStream, parseSource } from "../src/ingest/source.ts";
 import { MotionDetector } from "../src/motion/motion.ts";
+import { TrackClock } from "../src/tracking/clock.ts";
 import { Tracker } from "../src/tracking/tracker.ts";
 import { insidePolygon, rasterize } from "../src/util/polygon.ts";
+import { sleep, waitFor } from "./helpers/env.ts";
 
 describe("FrameSlicer", () => {
   it("cuts a byte stream into exact frames whatever the chunk boundaries", () => {
@@ -31,6 +34,32 @@ describe("FrameSlicer", () => {
 
   it("rejects a nonsensical frame size", () => {
     expect(() => new FrameSlicer(0, () => {})).toThrow(/invalid frame size/);
+  });
+});
+
+describe("FramePool", () => {
+  it("reuses buffers of the right size, and holds none while the source is down", () => {
+    const pool = new FramePool(2);
+    const a = pool.take(12);
+    const b = pool.take(12);
+    pool.give(a);
+    pool.give(b);
+    expect(pool.idle).toBe(2);
+    expect(pool.take(12)).toBe(b);
+    pool.give(b);
+    // The source is lost: free buffers, and those handed back by frames still in analysis, go.
+    pool.clear();
+    expect(pool.idle).toBe(0);
+    pool.give(a);
+    expect(pool.idle).toBe(0);
+    // Frames again, of another size (a reconnect): old-size buffers are never handed out.
+    const c = pool.take(30);
+    expect(c.length).toBe(30);
+    pool.give(a);
+    pool.give(c);
+    expect(pool.take(30)).toBe(c);
+    expect(pool.take(30)).not.toBe(a);
+    expect(pool.idle).toBe(0);
   });
 });
 
@@ -285,6 +314,80 @@ describe("Tracker", () => {
   });
 });
 
+describe("tracks between frames (TrackClock, injected wall clock)", () => {
+  const o = { timeoutMs: 2000, maxDurationMs: 60_000, minIou: 0.15 };
+  const face = (x = 100): { box: Box } => ({ box: [x, 100, x + 60, 160] });
+
+  it("a track without frames ends after timeoutMs of wall-clock time", () => {
+    let wall = 10_000;
+    const clock = new TrackClock(() => wall);
+    const t = new Tracker(o, "c-");
+    expect(clock.idleNow()).toBeUndefined();
+    // A camera: frames at 5 fps, the stream known up to each frame's arrival.
+    for (let k = 0; k <= 5; k++) {
+      t.update([face()], 200 * k);
+      clock.seen(200 * k, 10_000 + 200 * k);
+    }
+    const id = t.active[0].id;
+    // The source dies: no frame comes, nothing else calls update.
+    wall = 11_000 + 2000;
+    expect(t.expire(clock.idleNow()!)).toEqual([]);
+    wall = 11_000 + 2001;
+    expect(clock.idleNow()).toBe(1000 + 2001);
+    expect(t.expire(clock.idleNow()!).map((x) => x.id)).toEqual([id]);
+    expect(t.active).toEqual([]);
+  });
+
+  it("a file read fast: time spent analyzing does not count, and the stream-time rule stays", () => {
+    let wall = 0;
+    const clock = new TrackClock(() => wall);
+    const t = new Tracker(o, "c-");
+    // Analysis slower than real time: 3 s of wall clock per 200 ms frame. The stream is known up
+    // to the end of each frame's analysis; the clock is asked only while no frame waits.
+    const step = (streamMs: number, dets: { box: Box }[]) => {
+      wall += 3000;
+      const u = t.update(dets, streamMs);
+      clock.seen(streamMs);
+      wall += 50; // waiting for the decoder
+      return [...u.ended, ...t.expire(clock.idleNow()!)];
+    };
+    expect(step(0, [face()])).toEqual([]);
+    const id = t.active[0].id;
+    expect(step(200, [])).toEqual([]);
+    expect(step(400, [])).toEqual([]);
+    expect(t.update([face(105)], 600).assigned[0]).toMatchObject({ isNew: false, track: { id } });
+    // Faster than real time (10 ms of wall clock per frame): the track ends by stream time.
+    const ended: string[] = [];
+    for (let s = 800; s <= 2800; s += 200) {
+      wall += 10;
+      ended.push(...t.update([], s).ended.map((x) => x.id));
+      clock.seen(s);
+      if (s <= 2600) expect(ended).toEqual([]);
+    }
+    expect(ended).toEqual([id]);
+  });
+
+  it("realtime: a better shot waiting for its interval goes out when no frame comes", () => {
+    let wall = 0;
+    const clock = new TrackClock(() => wall);
+    const s = new BestShotSelector<string>({
+      mode: "realtime",
+      minQuality: 0.3,
+      minIntervalMs: 1000,
+      improvement: 0.1,
+    });
+    expect(s.offer("t", 0.4, 0, () => "first").map((c) => c.payload)).toEqual(["first"]);
+    clock.seen(0, 0);
+    expect(s.offer("t", 0.7, 200, () => "better")).toEqual([]);
+    clock.seen(200, 200);
+    // The camera stops here.
+    wall = 900;
+    expect(s.tick(clock.idleNow()!)).toEqual([]);
+    wall = 1000;
+    expect(s.tick(clock.idleNow()!).map((c) => [c.payload, c.seq])).toEqual([["better", 1]]);
+  });
+});
+
 describe("BestShotSelector", () => {
   it("offline: one shot per track, the best, when the track ends; nothing below minQuality", () => {
     const s = new BestShotSelector<string>({ mode: "offline", minQuality: 0.2, minIntervalMs: 0, improvement: 0 });
@@ -378,6 +481,66 @@ describe("boundedProcess", () => {
     expect(got).toEqual([1, 2, 3, 4, 5, 99]);
     expect(paused).toBeGreaterThan(0);
     expect(resumed).toBe(paused);
+  });
+
+  it("idle work runs on its timer and on wake, only while no item waits or is in progress", async () => {
+    const src = new Subject<number>();
+    const wake = new Subject<void>();
+    const log: string[] = [];
+    let inItem = false;
+    let overlaps = 0;
+    let idleRuns = 0;
+    let release!: () => void;
+    const got: (number | string)[] = [];
+    const done = lastValueFrom(
+      src.pipe(
+        boundedProcess<number, number | string>(
+          async (x) => {
+            inItem = true;
+            log.push(`item ${x}`);
+            if (x === 2) await new Promise<void>((r) => (release = r));
+            inItem = false;
+            return x;
+          },
+          {
+            capacity: 2,
+            overflow: "pause",
+            onError: () => {},
+            onComplete: () => "end",
+            idle: {
+              everyMs: 10,
+              wake,
+              run: () => {
+                if (inItem) overlaps++;
+                idleRuns++;
+                return idleRuns === 1 ? "idle" : undefined;
+              },
+            },
+          },
+        ),
+        toArray(),
+      ),
+    ).then((x) => got.push(...x));
+    await waitFor(() => idleRuns >= 2, "two idle runs", 2000, 5);
+    src.next(1);
+    src.next(2);
+    await waitFor(() => log.length === 2, "item 2 in progress", 2000, 5);
+    // Item 2 is in progress: neither the timer nor a wake runs the idle work...
+    const runs = idleRuns;
+    wake.next();
+    await sleep(50);
+    expect(idleRuns).toBe(runs);
+    // ...which runs as soon as the item is done, for the wake.
+    release();
+    await waitFor(() => idleRuns > runs, "the idle run after the item", 2000, 5);
+    src.complete();
+    await done;
+    expect(got).toEqual(["idle", 1, 2, "end"]);
+    expect(overlaps).toBe(0);
+    // The timer stops with the stream.
+    const after = idleRuns;
+    await sleep(50);
+    expect(idleRuns).toBe(after);
   });
 
   it("reports a failing item and goes on", async () => {

@@ -4,6 +4,8 @@
  * without live tracks cost only the motion step. Holds per-camera state (motion background,
  * tracks, best shots) on the main thread; the face work goes to the shared FaceEngine (a pool of
  * worker threads in the agent), one frame of this camera at a time, so results stay in order.
+ * Between frames, `expire` ends tracks (and sends realtime shots) by the track clock, so nothing in
+ * progress waits for a frame that may not come; `flush` ends them all (end of stream, source lost).
  */
 import {
   type Box,
@@ -20,6 +22,7 @@ import type { Shot, ShotPayload } from "../bestshot/shot.ts";
 import { planRegions } from "../detection/regions.ts";
 import type { Frame } from "../ingest/cameraSource.ts";
 import { MotionDetector } from "../motion/motion.ts";
+import { TrackClock } from "../tracking/clock.ts";
 import { type Track, Tracker } from "../tracking/tracker.ts";
 import { insidePolygon, polygonRect } from "../util/polygon.ts";
 
@@ -34,6 +37,22 @@ export interface FrameStats {
   ms: { motion: number; detect: number; analyze: number };
 }
 
+export interface AnalyzerOptions {
+  /**
+   * The source pushes frames at its own rate (cameras, files at their native rate): the stream is
+   * known up to a frame's arrival. Otherwise (files as fast as possible) up to the end of its analysis.
+   */
+  realtime?: boolean;
+  /** Wall-clock ms on the clock of `Frame.arrivedAt` (default performance.now(); tests inject their own). */
+  now?: () => number;
+}
+
+/** Tracks ended between frames (timed out, or flushed) and the shots they send. */
+export interface Ended {
+  shots: Shot[];
+  ended: Track[];
+}
+
 export interface FrameResult {
   shots: Shot[];
   /** Absent for the final flush at the end of a stream. */
@@ -44,6 +63,8 @@ export class FrameAnalyzer {
   private readonly motion: MotionDetector;
   private readonly tracker: Tracker;
   private readonly selector: BestShotSelector<ShotPayload>;
+  private readonly clock: TrackClock;
+  private readonly realtime: boolean;
   /** Analyzed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
@@ -51,7 +72,10 @@ export class FrameAnalyzer {
     private readonly cam: CameraConfig,
     private readonly engine: FaceEngine,
     trackPrefix: string,
+    o: AnalyzerOptions = {},
   ) {
+    this.realtime = o.realtime ?? true;
+    this.clock = new TrackClock(o.now);
     this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
     this.motion = new MotionDetector(cam.motion);
     this.tracker = new Tracker(cam.tracking, trackPrefix);
@@ -65,6 +89,11 @@ export class FrameAnalyzer {
 
   get liveTracks(): number {
     return this.tracker.active.length;
+  }
+
+  /** Tracks and best-shot states held (bounded by the faces in view; 0 after a flush). */
+  get held(): { tracks: number; shots: number } {
+    return { tracks: this.tracker.active.length, shots: this.selector.size };
   }
 
   async process(frame: Frame): Promise<FrameResult> {
@@ -144,6 +173,7 @@ export class FrameAnalyzer {
     }
     chosen(this.selector.tick(t));
     const t3 = performance.now();
+    this.clock.seen(t, this.realtime ? frame.arrivedAt : this.clock.now());
     return {
       shots,
       stats: {
@@ -158,15 +188,40 @@ export class FrameAnalyzer {
     };
   }
 
-  /** End of stream: every live track ends and sends what it has. */
-  flush(): { shots: Shot[]; ended: Track[] } {
+  /**
+   * A frame's work is over (its events made too): for files read as fast as possible, waiting for
+   * the next frame starts now, and only waiting counts as time without frames.
+   */
+  frameDone(): void {
+    if (!this.realtime) this.clock.busyUntil();
+  }
+
+  /**
+   * Between frames, while no frame waits (call it only then): tracks unseen for `timeoutMs` by the
+   * track clock (stream time, then wall-clock time without frames) end and send their best shot,
+   * and realtime shots whose interval has passed go out.
+   */
+  expire(): Ended {
+    const now = this.clock.idleNow();
+    if (now === undefined) return { shots: [], ended: [] };
+    const ended = this.tracker.expire(now);
+    return { shots: this.shotsOf(ended, this.selector.tick(now)), ended };
+  }
+
+  /** End of stream, or the source lost: every live track ends and sends what it has. */
+  flush(): Ended {
     const ended = this.tracker.flush();
+    this.clock.reset();
+    return { shots: this.shotsOf(ended, []), ended };
+  }
+
+  private shotsOf(ended: Track[], ready: Chosen<ShotPayload>[]): Shot[] {
     const shots: Shot[] = [];
     const now = performance.now();
-    for (const tr of ended) {
-      for (const s of this.selector.end(tr.id)) shots.push({ ...s, mode: this.cam.bestShot.mode, chosenAt: now });
-    }
-    return { shots, ended };
+    const mode = this.cam.bestShot.mode;
+    for (const tr of ended) for (const s of this.selector.end(tr.id)) shots.push({ ...s, mode, chosenAt: now });
+    for (const s of ready) shots.push({ ...s, mode, chosenAt: now });
+    return shots;
   }
 }
 

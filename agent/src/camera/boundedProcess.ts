@@ -3,8 +3,12 @@
  * `capacity` waiting items. When full, either the oldest waiting item is dropped (live sources:
  * a stale frame is worth nothing) or the source is paused until there is room (files: every frame
  * is analyzed). Memory stays bounded either way.
+ *
+ * `idle`: work that must not wait for the next item (tracks ending while a camera is down) runs on a
+ * timer, and when `wake` emits, but only while no item waits or is processed, never at the same
+ * time as an item, and its result is emitted in order with the items'.
  */
-import { Observable, type OperatorFunction } from "rxjs";
+import { Observable, type OperatorFunction, type Subscription } from "rxjs";
 
 export interface BoundedOptions<T, R> {
   capacity: number;
@@ -16,6 +20,12 @@ export interface BoundedOptions<T, R> {
   onError(e: unknown, item: T): void;
   /** Runs after the last item when the source completes; its result is emitted last. */
   onComplete?(): Promise<R | undefined> | R | undefined;
+  idle?: {
+    everyMs: number;
+    /** Runs `run` now (if nothing is in progress), e.g. when the source reports it is down. */
+    wake?: Observable<unknown>;
+    run(): Promise<R | undefined> | R | undefined;
+  };
 }
 
 export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOptions<T, R>): OperatorFunction<T, R> {
@@ -26,10 +36,19 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
       let sourceDone = false;
       let paused = false;
       let closed = false;
+      let timer: NodeJS.Timeout | undefined;
+      let woken: Subscription | undefined;
+      /** `wake` emitted while an item was in progress: run `idle` as soon as the items are done. */
+      let wanted = false;
+      const stopIdle = () => {
+        clearInterval(timer);
+        woken?.unsubscribe();
+      };
 
       const finish = async () => {
         if (closed) return;
         closed = true;
+        stopIdle();
         try {
           const last = await o.onComplete?.();
           if (last !== undefined) sub.next(last);
@@ -56,7 +75,31 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
         }
         busy = false;
         if (sourceDone) await finish();
+        else if (wanted) void idle();
       };
+
+      const idle = async () => {
+        if (!o.idle || busy || closed || sourceDone || queue.length > 0) return;
+        wanted = false;
+        busy = true;
+        try {
+          const r = await o.idle.run();
+          if (r !== undefined && !closed) sub.next(r);
+        } catch (e) {
+          o.onError(e, undefined as T);
+        }
+        busy = false;
+        // Items that came meanwhile, or the source's end.
+        if (queue.length > 0 || sourceDone) await drain();
+      };
+      if (o.idle) {
+        timer = setInterval(() => void idle(), o.idle.everyMs);
+        timer.unref();
+        woken = o.idle.wake?.subscribe(() => {
+          wanted = true;
+          void idle();
+        });
+      }
 
       const s = source.subscribe({
         next: (item) => {
@@ -76,6 +119,7 @@ export function boundedProcess<T, R>(fn: (item: T) => Promise<R>, o: BoundedOpti
       });
       return () => {
         closed = true;
+        stopIdle();
         s.unsubscribe();
       };
     });

@@ -4,6 +4,9 @@
  *     -> boundedProcess(analyze)     motion, detection, tracking, best shots; drops or pauses when behind
  *     -> shots -> concatMap(event)   embedding + JPEG crops, in order
  *     -> concatMap(deliver)          spool / file sink, in order
+ * Between frames a timer ends tracks whose face has not been seen for `tracking.timeoutMs` (track
+ * clock: stream time, then wall-clock time while no frame comes), and when the source is lost
+ * (reconnecting) every track ends at once: nothing in progress waits for a frame that may not come.
  * Stopping ends the source, lets the frame in progress finish, ends every track (their best shots
  * still become events) and resolves `done` once everything has been handed to the sinks.
  */
@@ -16,7 +19,7 @@ import type { StreamInfo } from "../ingest/ffmpeg.ts";
 import { describeSource, parseSource, type Source } from "../ingest/source.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
 import { buildFaceEvent } from "../publish/event.ts";
-import { FrameAnalyzer, type FrameResult, type FrameStats } from "./analyzer.ts";
+import { type Ended, FrameAnalyzer, type FrameResult, type FrameStats } from "./analyzer.ts";
 import { boundedProcess } from "./boundedProcess.ts";
 
 export interface RunnerContext {
@@ -40,10 +43,18 @@ interface Made {
   shot: Shot;
 }
 
-/** One analyzed frame (or the final flush) with its events made. */
+/** One analyzed frame, or tracks ended between frames (timeout, source lost, end), with its events made. */
 interface Step {
   stats?: FrameStats;
+  /** Tracks ended besides those of `stats` (between frames, or flushed). */
+  ended: number;
   made: Made[];
+}
+
+/** A frame, and how many times the source had been lost when it came (its tracks end first if that is news). */
+interface Item {
+  frame: Frame;
+  lost: number;
 }
 
 export interface CameraCounters {
@@ -137,10 +148,29 @@ export class CameraRunner {
     const m = ctx.metrics;
     const label = { camera: cam.id };
     const src = new CameraSource({ source: this.source, settings: cam, realtime: this.realtime });
-    const analyzer = new FrameAnalyzer(cam, ctx.engine, `${cam.id}-${ctx.runId}-`);
     // Live sources (and files played at their native rate, as a camera would) drop stale frames.
     const live = this.realtime;
+    const analyzer = new FrameAnalyzer(cam, ctx.engine, `${cam.id}-${ctx.runId}-`, { realtime: live });
     const makeEvents = (shots: Shot[]) => this.makeEvents(shots);
+    const analysisFailed = (e: unknown) => {
+      m.analysisErrors.inc(label);
+      this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
+    };
+    /** Tracks ended between frames: a step for their events and the track gauges (none if nothing ended). */
+    const endTracks = (r: Ended): Promise<Step> | undefined =>
+      r.ended.length > 0 || r.shots.length > 0
+        ? makeEvents(r.shots).then((made) => ({ ended: r.ended.length, made }))
+        : undefined;
+    // Times the source was reported lost (reconnecting), and up to which of them the tracks were flushed.
+    let lost = 0;
+    let flushedLost = 0;
+    /** Every track ends if the source was lost (`at`: the count of losses) since the last flush. */
+    const flushIfLost = (at: number): Ended | undefined => {
+      if (at <= flushedLost) return undefined;
+      flushedLost = at;
+      return analyzer.flush();
+    };
+    const wake$ = new Subject<void>();
     this.log.info(
       {
         source: describeSource(this.source),
@@ -156,8 +186,13 @@ export class CameraRunner {
       .pipe(
         takeUntil(this.stop$),
         tap((e: SourceEvent) => {
-          if (e.type === "state") this.setState(e.state, e.reason);
-          else if (e.type === "info") {
+          if (e.type === "state") {
+            this.setState(e.state, e.reason);
+            if (e.state === "reconnecting") {
+              lost++;
+              wake$.next();
+            }
+          } else if (e.type === "info") {
             this.info = e.info;
             this.log.info(e.info, "camera: stream");
             if (e.info.inputFps && e.info.inputFps < e.info.fps) {
@@ -169,22 +204,30 @@ export class CameraRunner {
           }
         }),
         filter((e): e is Extract<SourceEvent, { type: "frame" }> => e.type === "frame"),
-        map((e) => e.frame),
+        map((e): Item => ({ frame: e.frame, lost })),
         tap(() => {
           this.counters.framesDecoded++;
           m.framesDecoded.inc(label);
         }),
         // A frame's events (embedding, crops) are made before the next frame is analyzed, so a best
         // shot does not wait behind later frames: that is what keeps realtime latency low.
-        boundedProcess<Frame, Step>(
-          async (f) => {
-            let r: FrameResult;
+        boundedProcess<Item, Step>(
+          async ({ frame: f, lost: at }) => {
+            // The first frame of a new connection whose loss the idle step has not handled yet.
+            const flushed = flushIfLost(at);
+            let r: FrameResult | undefined;
             try {
               r = await analyzer.process(f);
+            } catch (e) {
+              if (!flushed) throw e;
+              analysisFailed(e);
             } finally {
               f.release();
             }
-            return { stats: r.stats, made: await makeEvents(r.shots) };
+            const shots = [...(flushed?.shots ?? []), ...(r?.shots ?? [])];
+            const made = await makeEvents(shots);
+            analyzer.frameDone();
+            return { stats: r?.stats, ended: flushed?.ended.length ?? 0, made };
           },
           {
             // Two waiting frames absorb ffmpeg's bursty output without dropping; more would only add latency.
@@ -192,24 +235,24 @@ export class CameraRunner {
             overflow: live ? "drop-oldest" : "pause",
             pause: () => src.pause(),
             resume: () => src.resume(),
-            onDrop: (f) => {
+            onDrop: ({ frame: f }) => {
               f.release();
               this.counters.framesDropped++;
               m.framesDropped.inc(label);
             },
-            onError: (e) => {
-              m.analysisErrors.inc(label);
-              this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
-            },
-            onComplete: async () => {
-              const { shots, ended } = analyzer.flush();
-              m.tracksEnded.inc(label, ended.length);
-              m.tracksLive.set(label, 0);
-              return { made: await makeEvents(shots) };
+            onError: analysisFailed,
+            onComplete: () => endTracks(analyzer.flush()),
+            // While no frame waits: the source was lost (every track ends), or tracks time out by the clock.
+            idle: {
+              everyMs: Math.max(25, Math.min(250, cam.tracking.timeoutMs / 4)),
+              wake: wake$,
+              run: () => endTracks(flushIfLost(lost) ?? analyzer.expire()),
             },
           },
         ),
         tap((r) => {
+          if (r.ended > 0) m.tracksEnded.inc(label, r.ended);
+          m.tracksLive.set(label, analyzer.liveTracks);
           const s = r.stats;
           if (!s) return;
           this.counters.framesAnalyzed++;
@@ -222,7 +265,6 @@ export class CameraRunner {
           m.faces.inc(label, s.faces);
           m.tracksStarted.inc(label, s.newTracks);
           m.tracksEnded.inc(label, s.endedTracks);
-          m.tracksLive.set(label, analyzer.liveTracks);
           m.stage.observe({ stage: "motion" }, s.ms.motion / 1000);
           if (s.regions > 0) m.stage.observe({ stage: "detect" }, s.ms.detect / 1000);
           if (s.faces > 0) m.stage.observe({ stage: "analyze" }, s.ms.analyze / 1000);

@@ -168,6 +168,8 @@ export class CameraSource {
         return;
       }
       const delay = backoffDelay(rc, attempt, this.o.random);
+      // No frame memory is held while the source is down (frames still in analysis are not touched).
+      this.pool.clear();
       setState("reconnecting", `${reason}; retry in ${(delay / 1000).toFixed(1)} s`);
       timer = setTimeout(connect, delay);
     };
@@ -177,6 +179,7 @@ export class CameraSource {
       stopped = true;
       clearTimeout(timer);
       clearInterval(stallTimer);
+      this.pool.clear();
       this.run?.stop();
       this.run = undefined;
     };

@@ -3,7 +3,8 @@
  * detections are assigned greedily by overlap with the prediction (or, for fast or briefly hidden
  * faces, by center distance relative to face size), unmatched detections start tracks, and a
  * track ends when unseen for `timeoutMs` (so short occlusions and re-entries near the predicted
- * place continue the same track). Pure: boxes and times in, assignments out.
+ * place continue the same track). Pure: boxes and times in, assignments out. Times are stream
+ * times; between frames, `expire` ends tracks by a clock that goes on without frames (clock.ts).
  */
 import { type Box, boxCenter, iou } from "@argus/shared";
 
@@ -124,12 +125,7 @@ export class Tracker {
         assigned.push({ track: t, det: dets[p.d], isNew: false });
       }
     }
-    const keep: Track[] = [];
-    for (const t of this.tracks) {
-      if (nowMs - t.lastSeenMs > this.o.timeoutMs) ended.push(t);
-      else keep.push(t);
-    }
-    this.tracks = keep;
+    ended.push(...this.expire(nowMs));
     for (let di = 0; di < dets.length; di++) {
       if (usedD.has(di)) continue;
       const t = this.newTrack(dets[di].box, nowMs);
@@ -139,7 +135,19 @@ export class Tracker {
     return { assigned, ended };
   }
 
-  /** Ends every track (end of a stream, camera stop). */
+  /** Ends the tracks unseen for more than `timeoutMs` at `nowMs` (also between frames, when none come). */
+  expire(nowMs: number): Track[] {
+    const ended: Track[] = [];
+    const keep: Track[] = [];
+    for (const t of this.tracks) {
+      if (nowMs - t.lastSeenMs > this.o.timeoutMs) ended.push(t);
+      else keep.push(t);
+    }
+    this.tracks = keep;
+    return ended;
+  }
+
+  /** Ends every track (end of a stream, camera stop, the source lost). */
   flush(): Track[] {
     const all = this.tracks;
     this.tracks = [];
