@@ -2,7 +2,7 @@
  * Agent and camera status messages (retained, JSON): stored as the last status of the agent/camera.
  * A malformed or oversize one is kept as a dead letter like a bad face event (same bounds).
  */
-import { parseTopic } from "@argus/shared";
+import { jsonContainersOver, parseTopic } from "@argus/shared";
 import type { Bus } from "../domain/bus.ts";
 import type { Store } from "../store/types.ts";
 import type { DeadLetterKeeper } from "./deadLetters.ts";
@@ -10,6 +10,8 @@ import { tooLarge } from "./validate.ts";
 
 /** A status is a few kB (with many cameras, tens); anything far larger is not one and is not parsed. */
 const MAX_STATUS_BYTES = 256 * 1024;
+/** ... and its JSON a few objects per camera: deep nesting would not even serialize again for the store. */
+const MAX_STATUS_CONTAINERS = 4096;
 
 export class StatusHandler {
   constructor(
@@ -31,6 +33,8 @@ export class StatusHandler {
     if (big) return this.deadLetters.keep(topic, payload, Date.now(), big);
     let status: Record<string, unknown>;
     try {
+      if (jsonContainersOver(payload, MAX_STATUS_CONTAINERS))
+        throw new Error(`more than ${MAX_STATUS_CONTAINERS} JSON arrays/objects`);
       status = JSON.parse(payload.toString("utf8"));
       if (!status || typeof status !== "object" || Array.isArray(status) || typeof status.state !== "string") {
         throw new Error("expected a JSON object with a string 'state'");

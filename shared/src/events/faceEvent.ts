@@ -175,8 +175,27 @@ export type FaceEvent = z.infer<typeof FaceEventSchema>;
 
 export type ParseResult = { ok: true; event: FaceEvent } | { ok: false; error: string };
 
+/**
+ * JSON arrays and objects a face event may contain: about a dozen, plus brackets inside its few free
+ * strings (trackId, model). Counted before parsing: JSON nested a million deep parses in about a
+ * second, and nothing honest needs it.
+ */
+export const MAX_EVENT_JSON_CONTAINERS = 512;
+
+/** Whether the text has more than `limit` '[' and '{' (in strings or not): a cheap, native byte search. */
+export function jsonContainersOver(text: Uint8Array | string, limit: number): boolean {
+  let n = 0;
+  for (const c of ["[", "{"]) {
+    const b = typeof text === "string" ? text : Buffer.from(text.buffer, text.byteOffset, text.byteLength);
+    for (let i = b.indexOf(c); i >= 0; i = b.indexOf(c, i + 1)) if (++n > limit) return true;
+  }
+  return false;
+}
+
 /** Parses a raw MQTT payload. Never throws: malformed JSON and schema violations come back as errors. */
 export function parseFaceEvent(payload: Uint8Array | string): ParseResult {
+  if (jsonContainersOver(payload, MAX_EVENT_JSON_CONTAINERS))
+    return { ok: false, error: `not a face event: more than ${MAX_EVENT_JSON_CONTAINERS} JSON arrays/objects` };
   let raw: unknown;
   try {
     raw = JSON.parse(typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8"));
