@@ -78,7 +78,7 @@ export const ConfigSchema = z
         maxPacketBytes: int(16 * 1024, MQTT_MAX_PACKET)
           .default(2 * 1024 * 1024)
           .describe(
-            "Largest MQTT packet the embedded broker reads (the connection is closed as soon as a larger one is announced), and the largest payload ingested from an external broker (a dead letter above it). Keep it above the largest valid face event (`MAX_FACE_EVENT_BYTES`, 1.7 MB)",
+            "Largest MQTT packet: the embedded broker drops a connection announcing more; larger payloads via `mqtt.url` are dead letters",
           ),
       })
       .strict()
@@ -273,7 +273,6 @@ export const ENV_VARS: EnvMap = {
   ARGUS_MQTT_PORT: "mqtt.port",
   ARGUS_MQTT_PUBLIC_URL: "mqtt.publicUrl",
   ARGUS_TOPIC_PREFIX: "mqtt.topicPrefix",
-  ARGUS_MQTT_MAX_PACKET_BYTES: "mqtt.maxPacketBytes",
   MONGODB_URL: "store.mongodbUrl",
   ARGUS_MONGODB_DB: "store.mongodbDb",
   ARGUS_IDENTIFY_THRESHOLD: "identify.threshold",
