@@ -6,6 +6,7 @@
 import { topics } from "@argus/shared";
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FrameScanner } from "../src/ingest/packetGuard.ts";
 import { runRetention } from "../src/retention/retention.ts";
 import { startServer } from "../src/server.ts";
 import { apiClient, type Json, Mosquitto, type RunningServer, tempDir, waitFor } from "./helpers.ts";
@@ -262,6 +263,41 @@ describe("MQTT abuse, embedded broker on defaults", () => {
     await c.endAsync();
   });
 });
+
+describe("MQTT packet size guard", () => {
+  const stream = Buffer.concat([
+    connectPacketLike(100),
+    publishHead("a/b", 200_000),
+    Buffer.alloc(200_000, 1),
+    Buffer.from([0xc0, 0x00]), // PINGREQ
+    publishHead("a/b", 300),
+    Buffer.alloc(300, 2),
+  ]);
+
+  it("reads packet headers across any chunking, and stops at the first packet over the limit", () => {
+    for (const chunk of [1, 2, 3, 7, 1000, 65_536, stream.length]) {
+      const ok = new FrameScanner(() => 300_000);
+      let refused = 0;
+      for (let i = 0; i < stream.length; i += chunk) refused ||= ok.feed(stream.subarray(i, i + chunk));
+      expect(refused).toBe(0);
+      expect(ok.packets).toBe(4);
+      const tight = new FrameScanner(() => 100_000);
+      let over = 0;
+      for (let i = 0; i < stream.length && !over; i += chunk) over = tight.feed(stream.subarray(i, i + chunk));
+      expect(over).toBe(publishHead("a/b", 200_000).length + 200_000);
+    }
+    // A first packet over its own (pre-login) limit; a malformed fifth length byte.
+    expect(new FrameScanner((n) => (n === 0 ? 50 : 1e9)).feed(connectPacketLike(100))).toBeGreaterThan(50);
+    expect(new FrameScanner(() => 1e9).feed(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toBe(
+      Number.MAX_SAFE_INTEGER,
+    );
+  });
+});
+
+/** A CONNECT-typed packet with a body of n bytes (only its framing matters here). */
+function connectPacketLike(n: number): Buffer {
+  return Buffer.concat([Buffer.from([0x10, n]), Buffer.alloc(n)]);
+}
 
 describe("MQTT abuse: dead-letter store caps", () => {
   let server: RunningServer;
