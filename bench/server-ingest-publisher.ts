@@ -16,7 +16,7 @@ const { agents, window } = await new Promise<{ agents: AgentJob[]; window: numbe
   process.once("message", (m) => res(m as { agents: AgentJob[]; window: number })),
 );
 
-const clients = await Promise.all(agents.map((a) => agentClient(a.url, a.username, a.password, a.username)));
+const clients = await Promise.all(agents.map((a) => agentClient(a.url, a.username, a.password)));
 const lat: number[] = [];
 const t0 = performance.now();
 await Promise.all(

@@ -21,6 +21,7 @@ import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
 import { EmbeddedBroker } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
+import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { StatusHandler } from "./ingest/status.ts";
 import { wireFanout } from "./notify/fanout.ts";
@@ -122,6 +123,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
   await webhooks.start();
   const ids = await IdAllocator.open(store);
+  const deadLetters = new DeadLetterKeeper({
+    store,
+    config: config.deadLetters,
+    prefix: config.mqtt.topicPrefix,
+    metrics,
+    log,
+  });
   const ingestor = new Ingestor({
     store,
     gallery,
@@ -137,6 +145,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     webhooks: () => webhooks.hooks,
     persons,
     ids,
+    deadLetters,
   });
   let pipeline: Promise<FacePipeline> | undefined;
   const personService = new PersonService({
@@ -156,7 +165,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
   });
 
-  const status = new StatusHandler(store, bus, metrics, log, config.mqtt.topicPrefix);
+  const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix);
   let broker: EmbeddedBroker | undefined;
   let consumer: MqttConsumer | undefined;
   if (config.mqtt.url) {
@@ -178,7 +187,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       store,
       ingestor,
       status,
+      metrics,
       log,
+      maxPacketBytes: config.mqtt.maxPacketBytes,
     });
   }
   const publishMqtt = (topic: string, payload: string) =>
@@ -349,6 +360,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       days: config.retention.days,
       keepListed: config.retention.keepListed,
       dedupDays: config.ingest.dedupDays,
+      deadLetterDays: config.deadLetters.retentionDays,
+      metrics,
       log,
     }).catch((e) => log.error({ err: (e as Error).message }, "retention run failed"));
   retentionTimer = setInterval(retention, config.retention.intervalMinutes * 60_000);

@@ -242,6 +242,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
     const c2 = mqtt.connect(creds.mqtt.url, {
       username: creds.mqtt.username,
       password: creds.mqtt.password,
+      clientId: `argus-agent-${creds.mqtt.username}:spoof`,
       reconnectPeriod: 0,
     });
     await new Promise((r) => c2.once("connect", r));

@@ -157,13 +157,17 @@ export function imageForm(fields: Record<string, string>): FormData {
   return fd;
 }
 
-/** A publishing agent: a real mqtt.js client, QoS 1, resending unacknowledged messages after reconnects. */
+/**
+ * A publishing agent: a real mqtt.js client, QoS 1, resending unacknowledged messages after reconnects.
+ * Its client id is the agent's own (`argus-agent-<id>`, as the agent uses), or that + `:<suffix>`.
+ */
 export async function agentClient(
   url: string,
   username: string,
   password: string,
-  clientId = `agent-${username}`,
+  suffix?: string,
 ): Promise<MqttClient> {
+  const clientId = `argus-agent-${username}${suffix ? `:${suffix}` : ""}`;
   const c = mqtt.connect(url, {
     username,
     password,
@@ -202,8 +206,11 @@ export class Mosquitto {
     return existsSync("/usr/sbin/mosquitto") && existsSync("/usr/bin/mosquitto_passwd");
   }
 
-  /** users: name -> password. The 'server' user reads everything; agents write only their own root. */
-  async start(users: Record<string, string>): Promise<void> {
+  /**
+   * users: name -> password. The 'server' user reads everything; agents write only their own root.
+   * `extra`: more mosquitto.conf lines (limits, use_username_as_clientid).
+   */
+  async start(users: Record<string, string>, extra: string[] = []): Promise<void> {
     Object.assign(this.users, users);
     this.port = await freePort();
     const pw = join(this.dir, "passwd");
@@ -238,6 +245,7 @@ export class Mosquitto {
         "log_type error",
         // Started as root, mosquitto would switch to the 'mosquitto' user, which cannot read our temp dir.
         ...(process.getuid?.() === 0 ? ["user root"] : []),
+        ...extra,
         "",
       ].join("\n"),
     );

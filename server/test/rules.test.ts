@@ -157,6 +157,7 @@ describe("friend or foe, and alerts", () => {
     hasContext: false,
     attributes: null,
     createdAt: 1_000_100,
+    clockSkewed: false,
     ...over,
   });
   const hook = (id: string, over: Partial<Webhook> = {}): Webhook => ({

@@ -12,6 +12,7 @@ export * from "./face/quality.ts";
 export * from "./face/thresholds.ts";
 export * from "./image/decode.ts";
 export * from "./image/encode.ts";
+export * from "./image/jpegCheck.ts";
 export * from "./image/resample.ts";
 export * from "./image/types.ts";
 export * from "./models/registry.ts";

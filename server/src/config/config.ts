@@ -19,6 +19,9 @@ import {
 } from "@argus/shared/config/loader";
 import { z } from "zod";
 
+/** The MQTT protocol's own limit: a remaining length of at most 268,435,455 bytes. */
+const MQTT_MAX_PACKET = 268_435_460;
+
 // Environment variables and command-line flags arrive as strings: numbers and booleans are coerced.
 const int = (min: number, max?: number) => {
   const n = z.coerce.number().int().min(min);
@@ -72,6 +75,11 @@ export const ConfigSchema = z
             "URL agents are told to use by `POST /agents`; default `mqtt://<this host>:<port>` (set it when agents run on other machines)",
           ),
         topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX).describe("First level of every MQTT topic"),
+        maxPacketBytes: int(16 * 1024, MQTT_MAX_PACKET)
+          .default(2 * 1024 * 1024)
+          .describe(
+            "Largest MQTT packet: the embedded broker drops a connection announcing more; larger payloads via `mqtt.url` are dead letters",
+          ),
       })
       .strict()
       .prefault({})
@@ -147,10 +155,42 @@ export const ConfigSchema = z
         dedupDays: int(1).default(30).describe("Event ids are remembered this long for duplicate dropping"),
         maxBatch: int(1, 10_000).default(256).describe("Most queued events ingested together in one batch"),
         storeContextCrops: bool(true).describe("Keep the context crop of each sighting (not only the face)"),
+        maxClockAheadSeconds: int(0)
+          .default(600)
+          .describe(
+            "An event's `capturedAt` may be this far ahead of the server clock; beyond it the receive time is stored and the sighting is flagged `clockSkewed`",
+          ),
+        maxEventAgeDays: int(1)
+          .default(90)
+          .describe(
+            "... and this far behind it (an agent's spool replays old events after an outage); beyond it, the same",
+          ),
       })
       .strict()
       .prefault({})
       .describe("Ingestion of the agents' face events"),
+    deadLetters: z
+      .object({
+        payloadBytes: int(0, 1024 * 1024)
+          .default(4096)
+          .describe("Bytes of a refused message's payload kept with its dead letter (enough to diagnose it)"),
+        perAgentPerMinute: int(1)
+          .default(60)
+          .describe(
+            "Dead letters stored per agent per minute; beyond it they are counted (`argus_dead_letters_dropped_total`) and logged once a minute, not stored",
+          ),
+        burst: int(1).default(30).describe("... after a burst of this many"),
+        maxCount: int(1).default(10_000).describe("Dead letters kept at most; the oldest go first"),
+        maxBytes: int(64 * 1024)
+          .default(64 * 1024 * 1024)
+          .describe("Bytes of dead letters (payload prefixes, errors, topics) kept at most; the oldest go first"),
+        retentionDays: int(1)
+          .default(7)
+          .describe("Dead letters older than this many days are removed (never kept longer than `retention.days`)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Refused MQTT messages kept for diagnosis (`GET /api/v1/dead-letters`)"),
     regulars: z
       .object({
         minDays: int(1).default(5).describe("A regular is seen on this many distinct days ..."),

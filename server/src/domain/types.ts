@@ -70,6 +70,11 @@ export interface Sighting {
   hasContext: boolean;
   attributes: { age?: number; gender?: "male" | "female" } | null;
   createdAt: number;
+  /**
+   * A shot's capturedAt was outside the accepted clock skew (ingest.maxClockAheadSeconds,
+   * ingest.maxEventAgeDays): its receive time stands in for it in capturedAt/lastSeenAt.
+   */
+  clockSkewed: boolean;
 }
 
 export type AlertType = "foe" | "unknown_at_sensitive_camera";
@@ -93,12 +98,11 @@ export interface DeadLetter {
   receivedAt: number;
   topic: string;
   error: string;
-  /** The payload as received, cut to DEAD_LETTER_MAX_BYTES. */
+  /** The first bytes of the payload as received (deadLetters.payloadBytes). */
   payload: Buffer;
+  /** The whole payload's size. */
   size: number;
 }
-
-export const DEAD_LETTER_MAX_BYTES = 2 * 1024 * 1024;
 
 export interface Agent {
   id: string;

@@ -6,16 +6,41 @@
  * client: a face event is handed to the ingestor from the publish authorization hook, and the broker
  * sends the agent its PUBACK only after the event is committed. Nothing acknowledged can be lost, even
  * if the process dies, without any broker-side persistence.
+ *
+ * Bounds: a packet over `maxPacketBytes` closes its connection before its body is read
+ * (packetGuard.ts), and a client id belongs to one agent (agentOwnsClientId), so that no agent can
+ * take over another's session and knock it offline.
  */
 import { createServer, type Server } from "node:net";
-import { type Logger, topics } from "@argus/shared";
+import { type Logger, MAX_FACE_EVENT_BYTES, topics } from "@argus/shared";
 import { Aedes, type AuthenticateError, type Client } from "aedes";
+import type { ServerMetrics } from "../ops/metrics.ts";
 import type { Store } from "../store/types.ts";
 import { hashSecret } from "../util/ids.ts";
 import type { Ingestor } from "./ingestor.ts";
+import { guardSocket } from "./packetGuard.ts";
 import type { StatusHandler } from "./status.ts";
 
 type AgentClient = Client & { agentId?: string };
+
+/** The client id prefix of agents (the agent's default client id is `argus-agent-<its id>`). */
+export const AGENT_CLIENT_PREFIX = "argus-agent-";
+
+/**
+ * Whether an agent may use this client id: `argus-agent-<agentId>`, or that followed by ':' and
+ * anything (a second connection of the same agent). ':' cannot occur in an agent id, so every
+ * client id has at most one owner; a rule like "starts with <agentId>-" would let agent "a" take
+ * agent "a-b"'s ids.
+ */
+export function agentOwnsClientId(agentId: string, clientId: string): boolean {
+  const own = AGENT_CLIENT_PREFIX + agentId;
+  return clientId === own || clientId.startsWith(`${own}:`);
+}
+
+/** MQTT 3.1.1 CONNACK return codes. */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_LOGIN = 4;
 
 export class EmbeddedBroker {
   private aedes!: Aedes;
@@ -32,26 +57,43 @@ export class EmbeddedBroker {
       store: Store;
       ingestor: Ingestor;
       status: StatusHandler;
+      metrics: ServerMetrics;
       log: Logger;
+      /** Largest MQTT packet read (mqtt.maxPacketBytes). */
+      maxPacketBytes: number;
     },
   ) {}
 
   async start(): Promise<void> {
-    const { store, ingestor, status, log, prefix } = this.opts;
+    const { store, ingestor, status, log, prefix, metrics, maxPacketBytes } = this.opts;
     const t = topics(prefix);
+    if (maxPacketBytes < MAX_FACE_EVENT_BYTES)
+      log.warn(
+        { maxPacketBytes, largestValidEvent: MAX_FACE_EVENT_BYTES },
+        "mqtt.maxPacketBytes is below the largest valid face event: an agent sending one would be disconnected on every retry",
+      );
+    const refuse = (reason: string, returnCode: number, done: (e: AuthenticateError, ok: boolean) => void) => {
+      metrics.mqttRefused.inc({ reason });
+      const e = new Error(reason) as AuthenticateError;
+      e.returnCode = returnCode as AuthenticateError["returnCode"];
+      done(e, false);
+    };
     this.aedes = await Aedes.createBroker({
       authenticate: (client: AgentClient, username, password, done) => {
-        const fail = () => {
-          const e = new Error("bad agent id or password") as AuthenticateError;
-          e.returnCode = 4;
-          done(e, false);
-        };
-        if (!username || !password) return fail();
+        if (!username || !password) return refuse("login", BAD_LOGIN, done);
         store.agents.get(username).then(
           (a) => {
             if (!a || a.passwordHash !== hashSecret(password.toString("utf8"))) {
               log.warn({ agentId: username, clientId: client.id }, "MQTT login refused");
-              return fail();
+              return refuse("login", BAD_LOGIN, done);
+            }
+            // Checked before aedes registers the client, which would disconnect the id's holder.
+            if (!agentOwnsClientId(username, client.id)) {
+              log.warn(
+                { agentId: username, clientId: client.id, expected: `${AGENT_CLIENT_PREFIX}${username}[:<suffix>]` },
+                "MQTT connection refused: the client id belongs to another agent or to none",
+              );
+              return refuse("client_id", IDENTIFIER_REJECTED, done);
             }
             client.agentId = username;
             done(null, true);
@@ -59,7 +101,7 @@ export class EmbeddedBroker {
           (e) => {
             log.error({ err: (e as Error).message }, "MQTT login: store unavailable");
             const err = new Error("server unavailable") as AuthenticateError;
-            err.returnCode = 3;
+            err.returnCode = SERVER_UNAVAILABLE;
             done(err, false);
           },
         );
@@ -69,7 +111,8 @@ export class EmbeddedBroker {
         // client is null for the last will of a client that is already gone: only status can be a will.
         const agentId = client?.agentId;
         if (client && (!agentId || !topic.startsWith(t.agentRoot(agentId)))) {
-          log.warn({ agentId, topic }, "MQTT publish outside the agent's own topics refused");
+          metrics.mqttRefused.inc({ reason: "topic" });
+          log.warn({ agentId, topic: topic.slice(0, 200) }, "MQTT publish outside the agent's own topics refused");
           return done(new Error("not authorized for this topic"));
         }
         const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
@@ -108,7 +151,17 @@ export class EmbeddedBroker {
     });
     this.aedes.on("clientError", (c, e) => log.debug({ clientId: c?.id, err: e.message }, "MQTT client error"));
     this.aedes.on("connectionError", (c, e) => log.debug({ clientId: c?.id, err: e.message }, "MQTT connection error"));
-    this.server = createServer(this.aedes.handle);
+    this.server = createServer((socket) => {
+      const conn = guardSocket(socket, maxPacketBytes, (size, c) => {
+        metrics.mqttRefused.inc({ reason: "packet_too_large" });
+        const client = (c as unknown as { client?: AgentClient }).client; // aedes sets conn.client
+        log.warn(
+          { agentId: client?.agentId, clientId: client?.id, bytes: size, maxPacketBytes, remote: socket.remoteAddress },
+          "MQTT packet over mqtt.maxPacketBytes: connection closed before reading it",
+        );
+      });
+      this.aedes.handle(conn as unknown as Parameters<Aedes["handle"]>[0]);
+    });
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
       this.server.listen(this.opts.port, this.opts.host, () => resolve());

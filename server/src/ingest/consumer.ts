@@ -5,6 +5,11 @@
  * mqtt.js sends the PUBACK of a QoS 1 message only when handleMessage calls back, and hands over the
  * next message only then; we call back after the event is committed. A crash before that leaves the
  * message unacknowledged in the broker's session, which redelivers it on reconnect.
+ *
+ * What the broker lets through is bounded here too: a payload over `mqtt.maxPacketBytes` becomes a
+ * PAYLOAD_TOO_LARGE dead letter before anything parses it (ingestor / status handler), and is
+ * acknowledged like every dead letter, so the broker does not redeliver it forever. (mqtt.js still
+ * reads such a message whole: the broker's own `max_packet_size` is what stops it earlier.)
  */
 import { type Logger, redactUrl, topics } from "@argus/shared";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";

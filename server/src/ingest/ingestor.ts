@@ -6,13 +6,12 @@
  * duplicate); the transport acknowledges the MQTT message then, so a crash means redelivery, not loss.
  * Events that arrive together are planned one after another and committed in one store transaction.
  */
-import { randomUUID } from "node:crypto";
 import { featureModelId, type Logger, retryForever } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { Cooldown } from "../alerts/rules.ts";
 import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
-import { DEAD_LETTER_MAX_BYTES, type DeadLetter, type Webhook } from "../domain/types.ts";
+import type { DeadLetter, Webhook } from "../domain/types.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import type { IdAllocator } from "../identify/ids.ts";
 import type { PersonCache } from "../identify/personCache.ts";
@@ -20,8 +19,9 @@ import type { ServerMetrics } from "../ops/metrics.ts";
 import type { CropStore } from "../store/crops.ts";
 import { emptyBatch, type Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";
+import { type DeadLetterKeeper, LogThrottle } from "./deadLetters.ts";
 import { BatchPlan, type PlannerDeps, planEvent } from "./plan.ts";
-import { type ValidEvent, validateEvent } from "./validate.ts";
+import { type EventChecks, type ValidEvent, validateEvent } from "./validate.ts";
 
 export type IngestOutcome = "stored" | "updated" | "duplicate" | "dead-letter";
 
@@ -52,16 +52,30 @@ export interface IngestorDeps {
   cameraSensitive: (cameraId: string) => boolean;
   webhooks: () => Webhook[];
   persons: PersonCache;
+  deadLetters: DeadLetterKeeper;
 }
+
+const DAY_MS = 86_400_000;
 
 export class Ingestor {
   private readonly queue: Pending[] = [];
   private pumping = false;
   private stopped = false;
-  private readonly model = featureModelId();
   private readonly planner: PlannerDeps;
+  private readonly checks: EventChecks;
+  private readonly skewLog = new LogThrottle();
 
   constructor(private readonly d: IngestorDeps) {
+    const model = featureModelId();
+    const { mqtt, ingest } = d.config;
+    this.checks = {
+      prefix: mqtt.topicPrefix,
+      modelId: model.id,
+      modelSha256: model.sha256,
+      maxPayloadBytes: mqtt.maxPacketBytes,
+      maxAheadMs: ingest.maxClockAheadSeconds * 1000,
+      maxAgeMs: ingest.maxEventAgeDays * DAY_MS,
+    };
     this.planner = {
       gallery: d.gallery,
       config: d.config,
@@ -135,9 +149,17 @@ export class Ingestor {
           p.reject(e as Error);
           continue;
         }
-        const dl = this.deadLetter(p, `PROCESSING_FAILED: ${(e as Error).message}`);
+        const dl = this.d.deadLetters.make(
+          p.topic,
+          p.payload,
+          p.receivedAt,
+          `PROCESSING_FAILED: ${(e as Error).message}`,
+        );
         try {
-          await this.retry(() => this.d.store.deadLetters.add(dl));
+          if (dl) {
+            await this.retry(() => this.d.store.deadLetters.add(dl));
+            await this.retry(() => this.d.deadLetters.added([dl]));
+          }
           p.resolve("dead-letter");
         } catch (e2) {
           p.reject(e2 as Error);
@@ -146,20 +168,16 @@ export class Ingestor {
     }
   }
 
-  private deadLetter(p: Pending, error: string): DeadLetter {
-    this.d.metrics.deadLetters.inc({ reason: error.split(":")[0].slice(0, 40) });
-    this.d.log.warn(
-      { topic: p.topic, error: error.slice(0, 500), bytes: p.payload.length },
-      "invalid face event kept as a dead letter",
+  /** An event whose capture time was replaced: counted, logged once a minute per agent. */
+  private skewed(v: ValidEvent): void {
+    this.d.metrics.clockSkewed.inc();
+    const { agentId, cameraId, capturedAt } = v.e;
+    this.skewLog.run(agentId, v.receivedAt, (suppressed) =>
+      this.d.log.warn(
+        { agentId, cameraId, capturedAt, receivedAt: new Date(v.receivedAt).toISOString(), alsoSkewed: suppressed },
+        "event capture time outside the accepted clock skew: the receive time is stored (check the agent's clock)",
+      ),
     );
-    return {
-      id: randomUUID(),
-      receivedAt: p.receivedAt,
-      topic: p.topic,
-      error: error.slice(0, 2000),
-      payload: p.payload.subarray(0, DEAD_LETTER_MAX_BYTES),
-      size: p.payload.length,
-    };
   }
 
   private async processBatch(items: Pending[]): Promise<IngestOutcome[]> {
@@ -168,13 +186,17 @@ export class Ingestor {
     const outcomes: IngestOutcome[] = new Array(items.length);
     const deadLetters: DeadLetter[] = [];
     const valid: Array<{ i: number; v: ValidEvent }> = [];
-    const check = { prefix: this.d.config.mqtt.topicPrefix, modelId: this.model.id, modelSha256: this.model.sha256 };
     items.forEach((p, i) => {
-      const v = validateEvent(p.topic, p.payload, p.receivedAt, check);
+      const v = validateEvent(p.topic, p.payload, p.receivedAt, this.checks);
       if (typeof v === "string") {
-        deadLetters.push(this.deadLetter(p, v));
+        // Over its agent's rate, a refused message is counted and acknowledged, not stored.
+        const dl = this.d.deadLetters.make(p.topic, p.payload, p.receivedAt, v);
+        if (dl) deadLetters.push(dl);
         outcomes[i] = "dead-letter";
-      } else valid.push({ i, v });
+      } else {
+        if (v.clockSkewed) this.skewed(v);
+        valid.push({ i, v });
+      }
     });
 
     // Duplicates: already stored, or twice in this batch.
@@ -200,6 +222,7 @@ export class Ingestor {
     // Crops first: a committed sighting always has its crop; a crash leaves at most an orphan file.
     await this.retry(() => Promise.all(plan.crops.map((c) => this.d.crops.put(c.kind, c.id, c.jpeg))));
     for (const dl of deadLetters) await this.retry(() => store.deadLetters.add(dl));
+    await this.retry(() => this.d.deadLetters.added(deadLetters));
     if (todo.length) await this.retry(() => store.commitBatch(batch));
 
     // Committed: the in-memory gallery follows, then the world hears about it.

@@ -68,11 +68,14 @@ export function trackUpdate(
   capturedAt: number,
   personId: string | null,
   verdict: Sighting["verdict"],
+  /** This shot's capture time is the server's receive time: the sighting says so from then on. */
+  clockSkewed = false,
 ): { set: Partial<Sighting>; better: boolean } {
   const better = shot.quality > track.quality;
   return {
     set: {
       lastSeenAt: Math.max(track.lastSeenAt, capturedAt),
+      ...(clockSkewed && !track.clockSkewed ? { clockSkewed: true } : {}),
       shots: track.shots + 1,
       personId,
       verdict,
@@ -172,7 +175,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
   };
   batch.eventIds.push({ eventId: e.eventId, sightingId, receivedAt: v.receivedAt });
   if (track) {
-    const u = trackUpdate(track, shot, capturedAt, personId, verdict);
+    const u = trackUpdate(track, shot, capturedAt, personId, verdict, v.clockSkewed);
     Object.assign(track, u.set);
     if (!plan.newSightingIds.has(track.id)) {
       plan.updates.set(track.id, { ...(plan.updates.get(track.id) ?? {}), ...u.set });
@@ -196,6 +199,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     verdict,
     shots: 1,
     createdAt: v.receivedAt,
+    clockSkewed: v.clockSkewed,
     ...shot,
   };
   batch.newSightings.push(s);

@@ -1,20 +1,23 @@
 /**
  * Agent and camera status messages (retained, JSON): stored as the last status of the agent/camera.
- * A malformed one is kept as a dead letter like a bad face event.
+ * A malformed or oversize one is kept as a dead letter like a bad face event (same bounds).
  */
-import { randomUUID } from "node:crypto";
-import { type Logger, parseTopic } from "@argus/shared";
+import { jsonContainersOver, parseTopic } from "@argus/shared";
 import type { Bus } from "../domain/bus.ts";
-import { DEAD_LETTER_MAX_BYTES } from "../domain/types.ts";
-import type { ServerMetrics } from "../ops/metrics.ts";
 import type { Store } from "../store/types.ts";
+import type { DeadLetterKeeper } from "./deadLetters.ts";
+import { tooLarge } from "./validate.ts";
+
+/** A status is a few kB (with many cameras, tens); anything far larger is not one and is not parsed. */
+const MAX_STATUS_BYTES = 256 * 1024;
+/** ... and its JSON a few objects per camera: deep nesting would not even serialize again for the store. */
+const MAX_STATUS_CONTAINERS = 4096;
 
 export class StatusHandler {
   constructor(
     private readonly store: Store,
     private readonly bus: Bus,
-    private readonly metrics: ServerMetrics,
-    private readonly log: Logger,
+    private readonly deadLetters: DeadLetterKeeper,
     private readonly prefix: string,
   ) {}
 
@@ -26,25 +29,18 @@ export class StatusHandler {
     const t = parseTopic(topic, this.prefix);
     if (t?.kind !== "status") return;
     if (payload.length === 0) return; // a cleared retained message
+    const big = tooLarge(payload, MAX_STATUS_BYTES, "the status limit");
+    if (big) return this.deadLetters.keep(topic, payload, Date.now(), big);
     let status: Record<string, unknown>;
     try {
+      if (jsonContainersOver(payload, MAX_STATUS_CONTAINERS))
+        throw new Error(`more than ${MAX_STATUS_CONTAINERS} JSON arrays/objects`);
       status = JSON.parse(payload.toString("utf8"));
       if (!status || typeof status !== "object" || Array.isArray(status) || typeof status.state !== "string") {
         throw new Error("expected a JSON object with a string 'state'");
       }
     } catch (e) {
-      const error = `INVALID_STATUS: ${(e as Error).message}`;
-      this.metrics.deadLetters.inc({ reason: "INVALID_STATUS" });
-      this.log.warn({ topic, error }, "invalid status message kept as a dead letter");
-      await this.store.deadLetters.add({
-        id: randomUUID(),
-        receivedAt: Date.now(),
-        topic,
-        error,
-        payload: payload.subarray(0, DEAD_LETTER_MAX_BYTES),
-        size: payload.length,
-      });
-      return;
+      return this.deadLetters.keep(topic, payload, Date.now(), `INVALID_STATUS: ${(e as Error).message}`);
     }
     const at = Date.now();
     if (t.cameraId) {

@@ -1,7 +1,9 @@
 /**
- * A face event's checks beyond the shared schema: the topic agrees with the payload, the embedding
- * comes from the server's model and is a usable vector, the crops are JPEGs. A refusal is a reason
- * string `CODE: details`, kept with the dead letter.
+ * A face event's checks around the shared schema (which bounds every field and checks the crops'
+ * JPEG structure): the payload is not over the size limit (checked before it is parsed), the topic
+ * agrees with the payload, the embedding comes from the server's model and is a usable vector. A
+ * refusal is a reason string `CODE: details`, kept with the dead letter. The capture time is taken
+ * only within the clock skew window; outside it the receive time stands in and the event is flagged.
  */
 import { type FaceEvent, parseFaceEvent, parseTopic } from "@argus/shared";
 import { normalize } from "../identify/vector.ts";
@@ -12,20 +14,34 @@ export interface ValidEvent {
   vector: Float32Array;
   faceJpeg: Buffer;
   contextJpeg?: Buffer;
+  /** The capture time used: the event's, or receivedAt when clockSkewed. */
   capturedAt: number;
   receivedAt: number;
+  /** capturedAt was outside [receivedAt - maxAgeMs, receivedAt + maxAheadMs]. */
+  clockSkewed: boolean;
 }
 
-const isJpeg = (b: Buffer) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8;
+export interface EventChecks {
+  prefix: string;
+  modelId: string;
+  modelSha256: string;
+  maxPayloadBytes: number;
+  maxAheadMs: number;
+  maxAgeMs: number;
+}
 
-export function validateEvent(
-  topic: string,
-  payload: Buffer,
-  receivedAt: number,
-  o: { prefix: string; modelId: string; modelSha256: string },
-): ValidEvent | string {
+/** The size check every MQTT payload gets before it is parsed. */
+export function tooLarge(payload: Buffer, max: number, limit = "mqtt.maxPacketBytes"): string | undefined {
+  return payload.length > max
+    ? `PAYLOAD_TOO_LARGE: ${payload.length} bytes, more than ${limit} (${max}); not parsed`
+    : undefined;
+}
+
+export function validateEvent(topic: string, payload: Buffer, receivedAt: number, o: EventChecks): ValidEvent | string {
+  const big = tooLarge(payload, o.maxPayloadBytes);
+  if (big) return big;
   const t = parseTopic(topic, o.prefix);
-  if (t?.kind !== "faces") return `BAD_TOPIC: ${topic} is not a face topic`;
+  if (t?.kind !== "faces") return `BAD_TOPIC: ${topic.slice(0, 200)} is not a face topic`;
   const r = parseFaceEvent(payload);
   if (!r.ok) return `INVALID_EVENT: ${r.error}`;
   const e = r.event;
@@ -39,9 +55,10 @@ export function validateEvent(
   const vector = new Float32Array(raw.length / 4);
   new Uint8Array(vector.buffer).set(raw);
   if (!normalize(vector)) return "BAD_EMBEDDING: zero or non-finite vector";
+  // The crops passed the schema's JPEG structure check.
   const faceJpeg = Buffer.from(e.faceJpeg, "base64");
-  if (!isJpeg(faceJpeg)) return "BAD_CROP: faceJpeg is not a JPEG";
   const contextJpeg = e.contextJpeg ? Buffer.from(e.contextJpeg, "base64") : undefined;
-  if (contextJpeg && !isJpeg(contextJpeg)) return "BAD_CROP: contextJpeg is not a JPEG";
-  return { e, vector, faceJpeg, contextJpeg, capturedAt: Date.parse(e.capturedAt), receivedAt };
+  const claimed = Date.parse(e.capturedAt);
+  const clockSkewed = !(claimed <= receivedAt + o.maxAheadMs && claimed >= receivedAt - o.maxAgeMs);
+  return { e, vector, faceJpeg, contextJpeg, capturedAt: clockSkewed ? receivedAt : claimed, receivedAt, clockSkewed };
 }

@@ -40,8 +40,25 @@ export function serverMetrics(opts: { processMetrics?: boolean } = {}) {
     }),
     deadLetters: new Counter({
       name: "argus_dead_letters_total",
-      help: "Invalid messages kept in the dead-letter store, by reason code",
+      help: "Invalid messages refused as dead letters, by reason code (stored or not: see argus_dead_letters_dropped_total)",
       labelNames: ["reason"] as const,
+      ...r,
+    }),
+    deadLettersDropped: new Counter({
+      name: "argus_dead_letters_dropped_total",
+      help: "Dead letters not kept or removed, by cause: rate_limit (over the per-agent rate, never stored), cap (oldest removed over deadLetters.maxCount/maxBytes), retention",
+      labelNames: ["cause"] as const,
+      ...r,
+    }),
+    mqttRefused: new Counter({
+      name: "argus_mqtt_refused_total",
+      help: "MQTT connections and packets refused by the embedded broker, by reason: packet_too_large, client_id (not the agent's own), login, topic (publish outside the agent's topics)",
+      labelNames: ["reason"] as const,
+      ...r,
+    }),
+    clockSkewed: new Counter({
+      name: "argus_events_clock_skewed_total",
+      help: "Face events whose capturedAt was outside the accepted clock skew (the receive time was stored instead)",
       ...r,
     }),
     personsCreated: new Counter({ name: "argus_persons_created_total", help: "Automatic persons created", ...r }),

@@ -1,11 +1,14 @@
 /**
  * Privacy retention: sightings (and their crops and alerts) older than `days` are deleted, except
  * for persons on a list when keepListed; automatic persons left with no sightings go too (their
- * faces with them). Event ids used for duplicate dropping are forgotten after dedupDays.
+ * faces with them). Event ids used for duplicate dropping are forgotten after dedupDays. Dead letters
+ * (they may hold the start of an event: embedding, crop) go after deadLetterDays, and never outlive
+ * `days`.
  */
 import type { Logger } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { PersonService } from "../identify/persons.ts";
+import type { ServerMetrics } from "../ops/metrics.ts";
 import type { CropStore } from "../store/crops.ts";
 import type { Store } from "../store/types.ts";
 
@@ -15,6 +18,7 @@ export interface RetentionResult {
   sightings: number;
   persons: number;
   eventIds: number;
+  deadLetters: number;
 }
 
 export async function runRetention(d: {
@@ -25,11 +29,14 @@ export async function runRetention(d: {
   days: number;
   keepListed: boolean;
   dedupDays: number;
+  /** Dead letters are kept this many days (and at most `days` when that is set). */
+  deadLetterDays?: number;
   now?: number;
   log?: Logger;
+  metrics?: ServerMetrics;
 }): Promise<RetentionResult> {
   const now = d.now ?? Date.now();
-  const out: RetentionResult = { sightings: 0, persons: 0, eventIds: 0 };
+  const out: RetentionResult = { sightings: 0, persons: 0, eventIds: 0, deadLetters: 0 };
   if (d.days > 0) {
     const before = now - d.days * DAY;
     for (;;) {
@@ -47,6 +54,11 @@ export async function runRetention(d: {
     if (out.sightings) d.regulars.forget();
   }
   out.eventIds = await d.store.sightings.deleteEventIdsBefore(now - d.dedupDays * DAY);
-  if (out.sightings || out.persons) d.log?.info(out, "retention removed old data");
+  const dlDays = Math.min(d.deadLetterDays ?? Number.POSITIVE_INFINITY, d.days > 0 ? d.days : Number.POSITIVE_INFINITY);
+  if (Number.isFinite(dlDays)) {
+    out.deadLetters = await d.store.deadLetters.deleteBefore(now - dlDays * DAY);
+    d.metrics?.deadLettersDropped.inc({ cause: "retention" }, out.deadLetters);
+  }
+  if (out.sightings || out.persons || out.deadLetters) d.log?.info(out, "retention removed old data");
   return out;
 }

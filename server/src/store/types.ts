@@ -241,11 +241,26 @@ export interface WebhookRepository {
 }
 
 /** Messages that could not be ingested, kept for inspection. */
+/** What the dead-letter caps count: payload prefix + error + topic (see deadLetterBytes). */
+export interface DeadLetterStats {
+  count: number;
+  bytes: number;
+}
+
+/** A dead letter's stored size as the caps count it. */
+export const deadLetterBytes = (d: Pick<DeadLetter, "payload" | "error" | "topic">): number =>
+  d.payload.length + Buffer.byteLength(d.error) + Buffer.byteLength(d.topic);
+
 export interface DeadLetterRepository {
   /** Idempotent by id. */
   add(d: DeadLetter): Promise<void>;
   list(cursor: string | undefined, limit: number): Promise<Page<DeadLetter>>;
   count(): Promise<number>;
+  stats(): Promise<DeadLetterStats>;
+  /** Removes the oldest until at most maxCount remain holding at most maxBytes; returns how many went. */
+  trim(maxCount: number, maxBytes: number): Promise<number>;
+  /** Removes those received before `before`; returns how many. */
+  deleteBefore(before: number): Promise<number>;
 }
 
 /** Small key/value settings (first-start markers). */

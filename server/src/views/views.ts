@@ -72,6 +72,7 @@ export function sightingView(s: Sighting, person?: Person | null): Wire<typeof C
     attributes: s.attributes,
     faceUrl: `${API}/sightings/${s.id}/face`,
     contextUrl: s.hasContext ? `${API}/sightings/${s.id}/context` : null,
+    clockSkewed: s.clockSkewed,
   };
 }
 

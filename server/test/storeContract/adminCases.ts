@@ -26,6 +26,32 @@ export function adminCases(ctx: { store: Store }): void {
     expect(p2.items[0].topic).toBe("t/1");
   });
 
+  it("bounds dead letters: size stats, trim of the oldest by count and bytes, removal by age", async () => {
+    const { store } = ctx;
+    const before = await store.deadLetters.stats();
+    const dl = (i: number) => ({
+      id: `dl-bound-${String(i).padStart(2, "0")}`,
+      receivedAt: T0 + 10 * DAY + Math.floor(i / 2), // pairs share a millisecond: ids order them
+      topic: "t/é", // 4 bytes in UTF-8
+      error: "E: ü", // 5 bytes
+      payload: Buffer.alloc(100, i),
+      size: 1000,
+    });
+    for (let i = 0; i < 10; i++) await store.deadLetters.add(dl(i));
+    expect(await store.deadLetters.stats()).toEqual({ count: before.count + 10, bytes: before.bytes + 10 * 109 });
+    // Count cap: the 6 newest stay.
+    expect(await store.deadLetters.trim(6, 1e9)).toBe(before.count + 4);
+    const ids = async () => (await store.deadLetters.list(undefined, 100)).items.map((d) => d.id);
+    expect(await ids()).toEqual([9, 8, 7, 6, 5, 4].map((i) => dl(i).id));
+    // Bytes cap: as many of the newest as fit in 3 x 109 bytes.
+    expect(await store.deadLetters.trim(100, 3 * 109 + 50)).toBe(3);
+    expect(await ids()).toEqual([9, 8, 7].map((i) => dl(i).id));
+    expect(await store.deadLetters.trim(100, 1e9)).toBe(0);
+    expect(await store.deadLetters.deleteBefore(dl(8).receivedAt)).toBe(1);
+    expect(await ids()).toEqual([9, 8].map((i) => dl(i).id));
+    expect(await store.deadLetters.stats()).toEqual({ count: 2, bytes: 218 });
+  });
+
   it("manages agents, cameras and their status", async () => {
     const { store } = ctx;
     expect(

@@ -354,4 +354,16 @@ export function ingestCases(ctx: { store: Store }): void {
     await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
     expect(await ids({})).toEqual([]);
   });
+
+  it("keeps a sighting's clockSkewed flag, set when stored or by a later shot", async () => {
+    const { store } = ctx;
+    const skewed = sighting(null, { clockSkewed: true });
+    const later = sighting(null);
+    await store.commitBatch(batch({ newSightings: [skewed, later] }));
+    expect(await store.sightings.get(skewed.id)).toEqual(skewed);
+    expect(await store.sightings.get(later.id)).toMatchObject({ clockSkewed: false });
+    await store.commitBatch(batch({ sightingUpdates: [{ id: later.id, set: { clockSkewed: true, shots: 2 } }] }));
+    expect(await store.sightings.get(later.id)).toMatchObject({ clockSkewed: true, shots: 2 });
+    await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);
+  });
 }

@@ -60,6 +60,7 @@ export function sighting(personId: string | null, over: Partial<Sighting> = {}):
     hasContext: false,
     attributes: null,
     createdAt: T0,
+    clockSkewed: false,
     ...over,
   };
 }

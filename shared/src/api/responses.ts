@@ -87,6 +87,11 @@ export const SightingSchema = z
     attributes: z.object({ age: z.number().optional(), gender: z.enum(["male", "female"]).optional() }).nullable(),
     faceUrl: z.string(),
     contextUrl: z.string().nullable(),
+    clockSkewed: z
+      .boolean()
+      .describe(
+        "true: a shot's capture time from the agent was outside the server's accepted clock skew, and the server's receive time stands in for it in capturedAt/lastSeenAt (check the agent's clock)",
+      ),
   })
   .meta({ id: "Sighting" });
 

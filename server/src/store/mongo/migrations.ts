@@ -63,7 +63,19 @@ async function initialIndexes(db: Db): Promise<void> {
   ]);
 }
 
-export const MIGRATIONS: readonly MongoMigration[] = [{ version: 1, name: "initial indexes", up: initialIndexes }];
+export const MIGRATIONS: readonly MongoMigration[] = [
+  { version: 1, name: "initial indexes", up: initialIndexes },
+  {
+    version: 2,
+    name: "sightings.clockSkewed: capture time outside the clock skew window, receive time stored",
+    // Idempotent: only sightings written before the field existed are touched.
+    up: async (db) => {
+      await db
+        .collection("sightings")
+        .updateMany({ clockSkewed: { $exists: false } }, { $set: { clockSkewed: false } });
+    },
+  },
+];
 checkNumbering(MIGRATIONS);
 
 interface SchemaDoc {

@@ -34,7 +34,7 @@ export class MongoSightings implements SightingRepository {
       personKind: _k,
       ...rest
     } = fromDoc<Sighting & { personList: unknown; personKind: unknown }>(d)!;
-    return rest as Sighting;
+    return { ...rest, clockSkewed: rest.clockSkewed ?? false } as Sighting;
   }
 
   async get(id: string): Promise<Sighting | undefined> {

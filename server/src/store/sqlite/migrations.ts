@@ -89,7 +89,14 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", up: V1_INITIAL }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial schema", up: V1_INITIAL },
+  {
+    version: 2,
+    name: "sightings.clock_skewed: capture time outside the clock skew window, receive time stored",
+    up: "ALTER TABLE sightings ADD COLUMN clock_skewed INTEGER NOT NULL DEFAULT 0",
+  },
+];
 checkNumbering(MIGRATIONS);
 
 export function schemaVersion(db: Database.Database): number {

@@ -77,6 +77,7 @@ export const sightings = table<Sighting>("sightings", {
   hasContext: bool,
   attributes: json<Sighting["attributes"]>(),
   createdAt: num,
+  clockSkewed: bool,
 });
 
 export const deadLetters = table<DeadLetter>("dead_letters", {
