@@ -35,7 +35,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
       s.metrics.httpSeconds.observe({ method: ctx.method, route }, (performance.now() - t0) / 1000);
     }
   });
-  app.use(errorMiddleware(s.log));
+  app.use(errorMiddleware(s.log, (status, code) => s.metrics.httpRefused.inc({ status: String(status), code })));
   app.use(async (ctx, next) => {
     ctx.set("x-content-type-options", "nosniff");
     ctx.set("referrer-policy", "no-referrer");
@@ -47,6 +47,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
   const routes = new Routes(router, {
     authenticate: authenticate([s.tokens.resolve, sessionResolver(s.sessions)]),
     maxJsonBytes: s.config.http.maxJsonBytes,
+    maxJsonDepth: s.config.http.maxJsonDepth,
     maxUploadBytes: s.config.http.maxUploadBytes,
   });
   const doc = openApiDocument(API_VERSION);

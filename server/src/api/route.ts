@@ -43,6 +43,7 @@ export class Routes {
       /** Resolves the principal (401 without one); runs only on operations that need a role. */
       authenticate: Middleware;
       maxJsonBytes: number;
+      maxJsonDepth: number;
       maxUploadBytes: number;
     },
   ) {}
@@ -63,7 +64,7 @@ export class Routes {
             query: o.query ? parseInput(o.query, ctx.query, "query") : {},
             body:
               o.body?.type === "json"
-                ? await readJson(ctx, o.body.schema, this.opts.maxJsonBytes)
+                ? await readJson(ctx, o.body.schema, { bytes: this.opts.maxJsonBytes, depth: this.opts.maxJsonDepth })
                 : o.body?.type === "image"
                   ? await readImages(ctx, [...o.body.fields], this.opts.maxUploadBytes)
                   : undefined,
