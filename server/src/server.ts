@@ -184,7 +184,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const publishMqtt = (topic: string, payload: string) =>
     broker ? broker.publish(topic, payload) : consumer!.publish(topic, payload);
 
-  const sse = new SseHub();
+  const sse = new SseHub(store.streamJournal, config.stream, log);
+  await sse.prune();
   wireFanout({ bus, sse, webhooks, publishMqtt, prefix: config.mqtt.topicPrefix, log });
   const rates = new RateMeter();
   bus.on("sighting", ({ sighting }) => rates.mark(sighting.cameraId));
@@ -384,6 +385,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         if (gallery.dirty) gallery.save();
       });
       webhooks.stop();
+      await sse.flush();
       sse.close();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));

@@ -214,4 +214,106 @@ describe("REST surface under abuse", () => {
       200,
     );
   });
+
+  it("sign-in: a guesser at one address cannot lock the real user out; it waits longer and longer", async () => {
+    const admin0 = server.consoleAdmin!;
+    const csrf = { "x-argus-csrf": "1" };
+    const signIn = (address: string, name: string, password: string) =>
+      from(server, address, "POST", "/api/v1/session", { name, password }, csrf);
+    const statuses: number[] = [];
+    const waits: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const r = await signIn("127.0.0.2", admin0.name, `guess number ${i}`);
+      statuses.push(r.status);
+      if (r.status === 429) {
+        expect(r.body.error.code).toBe("TOO_MANY_ATTEMPTS");
+        waits.push(Number(r.headers["retry-after"]));
+      }
+    }
+    // maxLoginFailures (10) wrong passwords are 401; then every try waits, longer each time, up to 15 minutes.
+    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(statuses.slice(10)).toEqual(Array(40).fill(429));
+    for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]);
+    expect(waits[0]).toBeLessThanOrEqual(2);
+    expect(waits.at(-1)).toBe(900);
+    // Even the right password waits at the guesser's address ...
+    expect((await signIn("127.0.0.2", admin0.name, admin0.password)).status).toBe(429);
+    // ... while the real admin, elsewhere, signs in at once.
+    const real = await signIn("127.0.0.3", admin0.name, admin0.password);
+    expect(real.status).toBe(200);
+    expect(real.body.user.role).toBe("admin");
+
+    // One address guessing across many names meets the looser per-address bound (5 x maxLoginFailures).
+    const spray: number[] = [];
+    for (let i = 0; i < 50; i += 5) {
+      const names = [0, 1, 2, 3, 4].map((j) => `nobody${i + j}`);
+      spray.push(
+        ...(await Promise.all(names.map((n) => signIn("127.0.0.4", n, "wrong password")))).map((r) => r.status),
+      );
+    }
+    expect(spray).toEqual(Array(50).fill(401));
+    expect((await signIn("127.0.0.4", "nobody50", "wrong password")).status).toBe(429);
+    expect((await signIn("127.0.0.4", admin0.name, admin0.password)).status).toBe(429);
+    expect((await signIn("127.0.0.5", admin0.name, admin0.password)).status).toBe(200);
+    // No password reached the log.
+    expect(logged.join("\n")).not.toContain(admin0.password);
+    expect(logged.join("\n")).not.toContain("guess number");
+  });
+
+  it("event streams: capped per principal (429) and in all (503)", async () => {
+    const open = async (srv: RunningServer, token: string) => {
+      const abort = new AbortController();
+      const r = await fetch(`${srv.url}/api/v1/stream`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: abort.signal,
+      });
+      if (r.status !== 200) await r.text();
+      return { status: r.status, retryAfter: r.headers.get("retry-after"), abort };
+    };
+    // One viewer token asks for 1,000 streams: the first stream.maxPerPrincipal (8) open, the rest are refused.
+    const got: Array<Awaited<ReturnType<typeof open>>> = [];
+    for (let i = 0; i < 1000; i += 50)
+      got.push(...(await Promise.all(Array.from({ length: 50 }, () => open(server, viewerToken)))));
+    const opened = got.filter((g) => g.status === 200);
+    expect(opened).toHaveLength(8);
+    expect(got.filter((g) => g.status === 429)).toHaveLength(992);
+    expect(Number(got.find((g) => g.status === 429)!.retryAfter)).toBeGreaterThan(0);
+    const refused = await viewer("GET", "/api/v1/stream");
+    expect(refused.body.error.code).toBe("TOO_MANY_STREAMS");
+    // Others are not affected; closing one lets the viewer open another.
+    const other = await open(server, server.adminToken!);
+    expect(other.status).toBe(200);
+    other.abort.abort();
+    opened[0].abort.abort();
+    const again = await waitFor(async () => {
+      const g = await open(server, viewerToken);
+      return g.status === 200 && g;
+    }, "a freed stream slot");
+    for (const g of [...opened, again]) g.abort.abort();
+    await waitFor(async () => server.services.sse.size === 0, "streams closed");
+
+    // In all: stream.maxTotal across principals, then 503 BUSY with Retry-After.
+    const small = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1" },
+        mqtt: { port: 0, host: "127.0.0.1" },
+        stream: { maxTotal: 5, maxPerPrincipal: 2 },
+        log: { level: "error" },
+      },
+    });
+    try {
+      const api = apiClient(small, small.adminToken);
+      const tokens = await Promise.all(
+        [1, 2, 3].map(async (i) => (await api("POST", "/api/v1/tokens", { role: "viewer", name: `v${i}` })).body.token),
+      );
+      const all = [];
+      for (const t of [...tokens, ...tokens]) all.push(await open(small, t));
+      expect(all.map((g) => g.status)).toEqual([200, 200, 200, 200, 200, 503]);
+      expect(Number(all[5].retryAfter)).toBeGreaterThan(0);
+      for (const g of all) g.abort.abort();
+    } finally {
+      await small.stop();
+    }
+  });
 });

@@ -63,7 +63,20 @@ async function initialIndexes(db: Db): Promise<void> {
   ]);
 }
 
-export const MIGRATIONS: readonly MongoMigration[] = [{ version: 1, name: "initial indexes", up: initialIndexes }];
+export const MIGRATIONS: readonly MongoMigration[] = [
+  { version: 1, name: "initial indexes", up: initialIndexes },
+  // Number 2 belongs to the MQTT work on another branch: this no-op holds its place until the merge.
+  { version: 2, name: "reserved", up: async () => {} },
+  {
+    version: 3,
+    name: "stream journal",
+    up: (db) =>
+      db
+        .collection("stream_events")
+        .createIndexes([{ key: { at: 1 } }])
+        .then(() => {}),
+  },
+];
 checkNumbering(MIGRATIONS);
 
 interface SchemaDoc {
