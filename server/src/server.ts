@@ -119,6 +119,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     maxAttempts: config.alerts.webhookMaxAttempts,
     timeoutMs: config.alerts.webhookTimeoutMs,
     backoffMs: config.alerts.webhookBackoffMs,
+    allowHosts: config.alerts.webhookAllowHosts,
   });
   await webhooks.start();
   const ids = await IdAllocator.open(store);
