@@ -3,7 +3,7 @@
  * REST API, retention) and returns a handle to stop it cleanly.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createLogger, EMBEDDING_DIM, FacePipeline, featureModelId, type Logger, redactUrl } from "@argus/shared";
@@ -13,6 +13,7 @@ import { createApp } from "./api/app.ts";
 import { newToken, TokenResolver } from "./api/auth.ts";
 import type { AgentCredentials, Services } from "./api/services.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
+import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { Gallery } from "./identify/gallery.ts";
@@ -73,7 +74,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = parseConfig(opts.config);
   assertTimeZone(config.regulars.timeZone);
   const log = opts.log ?? createLogger("argus-server", config.log.level);
-  mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir, { sqlite: !opts.store && !config.store.mongodbUrl, log });
   const store =
     opts.store ??
     openStore({ dataDir: config.dataDir, mongodbUrl: config.store.mongodbUrl, mongodbDb: config.store.mongodbDb });

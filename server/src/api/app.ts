@@ -49,6 +49,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     maxJsonBytes: s.config.http.maxJsonBytes,
     maxJsonDepth: s.config.http.maxJsonDepth,
     maxUploadBytes: s.config.http.maxUploadBytes,
+    admitUpload: () => s.personService.admitPhoto(),
   });
   const doc = openApiDocument(API_VERSION);
   openRoutes(routes, s, { doc, docs: docsHtml(doc) });

@@ -45,6 +45,8 @@ export class Routes {
       maxJsonBytes: number;
       maxJsonDepth: number;
       maxUploadBytes: number;
+      /** Throws (503) when an image upload would find no room to be analysed: before its body is read. */
+      admitUpload?: () => void;
     },
   ) {}
 
@@ -59,6 +61,7 @@ export class Routes {
       [
         ...guard,
         async (ctx) => {
+          if (o.body?.type === "image") this.opts.admitUpload?.();
           const input = {
             params: o.params ? parseInput(o.params, ctx.params, "path") : {},
             query: o.query ? parseInput(o.query, ctx.query, "query") : {},
