@@ -103,6 +103,26 @@ describe.skipIf(!HAVE_DATA)("uploads under abuse", () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
+  it("a multipart body cut off inside its file is a 400, not an uncaught error that ends the server", async () => {
+    const uncaught: Error[] = [];
+    const record = (e: Error) => uncaught.push(e);
+    process.on("uncaughtException", record);
+    try {
+      const head = `--B\r\nContent-Disposition: form-data; name="image"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`;
+      for (const body of [`${head}abc`, `${head}`, "--B\r\nContent-Disposition: form-data; name=", "--B"]) {
+        const r = await viewer("POST", "/api/v1/identify", Buffer.from(body), {
+          "content-type": "multipart/form-data; boundary=B",
+        });
+        expect(r.status).toBe(400);
+        expect(r.body.error.code).toMatch(/INVALID_MULTIPART|INVALID_ARGUMENT/);
+      }
+      expect((await viewer("GET", "/health")).status).toBe(200);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", record);
+    }
+  });
+
   it("the data directory is the server's alone: directories 0700, files 0600 (umask 022)", async () => {
     // A real run: a person with an enrolled photo (its crop), the database and its WAL, the tokens.
     const admin = apiClient(server, server.adminToken);

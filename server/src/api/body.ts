@@ -127,10 +127,15 @@ function readMultipart(ctx: Context, fields: string[], limit: number): Promise<R
           `${name}: unexpected file field; expected ${fields.join(", ")}`,
           { field: name },
         );
+        stream.on("error", () => {}); // the request is refused anyway
         stream.resume();
         return;
       }
       const chunks: Buffer[] = [];
+      // A body cut off inside a file errors the file's stream too: unheard, it would crash the process.
+      stream.on("error", (e) => {
+        failed ??= new ApiError(400, "INVALID_MULTIPART", `malformed multipart body: ${e.message}`);
+      });
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("limit", () => {
         failed ??= tooLarge(limit);
