@@ -60,11 +60,11 @@ const nasty = fc.constantFrom(
 const anyString = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "binary", maxLength: 40 }), nasty);
 
 /** A value of the schema's shape, or (often) a wrong one. */
-function valueOf(s: JsonSchema | undefined, depth = 0): fc.Arbitrary<unknown> {
+function shapedValue(s: JsonSchema | undefined, depth = 0): fc.Arbitrary<unknown> {
   const wrong = fc.oneof(fc.jsonValue({ maxDepth: 3 }), nasty, fc.double(), fc.constant(null));
   if (!s || depth > 4) return wrong;
   if (s.enum) return fc.oneof(fc.constantFrom(...s.enum), wrong);
-  if (s.anyOf) return fc.oneof(...s.anyOf.map((x) => valueOf(x, depth + 1)), wrong);
+  if (s.anyOf) return fc.oneof(...s.anyOf.map((x) => shapedValue(x, depth + 1)), wrong);
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   const right =
     type === "string"
@@ -74,7 +74,7 @@ function valueOf(s: JsonSchema | undefined, depth = 0): fc.Arbitrary<unknown> {
         : type === "boolean"
           ? fc.boolean()
           : type === "array"
-            ? fc.array(valueOf(s.items, depth + 1), { maxLength: 4 })
+            ? fc.array(shapedValue(s.items, depth + 1), { maxLength: 4 })
             : type === "object"
               ? objectOf(s, depth)
               : wrong;
@@ -82,7 +82,7 @@ function valueOf(s: JsonSchema | undefined, depth = 0): fc.Arbitrary<unknown> {
 }
 
 function objectOf(s: JsonSchema, depth: number): fc.Arbitrary<unknown> {
-  const model = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, valueOf(v, depth + 1)]));
+  const model = Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, shapedValue(v, depth + 1)]));
   const extra = fc.dictionary(anyString, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 2 });
   return fc
     .tuple(fc.record(model, { requiredKeys: [] }), fc.option(extra, { freq: 4 }))
@@ -105,7 +105,10 @@ const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
 function jsonBodyOf(schema: z.ZodType): fc.Arbitrary<{ type: string; body: string | Buffer }> {
   const json = "application/json";
   return fc.oneof(
-    { arbitrary: valueOf(jsonSchema(schema)).map((v) => ({ type: json, body: JSON.stringify(v) ?? "" })), weight: 8 },
+    {
+      arbitrary: shapedValue(jsonSchema(schema)).map((v) => ({ type: json, body: JSON.stringify(v) ?? "" })),
+      weight: 8,
+    },
     {
       arbitrary: fc.integer({ min: 20, max: 300_000 }).map((d) => ({ type: json, body: `{"meta":{"a":${deep(d)}}}` })),
       weight: 1,
@@ -211,50 +214,54 @@ describe("HTTP fuzzing from the REST contract", () => {
     await server?.stop();
   });
 
-  it(`${RUNS} generated requests: never a 500, always a JSON error with a code, memory bounded`, async () => {
-    const headers = { authorization: `Bearer ${server.adminToken}`, "x-argus-csrf": "1" };
-    const send = async (r: Req) => {
-      const res = await fetch(`${server.url}${r.path}`, {
-        method: r.method,
-        headers: { ...headers, ...(r.type !== undefined ? { "content-type": r.type } : {}) },
-        body: r.body,
-      });
-      const text = await res.text();
-      let body: Json;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      return { status: res.status, type: res.headers.get("content-type") ?? "", body };
-    };
-    // The server runs in this process: anything it failed to catch lands here (and would end a real server).
-    const uncaught: string[] = [];
-    const onUncaught = (e: Error) => uncaught.push(e.stack ?? e.message);
-    process.on("uncaughtException", onUncaught);
-    const statuses = new Map<number, number>();
-    const base = process.memoryUsage().rss;
-    let peak = base;
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FUZZED).chain(requestOf), async (r) => {
-        const res = await send(r);
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        peak = Math.max(peak, process.memoryUsage().rss);
-        expect(res.status, `${r.method} ${r.path.slice(0, 200)}`).toBeLessThan(500);
-        if (res.status >= 400) {
-          expect(res.type, `${r.method} ${r.path.slice(0, 200)}`).toMatch(/^application\/json/);
-          expect(typeof res.body?.error?.code, `${r.method} ${r.path.slice(0, 200)} ${res.status}`).toBe("string");
+  it(
+    `${RUNS} generated requests: never a 500, always a JSON error with a code, memory bounded`,
+    async () => {
+      const headers = { authorization: `Bearer ${server.adminToken}`, "x-argus-csrf": "1" };
+      const send = async (r: Req) => {
+        const res = await fetch(`${server.url}${r.path}`, {
+          method: r.method,
+          headers: { ...headers, ...(r.type !== undefined ? { "content-type": r.type } : {}) },
+          body: r.body,
+        });
+        const text = await res.text();
+        let body: Json;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
         }
-      }),
-      { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
-    );
-    process.off("uncaughtException", onUncaught);
-    console.log(`fuzz-http: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    expect(uncaught).toEqual([]);
-    // Mostly refusals (the inputs are bad), and the server is still there and serving.
-    expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
-    expect((await send({ method: "GET", path: "/health" })).status).toBe(200);
-    expect((await send({ method: "GET", path: "/api/v1/me" })).status).toBe(200);
-    expect((peak - base) / 1e6).toBeLessThan(400);
-  }, 120_000);
+        return { status: res.status, type: res.headers.get("content-type") ?? "", body };
+      };
+      // The server runs in this process: anything it failed to catch lands here (and would end a real server).
+      const uncaught: string[] = [];
+      const onUncaught = (e: Error) => uncaught.push(e.stack ?? e.message);
+      process.on("uncaughtException", onUncaught);
+      const statuses = new Map<number, number>();
+      const base = process.memoryUsage().rss;
+      let peak = base;
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...FUZZED).chain(requestOf), async (r) => {
+          const res = await send(r);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          peak = Math.max(peak, process.memoryUsage().rss);
+          expect(res.status, `${r.method} ${r.path.slice(0, 200)}`).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect(res.type, `${r.method} ${r.path.slice(0, 200)}`).toMatch(/^application\/json/);
+            expect(typeof res.body?.error?.code, `${r.method} ${r.path.slice(0, 200)} ${res.status}`).toBe("string");
+          }
+        }),
+        { numRuns: RUNS, ...(SEED !== undefined ? { seed: SEED } : {}) },
+      );
+      process.off("uncaughtException", onUncaught);
+      console.log(`fuzz-http: ${RUNS} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+      expect(uncaught).toEqual([]);
+      // Mostly refusals (the inputs are bad), and the server is still there and serving.
+      expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
+      expect((await send({ method: "GET", path: "/health" })).status).toBe(200);
+      expect((await send({ method: "GET", path: "/api/v1/me" })).status).toBe(200);
+      expect((peak - base) / 1e6).toBeLessThan(400);
+    },
+    Math.max(120_000, RUNS * 20),
+  );
 });
