@@ -268,7 +268,8 @@ describe("REST surface under abuse", () => {
         signal: abort.signal,
       });
       if (r.status !== 200) await r.text();
-      return { status: r.status, retryAfter: r.headers.get("retry-after"), abort };
+      // Keep the response: fetch cancels the body of a response that is garbage-collected.
+      return { status: r.status, retryAfter: r.headers.get("retry-after"), abort, res: r };
     };
     // One viewer token asks for 1,000 streams: the first stream.maxPerPrincipal (8) open, the rest are refused.
     const got: Array<Awaited<ReturnType<typeof open>>> = [];
