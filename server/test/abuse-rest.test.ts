@@ -236,8 +236,14 @@ describe("REST surface under abuse", () => {
     for (let i = 1; i < waits.length; i++) expect(waits[i]).toBeGreaterThanOrEqual(waits[i - 1]);
     expect(waits[0]).toBeLessThanOrEqual(2);
     expect(waits.at(-1)).toBe(900);
-    // Even the right password waits at the guesser's address ...
+    // Even the right password waits at the guesser's address, whatever X-Forwarded-For it claims ...
     expect((await signIn("127.0.0.2", admin0.name, admin0.password)).status).toBe(429);
+    const body = { name: admin0.name, password: admin0.password };
+    const spoofed = await from(server, "127.0.0.2", "POST", "/api/v1/session", body, {
+      ...csrf,
+      "x-forwarded-for": "198.51.100.77",
+    });
+    expect(spoofed.status).toBe(429);
     // ... while the real admin, elsewhere, signs in at once.
     const real = await signIn("127.0.0.3", admin0.name, admin0.password);
     expect(real.status).toBe(200);
@@ -258,6 +264,40 @@ describe("REST surface under abuse", () => {
     // No password reached the log.
     expect(logged.join("\n")).not.toContain(admin0.password);
     expect(logged.join("\n")).not.toContain("guess number");
+  });
+
+  it("sign-in behind a trusted proxy: throttled by the address the proxy appended, not one a client claims", async () => {
+    const proxied = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1", trustProxy: true },
+        mqtt: { port: 0, host: "127.0.0.1" },
+        console: { maxLoginFailures: 2 },
+        log: { level: "error" },
+      },
+    });
+    try {
+      const a = proxied.consoleAdmin!;
+      const signIn = (forwardedFor: string, password: string) =>
+        from(
+          proxied,
+          "127.0.0.1",
+          "POST",
+          "/api/v1/session",
+          { name: a.name, password },
+          {
+            "x-argus-csrf": "1",
+            "x-forwarded-for": forwardedFor,
+          },
+        );
+      for (let i = 0; i < 2; i++) expect((await signIn("198.51.100.7", "wrong password")).status).toBe(401);
+      expect((await signIn("198.51.100.7", a.password)).status).toBe(429);
+      // A client prepending another address is still the one the proxy saw.
+      expect((await signIn("203.0.113.1, 198.51.100.7", a.password)).status).toBe(429);
+      expect((await signIn("198.51.100.8", a.password)).status).toBe(200);
+    } finally {
+      await proxied.stop();
+    }
   });
 
   it("event streams: capped per principal (429) and in all (503)", async () => {

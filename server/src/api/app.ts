@@ -21,7 +21,9 @@ import { serveConsole } from "./static.ts";
 export const API_VERSION = "1.0.0";
 
 export function createApp(s: Services): { app: Koa; router: Router } {
-  const app = new Koa({ proxy: false });
+  // Forwarded headers only from a trusted proxy, and only the entry it appended: a client cannot pick
+  // its own address (sign-in throttling is per address).
+  const app = new Koa({ proxy: s.config.http.trustProxy, maxIpsCount: 1 });
   app.silent = true;
 
   // Metrics around everything, labelled by the route's template (never the raw path: a bounded label set).

@@ -38,6 +38,9 @@ export const ConfigSchema = z
       .object({
         host: z.string().default("0.0.0.0").describe("REST API listen address"),
         port: int(0, 65535).default(8080).describe("REST API port"),
+        trustProxy: bool(false).describe(
+          "Behind a reverse proxy that is the only way in: the client address is the last X-Forwarded-For entry (sign-in throttling) and the scheme X-Forwarded-Proto; otherwise both headers are ignored",
+        ),
         maxUploadBytes: int(1024)
           .default(10 * 1024 * 1024)
           .describe("Largest image upload (413 above)"),
@@ -261,6 +264,7 @@ export const ENV_VARS: EnvMap = {
   ARGUS_DATA_DIR: "dataDir",
   ARGUS_HTTP_HOST: "http.host",
   ARGUS_HTTP_PORT: "http.port",
+  ARGUS_TRUST_PROXY: "http.trustProxy",
   ARGUS_MAX_UPLOAD_BYTES: "http.maxUploadBytes",
   ARGUS_MQTT_URL: "mqtt.url",
   ARGUS_MQTT_USERNAME: "mqtt.username",
