@@ -44,6 +44,8 @@ export class SseHub {
   private readonly clients = new Set<SseClient>();
   private readonly perKey = new Map<string, number>();
   private chain: Promise<void> = Promise.resolve();
+  /** Published, not yet journaled: an ingest batch's events go to the journal in one transaction. */
+  private queued: Array<{ type: string; data: string; at: number }> = [];
   private published = 0;
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -63,23 +65,37 @@ export class SseHub {
     return this.clients.size;
   }
 
-  /** Journals the event (for its id), then sends it to every client; events go out in id order. */
+  /**
+   * Journals the event (for its id), then sends it to every client; events go out in id order. Events
+   * published together (an ingest batch's) are journaled together.
+   */
   publish(type: string, payload: unknown): void {
-    const data = JSON.stringify(payload);
-    this.chain = this.chain.then(async () => {
-      let id: number | undefined;
-      try {
-        id = await this.journal.append(type, data, Date.now());
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message, type }, "stream event not journaled; sent without an id");
-      }
-      const e = { id, type, data };
+    this.queued.push({ type, data: JSON.stringify(payload), at: Date.now() });
+    if (this.queued.length === 1) this.chain = this.chain.then(() => this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    const batch = this.queued;
+    this.queued = [];
+    let ids: Array<number | undefined> = [];
+    try {
+      ids = await this.journal.append(batch);
+    } catch (e) {
+      this.log.warn(
+        { err: (e as Error).message, events: batch.length },
+        "stream events not journaled; sent without ids",
+      );
+    }
+    for (const [i, b] of batch.entries()) {
+      const e = { id: ids[i], type: b.type, data: b.data };
       for (const c of this.clients) {
         if (c.pending) c.pending.push(e);
         else this.send(c, e);
       }
-      if (++this.published % PRUNE_EVERY === 0) void this.prune();
-    });
+    }
+    const before = this.published;
+    this.published += batch.length;
+    if (Math.floor(before / PRUNE_EVERY) !== Math.floor(this.published / PRUNE_EVERY)) void this.prune();
   }
 
   /** Resolves once every event published so far has been journaled and sent. */

@@ -263,8 +263,11 @@ export interface StreamEventRecord {
  * what it missed, even from before a restart. Bounded: prune() keeps the newest.
  */
 export interface StreamJournalRepository {
-  /** Appends an event; returns its id: greater than every id handed out before, never reused. */
-  append(type: string, data: string, at: number): Promise<number>;
+  /**
+   * Appends events (one transaction where the store has them); returns their ids, in order: each
+   * greater than every id handed out before, never reused.
+   */
+  append(events: ReadonlyArray<Omit<StreamEventRecord, "id">>): Promise<number[]>;
   /** Events after `afterId`, oldest first, at most `limit`. */
   after(afterId: number, limit: number): Promise<StreamEventRecord[]>;
   /** The oldest id kept (null when none is), and the last id handed out (0 before the first). */

@@ -4,12 +4,17 @@ import type { Store } from "../../src/store/types.ts";
 import { T0 } from "./records.ts";
 
 /** `ctx.store` is the store under test, set before the first case runs. */
+const ev = (i: number) => ({ type: i % 2 ? "person" : "sighting", data: `{"n":${i}}`, at: T0 + i * 1000 });
+
 export function journalCases(ctx: { store: Store }): void {
   it("journals stream events with increasing ids, replays after an id, prunes to the bounds", async () => {
     const j = ctx.store.streamJournal;
     expect(await j.bounds()).toEqual({ oldest: null, last: 0 });
     const ids: number[] = [];
-    for (let i = 0; i < 10; i++) ids.push(await j.append(i % 2 ? "person" : "sighting", `{"n":${i}}`, T0 + i * 1000));
+    // One at a time, and several at once.
+    for (let i = 0; i < 4; i++) ids.push(...(await j.append([ev(i)])));
+    ids.push(...(await j.append([4, 5, 6, 7, 8, 9].map(ev))));
+    expect(ids).toHaveLength(10);
     for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
     expect(await j.bounds()).toEqual({ oldest: ids[0], last: ids[9] });
 
@@ -24,7 +29,8 @@ export function journalCases(ctx: { store: Store }): void {
     // Everything gone: the last id handed out is still known, and the next one is above it.
     await j.prune(0, T0 + 60_000);
     expect(await j.bounds()).toEqual({ oldest: null, last: ids[9] });
-    const next = await j.append("camera", "{}", T0 + 70_000);
+    const [next] = await j.append([{ type: "camera", data: "{}", at: T0 + 70_000 }]);
+    expect(await j.append([])).toEqual([]);
     expect(next).toBeGreaterThan(ids[9]);
     await j.prune(0, T0 + 80_000);
   });

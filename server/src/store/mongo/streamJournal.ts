@@ -11,15 +11,17 @@ const COUNTER = "stream_events";
 export class MongoStreamJournal implements StreamJournalRepository {
   constructor(private readonly c: Collections) {}
 
-  async append(type: string, data: string, at: number): Promise<number> {
+  async append(events: ReadonlyArray<Omit<StreamEventRecord, "id">>): Promise<number[]> {
+    if (!events.length) return [];
     const counter = await this.c("counters").findOneAndUpdate(
       { _id: COUNTER },
-      { $inc: { seq: 1 } },
+      { $inc: { seq: events.length } },
       { upsert: true, returnDocument: "after" },
     );
-    const id = Number(counter?.seq);
-    await this.c("stream_events").insertOne({ _id: id, type, data, at });
-    return id;
+    const first = Number(counter?.seq) - events.length + 1;
+    const ids = events.map((_, k) => first + k);
+    await this.c("stream_events").insertMany(events.map((e, k) => ({ _id: ids[k], ...e })));
+    return ids;
   }
   async after(afterId: number, limit: number): Promise<StreamEventRecord[]> {
     const docs = await this.c("stream_events")

@@ -5,10 +5,9 @@ import type { Sql } from "./db.ts";
 export class SqliteStreamJournal implements StreamJournalRepository {
   constructor(private readonly sql: Sql) {}
 
-  async append(type: string, data: string, at: number): Promise<number> {
-    return Number(
-      this.sql.run("INSERT INTO stream_events (type, data, at) VALUES (?, ?, ?)", [type, data, at]).lastInsertRowid,
-    );
+  async append(events: ReadonlyArray<Omit<StreamEventRecord, "id">>): Promise<number[]> {
+    const insert = "INSERT INTO stream_events (type, data, at) VALUES (?, ?, ?)";
+    return this.sql.tx(() => events.map((e) => Number(this.sql.run(insert, [e.type, e.data, e.at]).lastInsertRowid)));
   }
   async after(afterId: number, limit: number): Promise<StreamEventRecord[]> {
     return this.sql
