@@ -4,6 +4,8 @@
  * naming where it came from, the field, the value and what was expected. The descriptions are the
  * documentation: `pnpm run schemas` writes them to schemas/server.schema.json and server/README.md.
  */
+
+import { isIP } from "node:net";
 import { ArgusError, DEFAULT_TOPIC_PREFIX, THRESHOLDS } from "@argus/shared";
 import {
   ConfigError,
@@ -190,7 +192,17 @@ export const ConfigSchema = z
         webhookTimeoutMs: int(100).default(5000).describe("Timeout of one webhook request"),
         webhookBackoffMs: int(10).default(1000).describe("First retry delay of a webhook; doubles on each attempt"),
         webhookAllowHosts: z
-          .array(z.string().min(1))
+          .array(
+            z
+              .string()
+              .min(1)
+              .refine((v) => {
+                const [addr, bits, ...rest] = v.replace(/^\[|\]$/g, "").split("/");
+                if (bits === undefined) return true; // a host name or an address
+                const max = isIP(addr) === 6 ? 128 : isIP(addr) === 4 ? 32 : -1;
+                return !rest.length && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+              }, "a host name, an IP address or a CIDR block such as 10.1.2.0/24"),
+          )
           .default([])
           .describe(
             "Internal webhook targets allowed (loopback, private, link-local and other non-public addresses are refused otherwise): host names, IP addresses or CIDR blocks such as `10.1.2.0/24`",
