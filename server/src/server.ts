@@ -3,7 +3,7 @@
  * REST API, retention) and returns a handle to stop it cleanly.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createLogger, EMBEDDING_DIM, FacePipeline, featureModelId, type Logger, redactUrl } from "@argus/shared";
@@ -13,6 +13,7 @@ import { createApp } from "./api/app.ts";
 import { newToken, TokenResolver } from "./api/auth.ts";
 import type { AgentCredentials, Services } from "./api/services.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
+import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { Gallery } from "./identify/gallery.ts";
@@ -74,7 +75,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = parseConfig(opts.config);
   assertTimeZone(config.regulars.timeZone);
   const log = opts.log ?? createLogger("argus-server", config.log.level);
-  mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir, { sqlite: !opts.store && !config.store.mongodbUrl, log });
   const store =
     opts.store ??
     openStore({ dataDir: config.dataDir, mongodbUrl: config.store.mongodbUrl, mongodbDb: config.store.mongodbDb });
@@ -120,6 +121,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     maxAttempts: config.alerts.webhookMaxAttempts,
     timeoutMs: config.alerts.webhookTimeoutMs,
     backoffMs: config.alerts.webhookBackoffMs,
+    allowHosts: config.alerts.webhookAllowHosts,
   });
   await webhooks.start();
   const ids = await IdAllocator.open(store);
@@ -195,7 +197,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const publishMqtt = (topic: string, payload: string) =>
     broker ? broker.publish(topic, payload) : consumer!.publish(topic, payload);
 
-  const sse = new SseHub();
+  const sse = new SseHub(store.streamJournal, config.stream, log);
+  await sse.prune();
   wireFanout({ bus, sse, webhooks, publishMqtt, prefix: config.mqtt.topicPrefix, log });
   const rates = new RateMeter();
   bus.on("sighting", ({ sighting }) => rates.mark(sighting.cameraId));
@@ -397,6 +400,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         if (gallery.dirty) gallery.save();
       });
       webhooks.stop();
+      await sse.flush();
       sse.close();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));

@@ -55,7 +55,7 @@ describe.skipIf(!HAVE_DATA)("REST API", () => {
     dataDir,
     http: { port: 0, host: "127.0.0.1", maxUploadBytes: 400_000 },
     mqtt: { port: 0, host: "127.0.0.1" },
-    alerts: { webhookMaxAttempts: 2, webhookBackoffMs: 10 },
+    alerts: { webhookMaxAttempts: 2, webhookBackoffMs: 10, webhookAllowHosts: ["127.0.0.1"] },
     log: { level: "error" },
   });
 

@@ -82,7 +82,7 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
         dataDir: tempDir(),
         http: { port: 0, host: "127.0.0.1" },
         mqtt: { port: 0, host: "127.0.0.1" },
-        alerts: { webhookBackoffMs: 50 },
+        alerts: { webhookBackoffMs: 50, webhookAllowHosts: ["127.0.0.1"] },
         log: { level: "error" },
       },
     });

@@ -51,6 +51,7 @@ describe.skipIf(!HAVE_DATA)("server end to end (embedded broker, SQLite)", () =>
         dataDir: tempDir(),
         http: { port: 0, host: "127.0.0.1" },
         mqtt: { port: 0, host: "127.0.0.1" },
+        alerts: { webhookAllowHosts: ["127.0.0.1"] }, // the test's webhook receiver is local
         log: { level: "error" },
       },
     });

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type ListName, type PersonBrief } from "./api.ts";
 import { ago, formatDateTime, formatTime, personLabel } from "./format.ts";
 import { Link } from "./router.tsx";
+import { useStreamReset } from "./stream.ts";
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -94,6 +95,7 @@ export function useLoad<T>(load: () => Promise<T>, key: unknown[]) {
     };
   }, [...key, n]);
   const reload = useCallback(() => setN((x) => x + 1), []);
+  useStreamReset(reload); // events were missed for good: what was loaded may be stale
   /** Changes the loaded value (stream events); nothing before it has loaded. */
   const update = useCallback(
     (f: (data: T) => T) => setState((s) => (s.data === undefined ? s : { ...s, data: f(s.data) })),

@@ -1,7 +1,8 @@
 /**
  * The server's event stream (GET /api/v1/stream, cookie-authenticated): one EventSource for the whole
  * console, shared by the pages that listen. The browser reconnects by itself and resumes with
- * Last-Event-ID; `status` says whether it is connected.
+ * Last-Event-ID (the server replays what was missed, across its restarts too, or says `reset`, and
+ * every loaded value reloads); `status` says whether it is connected.
  */
 import { STREAM_EVENTS, type StreamEventType } from "@argus/shared/api/enums";
 import type { StreamEvent } from "@argus/shared/api/index";
@@ -10,6 +11,7 @@ import { useEffect, useState } from "preact/hooks";
 type Handler = (data: unknown) => void;
 
 const handlers = new Map<StreamEventType, Set<Handler>>();
+const resetListeners = new Set<() => void>();
 const statusListeners = new Set<(s: StreamStatus) => void>();
 export type StreamStatus = "connecting" | "live" | "reconnecting";
 let status: StreamStatus = "connecting";
@@ -39,6 +41,11 @@ export function openStream(): void {
     source = undefined;
     setTimeout(() => onLost(), 3000);
   };
+  // After a server restart or a long disconnection the server may no longer have every event we
+  // missed: it says `reset`, and what the page shows is loaded again.
+  source.addEventListener("reset", () => {
+    for (const f of resetListeners) f();
+  });
   for (const type of STREAM_EVENTS) {
     source.addEventListener(type, (e) => {
       let data: unknown;
@@ -70,6 +77,14 @@ export function useStream<E extends StreamEventType>(
     handlers.get(type)!.add(h);
     return () => void handlers.get(type)!.delete(h);
   }, deps);
+}
+
+/** Calls `f` when the stream missed events it cannot replay (`reset`): reload the data the component shows. */
+export function useStreamReset(f: () => void): void {
+  useEffect(() => {
+    resetListeners.add(f);
+    return () => void resetListeners.delete(f);
+  }, [f]);
 }
 
 export function useStreamStatus(): StreamStatus {

@@ -21,7 +21,9 @@ import { serveConsole } from "./static.ts";
 export const API_VERSION = "1.0.0";
 
 export function createApp(s: Services): { app: Koa; router: Router } {
-  const app = new Koa({ proxy: false });
+  // Forwarded headers only from a trusted proxy, and only the entry it appended: a client cannot pick
+  // its own address (sign-in throttling is per address).
+  const app = new Koa({ proxy: s.config.http.trustProxy, maxIpsCount: 1 });
   app.silent = true;
 
   // Metrics around everything, labelled by the route's template (never the raw path: a bounded label set).
@@ -35,7 +37,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
       s.metrics.httpSeconds.observe({ method: ctx.method, route }, (performance.now() - t0) / 1000);
     }
   });
-  app.use(errorMiddleware(s.log));
+  app.use(errorMiddleware(s.log, (status, code) => s.metrics.httpRefused.inc({ status: String(status), code })));
   app.use(async (ctx, next) => {
     ctx.set("x-content-type-options", "nosniff");
     ctx.set("referrer-policy", "no-referrer");
@@ -47,7 +49,9 @@ export function createApp(s: Services): { app: Koa; router: Router } {
   const routes = new Routes(router, {
     authenticate: authenticate([s.tokens.resolve, sessionResolver(s.sessions)]),
     maxJsonBytes: s.config.http.maxJsonBytes,
+    maxJsonDepth: s.config.http.maxJsonDepth,
     maxUploadBytes: s.config.http.maxUploadBytes,
+    admitUpload: () => s.personService.admitPhoto(),
   });
   const doc = openApiDocument(API_VERSION);
   openRoutes(routes, s, { doc, docs: docsHtml(doc) });

@@ -24,16 +24,47 @@ async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export async function readJson<S extends z.ZodType>(ctx: Context, schema: S, limit: number): Promise<z.infer<S>> {
+/**
+ * The deepest nesting of arrays and objects in a JSON text, counted without parsing (brackets inside
+ * strings are text), stopping as soon as it passes `max`: JSON.parse, zod and JSON.stringify all
+ * recurse, and a 200k-deep array overflows the stack in one of them.
+ */
+export function jsonTooDeep(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+export async function readJson<S extends z.ZodType>(
+  ctx: Context,
+  schema: S,
+  limits: { bytes: number; depth: number },
+): Promise<z.infer<S>> {
   const type = ctx.get("content-type");
-  const raw = await readRaw(ctx, limit);
+  const raw = await readRaw(ctx, limits.bytes);
   if (raw.length && !/^application\/(.+\+)?json\b/i.test(type)) {
     throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send JSON with 'Content-Type: application/json'");
   }
   let v: unknown = {};
   if (raw.length) {
+    const text = raw.toString("utf8");
+    if (jsonTooDeep(text, limits.depth))
+      throw new ApiError(400, "JSON_TOO_DEEP", `the body nests arrays and objects deeper than ${limits.depth} levels`, {
+        maxDepth: limits.depth,
+      });
     try {
-      v = JSON.parse(raw.toString("utf8"));
+      v = JSON.parse(text);
     } catch (e) {
       throw new ApiError(400, "INVALID_JSON", `the body is not valid JSON: ${(e as Error).message}`);
     }
@@ -96,10 +127,15 @@ function readMultipart(ctx: Context, fields: string[], limit: number): Promise<R
           `${name}: unexpected file field; expected ${fields.join(", ")}`,
           { field: name },
         );
+        stream.on("error", () => {}); // the request is refused anyway
         stream.resume();
         return;
       }
       const chunks: Buffer[] = [];
+      // A body cut off inside a file errors the file's stream too: unheard, it would crash the process.
+      stream.on("error", (e) => {
+        failed ??= new ApiError(400, "INVALID_MULTIPART", `malformed multipart body: ${e.message}`);
+      });
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("limit", () => {
         failed ??= tooLarge(limit);

@@ -53,7 +53,10 @@ export function fromZod(err: z.ZodError, where: string): ApiError {
   return new ApiError(400, "INVALID_ARGUMENT", formatSchemaIssue({ ...i, path: field }), { field });
 }
 
-export function errorMiddleware(log: Logger) {
+/** Counts each refusal by status and code: both come from closed sets in the code, never from input. */
+export type RefusalCounter = (status: number, code: string) => void;
+
+export function errorMiddleware(log: Logger, refused: RefusalCounter = () => {}) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -67,7 +70,7 @@ export function errorMiddleware(log: Logger) {
         status = e instanceof ApiError ? e.status : DOMAIN_STATUS[e.kind];
         body = { code: e.code, message: e.message, ...(e.details ? { details: e.details } : {}) };
         const retry = e.details?.retryAfterSeconds;
-        if (status === 429 && typeof retry === "number") ctx.set("retry-after", String(retry));
+        if ((status === 429 || status === 503) && typeof retry === "number") ctx.set("retry-after", String(retry));
       } else if (e instanceof ArgusError) {
         status = ARGUS_STATUS[e.code] ?? 500;
         body = { code: e.code, message: e.message };
@@ -81,12 +84,14 @@ export function errorMiddleware(log: Logger) {
       } else if (e instanceof TimeoutError) {
         status = 503;
         body = { code: "BUSY", message: "the server is busy (the database may be unavailable); retry shortly" };
+        ctx.set("retry-after", "5");
       } else {
         log.error({ err: (e as Error).message, stack: (e as Error).stack, path: ctx.path }, "request failed");
         body = { code: "INTERNAL", message: "internal error; see the server log" };
       }
       ctx.status = status;
       ctx.body = { error: body };
+      refused(status, body.code);
       if (status === 413) ctx.set("connection", "close");
     }
   };

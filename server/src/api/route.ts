@@ -43,7 +43,10 @@ export class Routes {
       /** Resolves the principal (401 without one); runs only on operations that need a role. */
       authenticate: Middleware;
       maxJsonBytes: number;
+      maxJsonDepth: number;
       maxUploadBytes: number;
+      /** Throws (503) when an image upload would find no room to be analysed: before its body is read. */
+      admitUpload?: () => void;
     },
   ) {}
 
@@ -58,12 +61,13 @@ export class Routes {
       [
         ...guard,
         async (ctx) => {
+          if (o.body?.type === "image") this.opts.admitUpload?.();
           const input = {
             params: o.params ? parseInput(o.params, ctx.params, "path") : {},
             query: o.query ? parseInput(o.query, ctx.query, "query") : {},
             body:
               o.body?.type === "json"
-                ? await readJson(ctx, o.body.schema, this.opts.maxJsonBytes)
+                ? await readJson(ctx, o.body.schema, { bytes: this.opts.maxJsonBytes, depth: this.opts.maxJsonDepth })
                 : o.body?.type === "image"
                   ? await readImages(ctx, [...o.body.fields], this.opts.maxUploadBytes)
                   : undefined,

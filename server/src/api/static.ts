@@ -7,6 +7,7 @@ import { createReadStream, existsSync, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import { extname, join, resolve, sep } from "node:path";
 import type { Context, Next } from "koa";
+import { insideDir } from "../util/paths.ts";
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
@@ -24,8 +25,11 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-/** Paths that belong to the server, never to the console. */
-const RESERVED = /^\/(api|health|metrics|openapi\.json|docs)(\/|$)/;
+/**
+ * Paths that belong to the server, never to the console, in any case: routes are case-sensitive, so
+ * /API/V1/tokens is no route, and it must be a 404, not the console's page.
+ */
+const RESERVED = /^\/(api|health|metrics|openapi\.json|docs)(\/|$)/i;
 
 // The console loads only its own scripts and styles (no inline ones); images come from the API and blob: previews.
 const CSP =
@@ -68,7 +72,14 @@ export function serveConsole(dir: string = DEFAULT_WEB_DIR) {
   };
 
   return async (ctx: Context, next: Next) => {
-    if ((ctx.method !== "GET" && ctx.method !== "HEAD") || RESERVED.test(ctx.path)) return next();
+    if (ctx.method !== "GET" && ctx.method !== "HEAD") return next();
+    let rel: string;
+    try {
+      rel = decodeURIComponent(ctx.path);
+    } catch {
+      return next();
+    }
+    if (RESERVED.test(ctx.path) || RESERVED.test(rel)) return next();
     if (!existsSync(index)) {
       ctx.status = 503;
       ctx.type = "text/html; charset=utf-8";
@@ -76,15 +87,8 @@ export function serveConsole(dir: string = DEFAULT_WEB_DIR) {
       ctx.body = NOT_BUILT.replace("DIR", root.replace(/[<>&"]/g, ""));
       return;
     }
-    let rel: string;
-    try {
-      rel = decodeURIComponent(ctx.path);
-    } catch {
-      return next();
-    }
-    if (rel.includes("\0")) return next();
-    const file = resolve(root, `.${rel}`);
-    if (file !== root && !file.startsWith(root + sep)) return next(); // outside the build: not ours
+    const file = insideDir(root, rel);
+    if (!file) return next(); // outside the build (or a NUL byte): not ours
     const st = await stat(file).catch(() => undefined);
     if (st?.isFile()) return send(ctx, file, st);
     // A missing asset is a 404; any other path is a client-side route of the console.

@@ -4,6 +4,8 @@
  * naming where it came from, the field, the value and what was expected. The descriptions are the
  * documentation: `pnpm run schemas` writes them to schemas/server.schema.json and server/README.md.
  */
+
+import { isIP } from "node:net";
 import { ArgusError, DEFAULT_TOPIC_PREFIX, THRESHOLDS } from "@argus/shared";
 import {
   ConfigError,
@@ -41,15 +43,31 @@ export const ConfigSchema = z
       .object({
         host: z.string().default("0.0.0.0").describe("REST API listen address"),
         port: int(0, 65535).default(8080).describe("REST API port"),
+        trustProxy: bool(false).describe(
+          "Behind a reverse proxy that is the only way in: the client address is the last X-Forwarded-For entry (sign-in throttling) and the scheme X-Forwarded-Proto; otherwise both headers are ignored",
+        ),
         maxUploadBytes: int(1024)
           .default(10 * 1024 * 1024)
           .describe("Largest image upload (413 above)"),
         maxJsonBytes: int(1024)
           .default(1024 * 1024)
-          .describe("Largest JSON body"),
+          .describe("Largest JSON body (413 above)"),
+        maxJsonDepth: int(2, 256)
+          .default(32)
+          .describe("Deepest nesting of arrays and objects in a JSON body (400 `JSON_TOO_DEEP` above)"),
         maxImagePixels: int(1024)
-          .default(40_000_000)
-          .describe("Largest decoded image, in pixels (decompression bombs)"),
+          .default(25_000_000)
+          .describe(
+            "Largest image to decode, in pixels (413 above): 25 MP takes a phone's full-size photo (12 MP, or 24 MP at 5712x4284), not its 48-200 MP modes",
+          ),
+        maxConcurrentDecodes: int(1, 64)
+          .default(2)
+          .describe(
+            "Uploaded photos decoded and run through the face pipeline at once (enrol, identify, search, verify)",
+          ),
+        maxQueuedDecodes: int(0, 1000)
+          .default(4)
+          .describe("Uploads waiting for a decode slot; more get 503 `BUSY` with Retry-After"),
       })
       .strict()
       .prefault({})
@@ -213,6 +231,22 @@ export const ConfigSchema = z
           .describe("Webhook delivery attempts before the delivery is `failed`"),
         webhookTimeoutMs: int(100).default(5000).describe("Timeout of one webhook request"),
         webhookBackoffMs: int(10).default(1000).describe("First retry delay of a webhook; doubles on each attempt"),
+        webhookAllowHosts: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .refine((v) => {
+                const [addr, bits, ...rest] = v.replace(/^\[|\]$/g, "").split("/");
+                if (bits === undefined) return true; // a host name or an address
+                const max = isIP(addr) === 6 ? 128 : isIP(addr) === 4 ? 32 : -1;
+                return !rest.length && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+              }, "a host name, an IP address or a CIDR block such as 10.1.2.0/24"),
+          )
+          .default([])
+          .describe(
+            "Internal webhook targets allowed (loopback, private, link-local and other non-public addresses are refused otherwise): host names, IP addresses or CIDR blocks such as `10.1.2.0/24`",
+          ),
       })
       .strict()
       .prefault({})
@@ -243,11 +277,29 @@ export const ConfigSchema = z
           ),
         maxLoginFailures: int(1, 1000)
           .default(10)
-          .describe("Failed sign-ins per user name (x5 per client address) within 15 minutes before 429"),
+          .describe(
+            "Failed sign-ins per user name and client address before each further try waits (429; 1 s, doubling to 15 min); an address may fail 5x this in 15 minutes across all names",
+          ),
       })
       .strict()
       .prefault({})
       .describe("The web console and its sign-in sessions"),
+    stream: z
+      .object({
+        maxPerPrincipal: int(1, 10_000)
+          .default(8)
+          .describe("Open event streams per token or console user (429 `TOO_MANY_STREAMS` beyond)"),
+        maxTotal: int(1, 100_000).default(256).describe("Open event streams in all (503 `BUSY` beyond)"),
+        journalMaxEvents: int(100, 10_000_000)
+          .default(10_000)
+          .describe("Published events kept in the store for replay after a reconnect (Last-Event-ID) ..."),
+        journalMaxHours: int(1, 8760)
+          .default(24)
+          .describe("... and for at most this many hours; a client further behind gets a `reset` event"),
+      })
+      .strict()
+      .prefault({})
+      .describe("The event stream (`GET /api/v1/stream`)"),
     log: z
       .object({ level: z.string().default("info").describe("pino log level (debug, info, warn, error, silent)") })
       .strict()
@@ -264,6 +316,7 @@ export const ENV_VARS: EnvMap = {
   ARGUS_DATA_DIR: "dataDir",
   ARGUS_HTTP_HOST: "http.host",
   ARGUS_HTTP_PORT: "http.port",
+  ARGUS_TRUST_PROXY: "http.trustProxy",
   ARGUS_MAX_UPLOAD_BYTES: "http.maxUploadBytes",
   ARGUS_MQTT_URL: "mqtt.url",
   ARGUS_MQTT_USERNAME: "mqtt.username",

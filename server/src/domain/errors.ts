@@ -38,4 +38,6 @@ export const rateLimited = (code: string, message: string, retryAfterSeconds: nu
 
 export const unauthenticated = (code: string, message: string) => new DomainError("unauthenticated", code, message);
 
-export const busy = (message: string) => new DomainError("busy", "BUSY", message);
+/** Overloaded or degraded for now (503); `retryAfterSeconds`, when known, says when to try again. */
+export const busy = (message: string, retryAfterSeconds?: number) =>
+  new DomainError("busy", "BUSY", message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });

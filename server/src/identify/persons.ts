@@ -3,20 +3,31 @@
  * merge, delete. Each runs under the ingestion lock so the store and the index change together.
  */
 import { randomUUID } from "node:crypto";
-import { type AnalyzedFace, ArgusError, decodeImage, encodeJpeg, type FacePipeline } from "@argus/shared";
+import {
+  type AnalyzedFace,
+  ArgusError,
+  DEFAULT_DETECT_OPTIONS,
+  decodeImage,
+  encodeJpeg,
+  type FacePipeline,
+} from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
-import { invalidArgument, notFound } from "../domain/errors.ts";
+import { busy, invalidArgument, notFound } from "../domain/errors.ts";
 import type { Face, ListName, Person } from "../domain/types.ts";
 import type { CropStore } from "../store/crops.ts";
 import type { Store } from "../store/types.ts";
+import { Gate, GateFull } from "../util/gate.ts";
 import type { Mutex } from "../util/mutex.ts";
 import type { Gallery } from "./gallery.ts";
 import type { IdAllocator } from "./ids.ts";
 import { type Candidate, candidatesFrom } from "./matcher.ts";
 import type { PersonCache } from "./personCache.ts";
 import { chooseRepresentative } from "./representatives.ts";
+
+/** Uploaded photos are analysed as if at most this size (px, long side): see facesIn. */
+const DETECT_LONG_SIDE = 4096;
 
 /** API calls wait at most this long for a running ingest batch (longer means the database is down). */
 const LOCK_TIMEOUT_MS = 15_000;
@@ -30,8 +41,8 @@ export interface PhotoFace {
 }
 
 export class PersonService {
-  private inflight = 0;
-  private readonly waiters: Array<() => void> = [];
+  /** Decoding and the face pipeline, per server: their memory grows with the photo (see facesIn). */
+  private readonly photos: Gate;
 
   constructor(
     private readonly d: {
@@ -46,7 +57,9 @@ export class PersonService {
       persons: PersonCache;
       pipeline: () => Promise<FacePipeline>;
     },
-  ) {}
+  ) {
+    this.photos = new Gate(d.config.http.maxConcurrentDecodes, d.config.http.maxQueuedDecodes);
+  }
 
   private locked<T>(f: () => Promise<T>): Promise<T> {
     return this.d.lock.run(f, LOCK_TIMEOUT_MS);
@@ -167,31 +180,59 @@ export class PersonService {
 
   // ------------------------------------------------------------------ photos
 
-  /** Decodes an upload and finds its faces (with embeddings). Bounded concurrency: the CPU has 2 cores. */
+  /**
+   * 503 BUSY (with Retry-After) when an upload arriving now would find the photo queue full: checked
+   * before its body is read.
+   */
+  admitPhoto(): void {
+    try {
+      this.photos.admit();
+    } catch (e) {
+      throw this.busy(e);
+    }
+  }
+
+  private busy(e: unknown): unknown {
+    if (!(e instanceof GateFull)) return e;
+    const { maxConcurrentDecodes: n, maxQueuedDecodes: q } = this.d.config.http;
+    return busy(`${n} photos are being analysed and ${q} wait; retry in ${e.retryAfterSeconds} s`, e.retryAfterSeconds);
+  }
+
+  /**
+   * Decodes an upload and finds its faces (with embeddings). Decode and pipeline run inside the photo
+   * gate: a decoded photo takes 3 bytes per pixel (75 MB at the 25 MP limit) plus the pipeline's
+   * working images, so only http.maxConcurrentDecodes run at once, http.maxQueuedDecodes wait, and
+   * more are refused (503) instead of taking the server's memory.
+   */
   async facesIn(image: Buffer, field = "image"): Promise<PhotoFace[]> {
     const { http } = this.d.config;
-    let rgb: Awaited<ReturnType<typeof decodeImage>>;
-    try {
-      rgb = await decodeImage(image, { maxBytes: http.maxUploadBytes, maxPixels: http.maxImagePixels });
-    } catch (e) {
-      if (e instanceof ArgusError) throw new ArgusError(e.code, `${field}: ${e.message}`, e.details);
-      throw e;
-    }
     const pipeline = await this.d.pipeline();
-    while (this.inflight >= 2) await new Promise<void>((r) => this.waiters.push(r));
-    this.inflight++;
     try {
-      const faces = await pipeline.process(rgb);
-      return faces.map((f) => ({
-        box: f.box,
-        score: f.score,
-        quality: f.quality.score,
-        embedding: f.embedding!,
-        aligned: f.aligned,
-      }));
-    } finally {
-      this.inflight--;
-      this.waiters.shift()?.();
+      return await this.photos.run(async () => {
+        let rgb: Awaited<ReturnType<typeof decodeImage>>;
+        try {
+          rgb = await decodeImage(image, { maxBytes: http.maxUploadBytes, maxPixels: http.maxImagePixels });
+        } catch (e) {
+          if (e instanceof ArgusError) throw new ArgusError(e.code, `${field}: ${e.message}`, e.details);
+          throw e;
+        }
+        // Faces are searched for as if the photo were at most 4096 px on its long side: smaller ones
+        // make poor embeddings, and finer detection tiles grow with the square of the photo's size.
+        const minFaceSize = Math.max(
+          DEFAULT_DETECT_OPTIONS.minFaceSize,
+          Math.ceil((DEFAULT_DETECT_OPTIONS.minFaceSize * Math.max(rgb.width, rgb.height)) / DETECT_LONG_SIDE),
+        );
+        const faces = await pipeline.process(rgb, { minFaceSize });
+        return faces.map((f) => ({
+          box: f.box,
+          score: f.score,
+          quality: f.quality.score,
+          embedding: f.embedding!,
+          aligned: f.aligned,
+        }));
+      });
+    } catch (e) {
+      throw this.busy(e);
     }
   }
 

@@ -2,7 +2,8 @@
  * Webhook delivery of alerts: each (alert, webhook) pair is a delivery row written in the same commit
  * as the alert (an outbox), so a restart resumes pending deliveries. Bodies are HMAC-SHA256 signed;
  * failures are retried with exponential backoff and recorded; after the last attempt a delivery is
- * marked failed.
+ * marked failed. Targets are checked (no internal addresses unless allowed) by webhookTarget.ts, which
+ * also makes the requests.
  */
 import { createHmac } from "node:crypto";
 import { backoffDelay, type Logger } from "@argus/shared";
@@ -10,6 +11,7 @@ import type { Delivery, Webhook } from "../domain/types.ts";
 import type { ServerMetrics } from "../ops/metrics.ts";
 import type { Store } from "../store/types.ts";
 import { alertView } from "../views/views.ts";
+import { WebhookError, WebhookTargets } from "./webhookTarget.ts";
 
 export const SIGNATURE_HEADER = "x-argus-signature";
 
@@ -37,13 +39,28 @@ export class WebhookWorker {
   private again = false;
   private stopped = false;
   hooks: Webhook[] = [];
+  private readonly targets: WebhookTargets;
 
   constructor(
     private readonly store: Store,
     private readonly log: Logger,
     private readonly metrics: ServerMetrics,
-    private readonly opts: { maxAttempts: number; timeoutMs: number; backoffMs: number; pollMs?: number },
-  ) {}
+    private readonly opts: {
+      maxAttempts: number;
+      timeoutMs: number;
+      backoffMs: number;
+      pollMs?: number;
+      /** alerts.webhookAllowHosts: internal hosts that webhooks may reach. */
+      allowHosts?: readonly string[];
+    },
+  ) {
+    this.targets = new WebhookTargets(opts.allowHosts ?? []);
+  }
+
+  /** Refuses (WebhookError) a URL whose host is internal and not allowed; for webhook creation. */
+  checkTarget(url: string): Promise<void> {
+    return this.targets.check(url);
+  }
 
   async start(): Promise<void> {
     await this.reload();
@@ -106,24 +123,21 @@ export class WebhookWorker {
     });
     const attempts = d.attempts + 1;
     let error: string | null = null;
+    let cause: string | undefined;
     try {
-      const res = await fetch(hook.url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "user-agent": "argus-server",
-          "x-argus-event": alert.type,
-          "x-argus-delivery": d.id,
-          [SIGNATURE_HEADER]: signBody(hook.secret, body),
-        },
-        body,
-        signal: AbortSignal.timeout(this.opts.timeoutMs),
-        redirect: "manual",
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      const headers = {
+        "content-type": "application/json",
+        "user-agent": "argus-server",
+        "x-argus-event": alert.type,
+        "x-argus-delivery": d.id,
+        [SIGNATURE_HEADER]: signBody(hook.secret, body),
+      };
+      const status = await this.targets.post(hook.url, headers, body, this.opts.timeoutMs);
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
-      error = (e as Error).name === "TimeoutError" ? `timed out after ${this.opts.timeoutMs} ms` : (e as Error).message;
+      // Generic words only: lastError is shown through the API and must not map the network.
+      error = e instanceof WebhookError ? e.message : "delivery failed";
+      cause = e instanceof WebhookError ? e.code : (e as Error).name;
     }
     const at = Date.now();
     if (!error) {
@@ -133,7 +147,7 @@ export class WebhookWorker {
     }
     const final = attempts >= this.opts.maxAttempts;
     this.metrics.webhookDeliveries.inc({ result: final ? "failed" : "retry" });
-    this.log.warn({ webhookId: hook.id, deliveryId: d.id, attempts, error, final }, "webhook delivery failed");
+    this.log.warn({ webhookId: hook.id, deliveryId: d.id, attempts, error, cause, final }, "webhook delivery failed");
     await this.store.webhooks.updateDelivery(d.id, {
       status: final ? "failed" : "pending",
       attempts,

@@ -93,6 +93,12 @@ export function serverMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ["method", "route", "status"] as const,
       ...r,
     }),
+    httpRefused: new Counter({
+      name: "argus_http_refused_total",
+      help: "Requests answered with an error, by status and error code (hostile or broken input shows here)",
+      labelNames: ["status", "code"] as const,
+      ...r,
+    }),
     httpSeconds: new Histogram({
       name: "argus_http_request_seconds",
       help: "HTTP request duration, by method and route template",

@@ -263,6 +263,34 @@ export interface DeadLetterRepository {
   deleteBefore(before: number): Promise<number>;
 }
 
+/** A published event-stream event, as kept for replay. */
+export interface StreamEventRecord {
+  id: number;
+  type: string;
+  /** The event's JSON data, as sent. */
+  data: string;
+  at: number;
+}
+
+/**
+ * The journal of published event-stream events: their ids come from the store's own sequence, so
+ * they keep increasing across restarts, and a client reconnecting with Last-Event-ID is replayed
+ * what it missed, even from before a restart. Bounded: prune() keeps the newest.
+ */
+export interface StreamJournalRepository {
+  /**
+   * Appends events (one transaction where the store has them); returns their ids, in order: each
+   * greater than every id handed out before, never reused.
+   */
+  append(events: ReadonlyArray<Omit<StreamEventRecord, "id">>): Promise<number[]>;
+  /** Events after `afterId`, oldest first, at most `limit`. */
+  after(afterId: number, limit: number): Promise<StreamEventRecord[]>;
+  /** The oldest id kept (null when none is), and the last id handed out (0 before the first). */
+  bounds(): Promise<{ oldest: number | null; last: number }>;
+  /** Drops all but the newest `keep` events, and events published before `before`; returns how many. */
+  prune(keep: number, before: number): Promise<number>;
+}
+
 /** Small key/value settings (first-start markers). */
 export interface MetaRepository {
   get(key: string): Promise<string | undefined>;
@@ -292,4 +320,5 @@ export interface Store {
   readonly webhooks: WebhookRepository;
   readonly deadLetters: DeadLetterRepository;
   readonly meta: MetaRepository;
+  readonly streamJournal: StreamJournalRepository;
 }

@@ -12,12 +12,14 @@ import { conflict, invalidArgument, notFound, rateLimited, unauthenticated } fro
 import type { Role, Session, User } from "../domain/types.ts";
 import type { Store } from "../store/types.ts";
 import { hashSecret, secret } from "../util/ids.ts";
-import { FailureLimiter } from "./limiter.ts";
+import { addressKey, BackoffLimiter, FailureLimiter } from "./limiter.ts";
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from "./passwords.ts";
 
 export const SESSION_COOKIE = "argus_session";
 const TOUCH_EVERY_MS = 60_000;
 const LIMIT_WINDOW_MS = 15 * 60_000;
+/** Growing sign-in delays: 1 s, doubling, at most 15 minutes; forgotten an hour after the last failure. */
+const BACKOFF = { baseMs: 1000, maxMs: 15 * 60_000, forgetMs: 60 * 60_000 };
 
 /** Lower-case letters, digits and . _ @ - ; 1-64 characters. */
 export const USER_NAME = /^[a-z0-9][a-z0-9._@-]{0,63}$/;
@@ -27,7 +29,8 @@ export function normalizeUserName(name: string): string {
 }
 
 export class SessionService {
-  private readonly byName: FailureLimiter;
+  /** Per (user name, client address): a guesser elsewhere cannot lock the real user out. */
+  private readonly byPair: BackoffLimiter;
   private readonly byAddress: FailureLimiter;
   private lastPurge = 0;
   /** Long-lived responses (the event stream) by session id, ended when their session ends. */
@@ -39,8 +42,9 @@ export class SessionService {
     private readonly settings: Config["console"],
     private readonly log: Logger,
   ) {
-    this.byName = new FailureLimiter(settings.maxLoginFailures, LIMIT_WINDOW_MS);
-    // One address may serve several people (a control room behind one NAT): a looser bound.
+    this.byPair = new BackoffLimiter({ free: settings.maxLoginFailures, ...BACKOFF });
+    // Guessing across many names from one address; it may serve several people (a control room
+    // behind one NAT): a looser bound.
     this.byAddress = new FailureLimiter(settings.maxLoginFailures * 5, LIMIT_WINDOW_MS);
   }
 
@@ -54,24 +58,29 @@ export class SessionService {
   /** Checks the password; returns the user and a new session's cookie secret. 401 or 429 otherwise. */
   async signIn(rawName: string, password: string, address: string): Promise<{ user: User; secret: string }> {
     const name = normalizeUserName(rawName);
-    const wait = Math.max(this.byName.retryAfter(`n:${name}`), this.byAddress.retryAfter(`a:${address}`));
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw rateLimited("TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, seconds);
-    }
+    const from = addressKey(address);
+    const pair = `${name}\n${from}`;
+    const refuse = (waitMs: number) => {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      return rateLimited("TOO_MANY_ATTEMPTS", `too many failed sign-ins; try again in ${seconds} s`, seconds);
+    };
+    // A try while waiting lengthens the wait: no password is checked, so it costs the server nothing.
+    if (this.byPair.retryAfter(pair) > 0) throw refuse(this.byPair.fail(pair));
+    const addressWait = this.byAddress.retryAfter(from);
+    if (addressWait > 0) throw refuse(addressWait);
     const user = await this.store.accounts.findUserByName(name);
     // Unknown names cost a full scrypt too: the response time does not tell which names exist.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash()));
     if (!user || !ok || user.disabledAt !== null) {
-      this.byName.fail(`n:${name}`);
-      this.byAddress.fail(`a:${address}`);
+      this.byPair.fail(pair);
+      this.byAddress.fail(from);
       this.log.warn(
         { user: name, address, reason: !user ? "unknown" : !ok ? "password" : "disabled" },
         "sign-in refused",
       );
       throw unauthenticated("INVALID_CREDENTIALS", "wrong user name or password, or the account is disabled");
     }
-    this.byName.reset(`n:${name}`);
+    this.byPair.reset(pair);
     const now = Date.now();
     const s = secret(32);
     await this.store.accounts.insertSession({

@@ -3,6 +3,7 @@
  * API, the event stream, MQTT alerts and webhooks all send these. Each view is typed by its schema,
  * so a field the contract does not know, or one it is missing, fails the type-check here.
  */
+import { redactUrl } from "@argus/shared";
 import type * as C from "@argus/shared/api/index";
 import type { z } from "zod";
 import type {
@@ -157,8 +158,9 @@ export function userView(u: User): Wire<typeof C.UserSchema> {
   };
 }
 
+/** The URL's password (basic auth to the receiver) is never shown again. */
 export function webhookView(w: Webhook): Wire<typeof C.WebhookSchema> {
-  return { id: w.id, url: w.url, events: w.events, enabled: w.enabled, createdAt: iso(w.createdAt) };
+  return { id: w.id, url: redactUrl(w.url), events: w.events, enabled: w.enabled, createdAt: iso(w.createdAt) };
 }
 
 export function deliveryView(d: Delivery): Wire<typeof C.DeliverySchema> {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe } from "vitest";
 import type { Store } from "../../src/store/types.ts";
 import { adminCases } from "./adminCases.ts";
 import { ingestCases } from "./ingestCases.ts";
+import { journalCases } from "./journalCases.ts";
 
 /** Registers the contract suite for a store made by `make` (a fresh, empty store each time). */
 export function storeContract(name: string, make: () => Promise<Store>, cleanup?: (s: Store) => Promise<void>) {
@@ -22,5 +23,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     });
     ingestCases(ctx);
     adminCases(ctx);
+    journalCases(ctx);
   });
 }

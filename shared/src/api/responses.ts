@@ -280,6 +280,11 @@ export const StreamEventSchemas = {
   }),
   camera: CameraSchema.partial().extend({ id: z.string() }),
   agent: z.object({ agentId: z.string(), status: status }),
+  /**
+   * Sent on reconnection instead of a replay when the events since Last-Event-ID are no longer kept
+   * (or that id was never handed out): reload everything. Sent whatever `types` asked for.
+   */
+  reset: z.object({ lastEventId: z.number().int().nullable().describe("the newest event id; null if unknown") }),
 } as const;
 
 /** The body of an alert webhook delivery (signed: see the webhooks operation). */

@@ -1,6 +1,6 @@
 /** Administration: the caller, agents, tokens, webhooks, dead letters, the index. */
 import { randomUUID } from "node:crypto";
-import { notFound } from "../../domain/errors.ts";
+import { invalidArgument, notFound } from "../../domain/errors.ts";
 import { secret } from "../../util/ids.ts";
 import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views/views.ts";
 import { newToken, principalOf } from "../auth.ts";
@@ -43,6 +43,11 @@ export function adminRoutes(r: Routes, s: Services): void {
 
   // ------------------------------------------------------------------ webhooks
   r.add("createWebhook", async (_ctx, { body }) => {
+    try {
+      await s.webhooks.checkTarget(body.url);
+    } catch (e) {
+      throw invalidArgument("url", (e as Error).message);
+    }
     const w = {
       id: randomUUID(),
       url: body.url,

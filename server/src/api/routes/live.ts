@@ -39,12 +39,16 @@ export function liveRoutes(r: Routes, s: Services): void {
   });
 
   r.add("stream", async (ctx, { query }) => {
+    const p = principalOf(ctx);
+    const key = `${p.kind}:${p.id}`;
+    s.sse.admit(key); // 429 / 503 while the response is still ours to answer
     const last = ctx.get("last-event-id");
     ctx.status = 200;
     ctx.respond = false; // the hub writes the response from here on
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
-    s.sse.attach(ctx.res, {
+    await s.sse.attach(ctx.res, {
+      key,
       types: query.types?.split(",").filter(Boolean),
       lastEventId: /^\d{1,15}$/.test(last) ? Number(last) : undefined,
     });

@@ -22,7 +22,9 @@ export type CollectionName =
   | "sessions"
   | "webhooks"
   | "deliveries"
-  | "meta";
+  | "meta"
+  | "stream_events"
+  | "counters";
 
 /** The collections of the connected database (valid once the store's init() has connected). */
 export type Collections = (name: CollectionName) => Collection<Doc>;

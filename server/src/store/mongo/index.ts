@@ -20,6 +20,7 @@ import { MongoMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { faceDoc, MongoPersons } from "./persons.ts";
 import { MongoSightings } from "./sightings.ts";
+import { MongoStreamJournal } from "./streamJournal.ts";
 import { MongoWebhooks } from "./webhooks.ts";
 
 export class MongoStore implements Store {
@@ -36,6 +37,7 @@ export class MongoStore implements Store {
   readonly webhooks = new MongoWebhooks(this.c);
   readonly deadLetters = new MongoDeadLetters(this.c);
   readonly meta = new MongoMeta(this.c);
+  readonly streamJournal = new MongoStreamJournal(this.c);
 
   constructor(
     readonly url: string,

@@ -75,6 +75,15 @@ export const MIGRATIONS: readonly MongoMigration[] = [
         .updateMany({ clockSkewed: { $exists: false } }, { $set: { clockSkewed: false } });
     },
   },
+  {
+    version: 3,
+    name: "stream journal",
+    up: (db) =>
+      db
+        .collection("stream_events")
+        .createIndexes([{ key: { at: 1 } }])
+        .then(() => {}),
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -15,6 +15,7 @@ import { SqliteMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { SqlitePersons } from "./persons.ts";
 import { SqliteSightings } from "./sightings.ts";
+import { SqliteStreamJournal } from "./streamJournal.ts";
 import { SqliteWebhooks } from "./webhooks.ts";
 
 export class SqliteStore implements Store {
@@ -30,6 +31,7 @@ export class SqliteStore implements Store {
   readonly webhooks: SqliteWebhooks;
   readonly deadLetters: SqliteDeadLetters;
   readonly meta: SqliteMeta;
+  readonly streamJournal: SqliteStreamJournal;
 
   constructor(readonly file: string) {
     this.db = new Database(file);
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
     this.webhooks = new SqliteWebhooks(sql);
     this.deadLetters = new SqliteDeadLetters(sql);
     this.meta = new SqliteMeta(sql);
+    this.streamJournal = new SqliteStreamJournal(sql);
   }
 
   async init(onStep?: (step: SchemaStep) => void): Promise<SchemaStep[]> {

@@ -96,6 +96,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "sightings.clock_skewed: capture time outside the clock skew window, receive time stored",
     up: "ALTER TABLE sightings ADD COLUMN clock_skewed INTEGER NOT NULL DEFAULT 0",
   },
+  {
+    version: 3,
+    name: "stream journal",
+    up: `CREATE TABLE stream_events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX stream_events_at ON stream_events(at);`,
+  },
 ];
 checkNumbering(MIGRATIONS);
 

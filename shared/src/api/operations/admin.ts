@@ -103,10 +103,14 @@ export const adminOperations = {
     path: "/api/v1/stream",
     summary: "Server-sent events: sighting, alert, alert-ack, person, camera, agent",
     description:
-      "JSON data (shapes: StreamEventSchemas in shared/src/api/responses.ts), increasing ids; Last-Event-ID resumes.",
+      "JSON data (shapes: StreamEventSchemas in shared/src/api/responses.ts). Event ids come from the server's store: " +
+      "they keep increasing across restarts. Last-Event-ID resumes: the events missed are replayed from the store's journal " +
+      "(the newest stream.journalMaxEvents, at most stream.journalMaxHours old); a client further behind gets a `reset` " +
+      "event (reload everything). Open streams are bounded per token or user (429 TOO_MANY_STREAMS) and in all (503 BUSY).",
     role: "viewer",
     query: StreamQuerySchema,
     response: { status: 200, type: "text/event-stream" },
+    errors: [429, 503],
   }),
 
   // ---------------------------------------------------------------- administration

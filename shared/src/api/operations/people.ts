@@ -21,7 +21,20 @@ import {
   SightingSchema,
   VerifyResultSchema,
 } from "../responses.ts";
-import { created, done, id, idParams, image, jpeg, json, numericId, type Operation, ok, op } from "./types.ts";
+import {
+  created,
+  done,
+  id,
+  idParams,
+  image,
+  jpeg,
+  json,
+  numericId,
+  type Operation,
+  ok,
+  op,
+  uuidParams,
+} from "./types.ts";
 
 export const peopleOperations = {
   // ---------------------------------------------------------------- persons
@@ -152,7 +165,7 @@ export const peopleOperations = {
     path: "/api/v1/sightings/{id}",
     summary: "One sighting",
     role: "viewer",
-    params: idParams,
+    params: uuidParams,
     response: ok(SightingSchema),
     errors: [404],
   }),
@@ -161,7 +174,7 @@ export const peopleOperations = {
     path: "/api/v1/sightings/{id}/face",
     summary: "The sighting's face crop (JPEG)",
     role: "viewer",
-    params: idParams,
+    params: uuidParams,
     response: jpeg,
     errors: [404],
   }),
@@ -170,7 +183,7 @@ export const peopleOperations = {
     path: "/api/v1/sightings/{id}/context",
     summary: "The sighting's context crop (JPEG)",
     role: "viewer",
-    params: idParams,
+    params: uuidParams,
     response: jpeg,
     errors: [404],
   }),

@@ -37,14 +37,23 @@ export interface Operation {
 
 export const op = <const O extends Operation>(o: O): O => o;
 
-/** Path parameters: ids are bounded strings; their exact format is checked where they are used. */
+/** Path parameters: ids are bounded strings; those that name files (sightings, faces) have their exact format. */
 export const id = z.string().min(1).max(128);
 export const idParams = z.object({ id });
 export const deviceParams = z.object({ id: DeviceIdSchema });
+/** Face ids: decimal integers. */
 export const numericId = z
   .string()
   .regex(/^\d{1,15}$/, "must be a positive integer")
   .transform(Number);
+/** Sighting ids: UUID-shaped, lower-case hex (derived from the event id: server/src/util/ids.ts). */
+export const uuid = z
+  .string()
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    "must be a UUID (lower-case hex, 8-4-4-4-12)",
+  );
+export const uuidParams = z.object({ id: uuid });
 
 export const json = <S extends z.ZodType>(schema: S) => ({ type: "json", schema }) as const;
 export const ok = <S extends z.ZodType>(schema: S) => ({ status: 200, schema }) as const;
