@@ -16,6 +16,7 @@ import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
 import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
+import { cameraKey } from "./domain/types.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
@@ -116,7 +117,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   const regulars = new Regulars(store, config.regulars);
   const persons = new PersonCache(store);
-  const cameras = new Map((await store.cameras.list()).map((c) => [c.id, { sensitive: c.sensitive }]));
+  const cameras = new Map(
+    (await store.cameras.list()).map((c) => [cameraKey(c.agentId, c.id), { sensitive: c.sensitive }]),
+  );
   const webhooks = new WebhookWorker(store, log, metrics, {
     maxAttempts: config.alerts.webhookMaxAttempts,
     timeoutMs: config.alerts.webhookTimeoutMs,
@@ -143,7 +146,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     lock,
     regulars,
     cooldown: new Cooldown(config.alerts.cooldownSeconds * 1000),
-    cameraSensitive: (id) => cameras.get(id)?.sensitive ?? false,
+    cameraSensitive: (agentId, cameraId) => cameras.get(cameraKey(agentId, cameraId))?.sensitive ?? false,
     webhooks: () => webhooks.hooks,
     persons,
     ids,
@@ -201,7 +204,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   await sse.prune();
   wireFanout({ bus, sse, webhooks, publishMqtt, prefix: config.mqtt.topicPrefix, log });
   const rates = new RateMeter();
-  bus.on("sighting", ({ sighting }) => rates.mark(sighting.cameraId));
+  bus.on("sighting", ({ sighting }) => rates.mark(cameraKey(sighting.agentId, sighting.cameraId)));
 
   metrics.gauge("argus_persons", "Persons in the gallery", () => gallery.personCount);
   metrics.gauge("argus_index_faces", "Representative faces in the index", () => gallery.faceCount);

@@ -212,8 +212,10 @@ describe.skipIf(!HAVE_DATA)("REST API", () => {
   });
 
   it("counts regulars and alerts on unknown persons at sensitive cameras", async () => {
-    expect((await admin("PATCH", "/api/v1/cameras/vault", { sensitive: true })).body).toMatchObject({
+    expect((await admin("PATCH", "/api/v1/cameras/ag/vault", { sensitive: true })).body).toMatchObject({
+      agentId: "ag",
       id: "vault",
+      key: "ag/vault",
       sensitive: true,
     });
     const now = Date.now();
@@ -223,7 +225,7 @@ describe.skipIf(!HAVE_DATA)("REST API", () => {
     const st = (await admin("GET", "/api/v1/sightings?cameraId=vault")).body.items;
     expect(st.map((s: Json) => s.verdict)).toEqual(["regular", "none", "none", "none", "none"]);
     const person = await admin("GET", `/api/v1/persons/${st[0].personId}`);
-    expect(person.body.regularAt).toEqual(["vault"]);
+    expect(person.body.regularAt).toEqual(["ag/vault"]);
     const alerts = (await admin("GET", "/api/v1/alerts?type=unknown_at_sensitive_camera")).body.items;
     // One alert per unknown pass outside the cooldown (4 days, not the regular's fifth).
     expect(alerts).toHaveLength(4);
@@ -233,6 +235,16 @@ describe.skipIf(!HAVE_DATA)("REST API", () => {
     await admin("POST", `/api/v1/persons/${b.id}/faces`, imageForm({ image: bbt("bernadette1") }));
     await send(server, faces.bernadette1, { cameraId: "vault" });
     expect((await admin("GET", "/api/v1/alerts?type=unknown_at_sensitive_camera")).body.items).toHaveLength(4);
+    // Another site's camera of the same id is another camera: not sensitive, its own counts and status.
+    await send(server, faces.stuart1, { agentId: "other-site", cameraId: "vault", trackId: "o1" });
+    const vaults = (await admin("GET", "/api/v1/cameras")).body.cameras.filter((c: Json) => c.id === "vault");
+    expect(vaults.map((c: Json) => [c.key, c.sensitive])).toEqual([
+      ["ag/vault", true],
+      ["other-site/vault", false],
+    ]);
+    expect((await admin("GET", "/api/v1/alerts?type=unknown_at_sensitive_camera")).body.items).toHaveLength(4);
+    expect((await admin("GET", "/api/v1/sightings?cameraId=other-site/vault")).body.items).toHaveLength(1);
+    expect((await admin("GET", "/api/v1/sightings?cameraId=vault")).body.items).toHaveLength(7);
     const cams = (await admin("GET", "/api/v1/cameras")).body;
     expect(cams.cameras.find((c: Json) => c.id === "vault")).toMatchObject({ sensitive: true, agentId: "ag" });
   });

@@ -155,7 +155,7 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     await call("PATCH", `/api/v1/persons/${extra.id}`, { name: "Temporary", list: null });
 
     // Cameras, webhooks, an agent and its events.
-    await call("PATCH", "/api/v1/cameras/gate", { name: "Gate", sensitive: true });
+    await call("PATCH", "/api/v1/cameras/site/gate", { name: "Gate", sensitive: true });
     const port = (hook.address() as { port: number }).port;
     const w = (await call("POST", "/api/v1/webhooks", { url: `http://127.0.0.1:${port}/hook` })).body;
     const creds = (await call("POST", "/api/v1/agents", { id: "site" })).body;

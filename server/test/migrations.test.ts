@@ -201,6 +201,38 @@ describe("a data directory from before schema versioning (fixtures/data-v0)", ()
   });
 });
 
+describe("migration 4: cameras keyed by (agent, camera)", () => {
+  it("a camera re-owned by another agent is split back: each agent keeps its own, with the operator's settings", async () => {
+    const dir = tempDir("argus-v0-cam-");
+    cpSync(FIXTURE, dir, { recursive: true });
+    // The finding: agent 'intruder' published a status for 'door' and took the row over.
+    const db = new Database(join(dir, "argus.db"));
+    db.prepare("UPDATE cameras SET agent_id = 'intruder', status = '{\"state\":\"failed\"}' WHERE id = 'door'").run();
+    db.close();
+    const store = new SqliteStore(join(dir, "argus.db"));
+    await store.init();
+    const cams = (await store.cameras.list()).map((c) => [
+      c.agentId,
+      c.id,
+      c.name,
+      c.sensitive,
+      c.status?.state ?? null,
+    ]);
+    expect(cams).toEqual([
+      ["intruder", "door", "Front door", true, "failed"],
+      ["site-a", "door", "Front door", true, null],
+      ["site-a", "lobby", null, false, null],
+    ]);
+    // The per-camera matching scope of automatic persons and of learned faces is a camera key now.
+    const autos = (await store.persons.list({ kind: "auto" }, undefined, 10)).items;
+    expect(autos.map((p) => p.cameraId).every((c) => c === "site-a/door" || c === "site-a/lobby")).toBe(true);
+    const learned = (await store.persons.allFaces()).filter((f) => f.source === "sighting");
+    expect(learned.length).toBeGreaterThan(0);
+    expect(learned.every((f) => f.cameraId === null || /^site-a\/(door|lobby)$/.test(f.cameraId))).toBe(true);
+    await store.close();
+  });
+});
+
 describe("SQLite schema versions", () => {
   it("a new database gets every migration, and a second init is a no-op", async () => {
     const file = join(tempDir(), "argus.db");

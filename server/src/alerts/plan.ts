@@ -34,7 +34,7 @@ export function planAlerts(
   });
   const who = s.personId ?? `track:${s.agentId}|${s.cameraId}|${s.trackId}`;
   for (const type of types) {
-    if (!c.cooldown.allow(`${type}|${who}|${s.cameraId}`, s.capturedAt)) continue;
+    if (!c.cooldown.allow(`${type}|${who}|${s.agentId}/${s.cameraId}`, s.capturedAt)) continue;
     const alert: Alert = {
       id: derivedId(s.id, type),
       type,

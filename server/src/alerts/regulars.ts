@@ -24,13 +24,14 @@ export class Regulars {
   }
 
   /** Whether the person counts as a regular at the camera, counting a sighting at `ms`. */
-  async isRegular(personId: string, cameraId: string, ms: number): Promise<boolean> {
-    const k = `${personId}|${cameraId}`;
+  async isRegular(personId: string, agentId: string, cameraId: string, ms: number): Promise<boolean> {
+    const k = `${personId}|${agentId}|${cameraId}`;
     let days = this.cache.get(k);
     if (!days) {
       days = new Set(
         await this.store.sightings.distinctDays(
           personId,
+          agentId,
           cameraId,
           windowStartDay(ms, this.opts.windowDays + 1, this.opts.timeZone),
         ),
@@ -54,7 +55,7 @@ export class Regulars {
     for (const k of this.cache.keys()) if (k.startsWith(`${personId}|`)) this.cache.delete(k);
   }
 
-  /** Cameras where the person is a regular now (for the API). */
+  /** Cameras (keys `agent/camera`) where the person is a regular now (for the API). */
   async regularAt(personId: string, now = Date.now()): Promise<string[]> {
     return this.store.sightings.regularCameras(
       personId,

@@ -21,8 +21,8 @@ export interface Person {
   meta: Record<string, unknown>;
   /** The N of "unknown #N" for automatic persons. */
   autoNumber: number | null;
-  /** Camera where an automatic person was first seen (per-camera matching scope). */
-  cameraId: string | null;
+  /** Camera (key `agent/camera`) where an automatic person was first seen (per-camera matching scope). */
+  cameraId: CameraKey | null;
   createdAt: number;
   updatedAt: number;
   lastSeenAt: number | null;
@@ -34,7 +34,8 @@ export interface Face {
   id: number;
   personId: string;
   source: "enrol" | "sighting";
-  cameraId: string | null;
+  /** Camera (key `agent/camera`) of the sighting the face was learned from; null for enrolled photos. */
+  cameraId: CameraKey | null;
   quality: number;
   sightingId: string | null;
   createdAt: number;
@@ -113,13 +114,37 @@ export interface Agent {
   lastSeenAt: number | null;
 }
 
+/**
+ * A camera belongs to its agent: two sites may both call a camera `cam1`, and one agent's messages
+ * can only ever touch its own cameras. `agent/camera` is the key wherever one string is needed.
+ */
+export type CameraKey = string;
+
+export const cameraKey = (agentId: string, cameraId: string): CameraKey => `${agentId}/${cameraId}`;
+
+/** A key, or a bare camera id (any agent's camera of that id). */
+export interface CameraRef {
+  agentId?: string;
+  cameraId: string;
+}
+
+export function parseCameraRef(s: string): CameraRef {
+  const i = s.indexOf("/");
+  return i < 0 ? { cameraId: s } : { agentId: s.slice(0, i), cameraId: s.slice(i + 1) };
+}
+
 export interface Camera {
+  agentId: string;
   id: string;
-  agentId: string | null;
+  /** The operator's name for it (PATCH), or null. */
   name: string | null;
+  /** The name in the agent's camera file, from its status messages. */
+  configName: string | null;
   sensitive: boolean;
   status: Record<string, unknown> | null;
   statusAt: number | null;
+  /** When the status's `state` last changed (statusAt is the last report). */
+  stateSince: number | null;
   lastEventAt: number | null;
   eventCount: number;
 }

@@ -49,7 +49,7 @@ export interface IngestorDeps {
   cooldown: Cooldown;
   ids: IdAllocator;
   /** Camera sensitivity and webhooks, kept current by the API. */
-  cameraSensitive: (cameraId: string) => boolean;
+  cameraSensitive: (agentId: string, cameraId: string) => boolean;
   webhooks: () => Webhook[];
   persons: PersonCache;
   deadLetters: DeadLetterKeeper;
@@ -85,7 +85,7 @@ export class Ingestor {
       cameraSensitive: d.cameraSensitive,
       webhooks: d.webhooks,
       findTrack: (a, c, t, since) => this.retry(() => d.store.sightings.findTrack(a, c, t, since)),
-      isRegular: (p, c, at) => this.retry(() => d.regulars.isRegular(p, c, at)),
+      isRegular: (p, a, c, at) => this.retry(() => d.regulars.isRegular(p, a, c, at)),
       onSearch: (s) => d.metrics.identifySeconds.observe(s),
     };
   }

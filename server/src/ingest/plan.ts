@@ -8,7 +8,7 @@ import { planAlerts } from "../alerts/plan.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import { type Cooldown, verdictOf } from "../alerts/rules.ts";
 import type { Config } from "../config/config.ts";
-import type { Person, Sighting, Webhook } from "../domain/types.ts";
+import { cameraKey, type Person, type Sighting, type Webhook } from "../domain/types.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import { identify, learnDecision, type PendingFace } from "../identify/identification.ts";
 import type { IdAllocator } from "../identify/ids.ts";
@@ -37,12 +37,13 @@ export class BatchPlan {
   constructor(readonly batch: IngestBatch) {}
 
   camera(cameraId: string, agentId: string, at: number): void {
-    const c = this.cams.get(cameraId);
+    const key = cameraKey(agentId, cameraId);
+    const c = this.cams.get(key);
     if (c) {
       c.at = Math.max(c.at, at);
       c.events++;
       c.agentId = agentId;
-    } else this.cams.set(cameraId, { cameraId, agentId, at, events: 1 });
+    } else this.cams.set(key, { cameraId, agentId, at, events: 1 });
   }
 
   /** The batch as the store commits it. */
@@ -91,12 +92,12 @@ export interface PlannerDeps {
   regulars: Regulars;
   ids: IdAllocator;
   cooldown: Cooldown;
-  cameraSensitive: (cameraId: string) => boolean;
+  cameraSensitive: (agentId: string, cameraId: string) => boolean;
   webhooks: () => readonly Webhook[];
   /** The stored sighting of a track last seen at or after `since` (retried by the caller). */
   findTrack: (agentId: string, cameraId: string, trackId: string, since: number) => Promise<Sighting | undefined>;
   /** Whether the person is a regular at the camera (retried by the caller). */
-  isRegular: (personId: string, cameraId: string, at: number) => Promise<boolean>;
+  isRegular: (personId: string, agentId: string, cameraId: string, at: number) => Promise<boolean>;
   /** Index search time per face, seconds. */
   onSearch?: (seconds: number) => void;
 }
@@ -115,11 +116,13 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     if (found && (found.personId === null || gallery.hasPerson(found.personId))) track = found;
   }
   plan.camera(e.cameraId, e.agentId, capturedAt);
+  // Matching scopes and automatic persons' first camera are camera keys (cameras belong to agents).
+  const camera = cameraKey(e.agentId, e.cameraId);
 
   // Who is it?
   const t0 = performance.now();
   const id = identify(
-    { vector, quality, cameraId: e.cameraId, trackPersonId: track?.personId ?? null },
+    { vector, quality, cameraId: camera, trackPersonId: track?.personId ?? null },
     gallery,
     plan.faces,
     config.identify,
@@ -137,7 +140,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
       list: null,
       meta: {},
       autoNumber: n,
-      cameraId: e.cameraId,
+      cameraId: camera,
       createdAt: capturedAt,
       updatedAt: capturedAt,
       lastSeenAt: capturedAt,
@@ -161,7 +164,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
 
   // Friend or foe.
   const person = personId ? (plan.newPersons.get(personId) ?? gallery.person(personId)) : undefined;
-  const regular = personId && !person?.list ? await d.isRegular(personId, e.cameraId, capturedAt) : false;
+  const regular = personId && !person?.list ? await d.isRegular(personId, e.agentId, e.cameraId, capturedAt) : false;
   const verdict = verdictOf(person?.list, regular);
 
   const shot: Shot = {
@@ -210,7 +213,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
 
   // Alerts: only for a new sighting (one per pass in front of the camera).
   const planned = planAlerts(s, person?.kind ?? null, v.receivedAt, {
-    cameraSensitive: d.cameraSensitive(e.cameraId),
+    cameraSensitive: d.cameraSensitive(e.agentId, e.cameraId),
     unknownAtSensitive: config.alerts.unknownAtSensitive,
     cooldown: d.cooldown,
     webhooks: d.webhooks(),
@@ -239,7 +242,7 @@ function addRepresentative(
     id,
     personId,
     source: "sighting" as const,
-    cameraId: v.e.cameraId,
+    cameraId: cameraKey(v.e.agentId, v.e.cameraId),
     quality: v.e.quality.score,
     sightingId,
     createdAt: v.capturedAt,
@@ -249,7 +252,13 @@ function addRepresentative(
   if (replace !== undefined) plan.batch.deletedFaceIds.push(replace);
   const person = plan.newPersons.get(personId) ?? d.gallery.person(personId);
   const global = d.config.identify.matching === "global" || person?.kind === "enrolled" || !!person?.list;
-  plan.faces.push({ id, personId, quality: face.quality, vector: v.vector, scopeCamera: global ? null : v.e.cameraId });
+  plan.faces.push({
+    id,
+    personId,
+    quality: face.quality,
+    vector: v.vector,
+    scopeCamera: global ? null : face.cameraId,
+  });
   plan.repTouched.add(personId);
   plan.crops.push({ kind: "faces", id, jpeg: v.faceJpeg });
 }

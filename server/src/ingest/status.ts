@@ -44,8 +44,9 @@ export class StatusHandler {
     }
     const at = Date.now();
     if (t.cameraId) {
-      await this.store.cameras.setStatus(t.cameraId, t.agentId, status, at);
-      const camera = await this.store.cameras.get(t.cameraId);
+      // The topic names the agent (the broker checked it is the sender's own): only its cameras change.
+      await this.store.cameras.setStatus(t.agentId, t.cameraId, status, at);
+      const camera = await this.store.cameras.get(t.agentId, t.cameraId);
       if (camera) this.bus.emit("camera", { camera });
     } else {
       await this.store.agents.setStatus(t.agentId, status, at);

@@ -11,6 +11,8 @@ import type {
   Alert,
   AlertType,
   Camera,
+  CameraKey,
+  CameraRef,
   DeadLetter,
   Delivery,
   Face,
@@ -43,7 +45,8 @@ export interface PersonFilter {
 
 export interface SightingFilter {
   personId?: string;
-  cameraIds?: string[];
+  /** Any of these cameras (a ref without agent: that camera id at any agent). */
+  cameras?: CameraRef[];
   from?: number;
   to?: number;
   list?: ListName | "none";
@@ -54,7 +57,7 @@ export interface AlertFilter {
   type?: AlertType;
   acked?: boolean;
   personId?: string;
-  cameraId?: string;
+  camera?: CameraRef;
 }
 
 export interface PersonPatch {
@@ -160,9 +163,9 @@ export interface SightingRepository {
   knownEventIds(ids: string[]): Promise<Set<string>>;
   deleteEventIdsBefore(before: number): Promise<number>;
   /** Distinct days on which the person was seen by the camera, from `sinceDay` (YYYYMMDD) on. */
-  distinctDays(personId: string, cameraId: string, sinceDay: number): Promise<number[]>;
-  /** Cameras at which the person has >= minDays distinct days since sinceDay. */
-  regularCameras(personId: string, sinceDay: number, minDays: number): Promise<string[]>;
+  distinctDays(personId: string, agentId: string, cameraId: string, sinceDay: number): Promise<number[]>;
+  /** Cameras (keys `agent/camera`) at which the person has >= minDays distinct days since sinceDay. */
+  regularCameras(personId: string, sinceDay: number, minDays: number): Promise<CameraKey[]>;
   /**
    * Retention: deletes up to `limit` sightings last seen before `before`, skipping persons on a list when
    * keepListed; returns the deleted ids (their crops go next). Their alerts go too.
@@ -189,13 +192,14 @@ export interface AgentRepository {
   setStatus(id: string, status: Record<string, unknown>, at: number): Promise<void>;
 }
 
-/** Cameras are created by their first event or status, or by an operator's edit. */
+/** Cameras, keyed by (agent, camera), are created by their first event or status, or by an operator's edit. */
 export interface CameraRepository {
-  get(id: string): Promise<Camera | undefined>;
-  /** By id. */
+  get(agentId: string, cameraId: string): Promise<Camera | undefined>;
+  /** By agent, then camera id. */
   list(): Promise<Camera[]>;
-  update(id: string, patch: CameraPatch): Promise<Camera>;
-  setStatus(cameraId: string, agentId: string, status: Record<string, unknown>, at: number): Promise<void>;
+  update(agentId: string, cameraId: string, patch: CameraPatch): Promise<Camera>;
+  /** The agent's last status of the camera; `stateSince` moves when its `state` changes, the config name follows its `name`. */
+  setStatus(agentId: string, cameraId: string, status: Record<string, unknown>, at: number): Promise<void>;
 }
 
 /** API tokens, console users and their sessions. */

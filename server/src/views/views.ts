@@ -6,18 +6,19 @@
 import { redactUrl } from "@argus/shared";
 import type * as C from "@argus/shared/api/index";
 import type { z } from "zod";
-import type {
-  Agent,
-  Alert,
-  Camera,
-  DeadLetter,
-  Delivery,
-  Face,
-  Person,
-  Sighting,
-  Token,
-  User,
-  Webhook,
+import {
+  type Agent,
+  type Alert,
+  type Camera,
+  cameraKey,
+  type DeadLetter,
+  type Delivery,
+  type Face,
+  type Person,
+  type Sighting,
+  type Token,
+  type User,
+  type Webhook,
 } from "../domain/types.ts";
 
 type Wire<S extends z.ZodType> = z.input<S>;
@@ -42,7 +43,7 @@ export function personView(p: Person): Wire<typeof C.PersonSchema> {
     list: p.list,
     meta: p.meta,
     autoNumber: p.autoNumber,
-    cameraId: p.cameraId,
+    camera: p.cameraId,
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
     lastSeenAt: iso(p.lastSeenAt),
@@ -101,7 +102,7 @@ export function faceView(f: Face): Wire<typeof C.FaceSchema> {
     id: f.id,
     personId: f.personId,
     source: f.source,
-    cameraId: f.cameraId,
+    camera: f.cameraId,
     quality: f.quality,
     sightingId: f.sightingId,
     createdAt: iso(f.createdAt),
@@ -111,12 +112,15 @@ export function faceView(f: Face): Wire<typeof C.FaceSchema> {
 
 export function cameraView(c: Camera, ratePerMinute?: number): Wire<typeof C.CameraSchema> {
   return {
-    id: c.id,
     agentId: c.agentId,
-    name: c.name,
+    id: c.id,
+    key: cameraKey(c.agentId, c.id),
+    name: c.name ?? c.configName,
+    configName: c.configName,
     sensitive: c.sensitive,
     status: statusOf(c.status),
     statusAt: iso(c.statusAt),
+    stateSince: iso(c.stateSince),
     lastEventAt: iso(c.lastEventAt),
     eventCount: c.eventCount,
     ...(ratePerMinute !== undefined ? { eventsPerMinute: ratePerMinute } : {}),

@@ -78,8 +78,8 @@ export function adminCases(ctx: { store: Store }): void {
     expect(await store.agents.get("ag1")).toMatchObject({ passwordHash: "h3" });
     await store.agents.setStatus("ag1", { state: "online" }, T0);
     expect(await store.agents.get("ag1")).toMatchObject({ status: { state: "online" }, statusAt: T0 });
-    await store.cameras.setStatus("gate", "ag1", { state: "streaming" }, T0);
-    const cam = await store.cameras.update("gate", { sensitive: true, name: "Gate" });
+    await store.cameras.setStatus("ag1", "gate", { state: "streaming" }, T0);
+    const cam = await store.cameras.update("ag1", "gate", { sensitive: true, name: "Gate" });
     expect(cam).toMatchObject({
       id: "gate",
       agentId: "ag1",
@@ -231,14 +231,16 @@ export function adminCases(ctx: { store: Store }): void {
 
   it("creates cameras on first sight, edit or status; events add up", async () => {
     const { store } = ctx;
-    expect(await store.cameras.get("new-cam")).toBeUndefined();
-    expect(await store.cameras.update("new-cam", { name: "New" })).toEqual({
+    expect(await store.cameras.get("agX", "new-cam")).toBeUndefined();
+    expect(await store.cameras.update("agX", "new-cam", { name: "New" })).toEqual({
+      agentId: "agX",
       id: "new-cam",
-      agentId: null,
       name: "New",
+      configName: null,
       sensitive: false,
       status: null,
       statusAt: null,
+      stateSince: null,
       lastEventAt: null,
       eventCount: 0,
     });
@@ -251,25 +253,44 @@ export function adminCases(ctx: { store: Store }): void {
       }),
     );
     await store.commitBatch(batch({ cameraEvents: [{ cameraId: "new-cam", agentId: "agX", at: T0 + 1, events: 2 }] }));
-    await store.cameras.setStatus("new-cam", "agX", { state: "streaming" }, T0 + 20);
-    expect(await store.cameras.get("new-cam")).toEqual({
-      id: "new-cam",
+    await store.cameras.setStatus("agX", "new-cam", { state: "streaming", name: "Front gate" }, T0 + 20);
+    expect(await store.cameras.get("agX", "new-cam")).toEqual({
       agentId: "agX",
+      id: "new-cam",
       name: "New",
+      configName: "Front gate",
       sensitive: false,
-      status: { state: "streaming" },
+      status: { state: "streaming", name: "Front gate" },
       statusAt: T0 + 20,
+      stateSince: T0 + 20,
       lastEventAt: T0 + 10,
       eventCount: 5,
     });
-    expect(await store.cameras.get("other-cam")).toMatchObject({ name: null, sensitive: false, eventCount: 1 });
-    expect(await store.cameras.update("other-cam", { sensitive: true })).toMatchObject({
+    // A report of the same state keeps stateSince; a new state moves it.
+    await store.cameras.setStatus("agX", "new-cam", { state: "streaming" }, T0 + 30);
+    expect(await store.cameras.get("agX", "new-cam")).toMatchObject({ statusAt: T0 + 30, stateSince: T0 + 20 });
+    await store.cameras.setStatus("agX", "new-cam", { state: "reconnecting" }, T0 + 40);
+    expect(await store.cameras.get("agX", "new-cam")).toMatchObject({ stateSince: T0 + 40, configName: null });
+    expect(await store.cameras.get("agX", "other-cam")).toMatchObject({ name: null, sensitive: false, eventCount: 1 });
+    expect(await store.cameras.update("agX", "other-cam", { sensitive: true })).toMatchObject({
       sensitive: true,
       name: null,
     });
-    const ids = (await store.cameras.list()).map((c) => c.id);
-    expect(ids).toEqual([...ids].sort());
-    expect(ids).toEqual(expect.arrayContaining(["new-cam", "other-cam"]));
+    // Another agent's camera of the same id is another camera: its status and events touch only it.
+    await store.cameras.setStatus("agY", "new-cam", { state: "failed" }, T0 + 50);
+    await store.commitBatch(batch({ cameraEvents: [{ cameraId: "new-cam", agentId: "agY", at: T0 + 51, events: 1 }] }));
+    expect(await store.cameras.get("agX", "new-cam")).toMatchObject({
+      status: { state: "reconnecting" },
+      eventCount: 5,
+    });
+    expect(await store.cameras.get("agY", "new-cam")).toMatchObject({
+      status: { state: "failed" },
+      eventCount: 1,
+      name: null,
+    });
+    const keys = (await store.cameras.list()).map((c) => `${c.agentId}/${c.id}`);
+    expect(keys).toEqual([...keys].sort());
+    expect(keys).toEqual(expect.arrayContaining(["agX/new-cam", "agX/other-cam", "agY/new-cam"]));
   });
 
   it("lists agents by id and tokens oldest first; a token hash is unique", async () => {

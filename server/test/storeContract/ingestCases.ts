@@ -109,7 +109,7 @@ export function ingestCases(ctx: { store: Store }): void {
     const emb = await store.persons.faceEmbeddings([f.id]);
     expect(Array.from(emb.get(f.id)!)).toEqual(Array.from(f.embedding));
     expect(await store.persons.maxFaceId()).toBeGreaterThanOrEqual(f.id);
-    const cam = await store.cameras.get("cam1");
+    const cam = await store.cameras.get("agent1", "cam1");
     expect(cam).toMatchObject({ agentId: "agent1", lastEventAt: T0, sensitive: false });
     expect(cam!.eventCount).toBeGreaterThanOrEqual(1);
 
@@ -156,10 +156,21 @@ export function ingestCases(ctx: { store: Store }): void {
     expect(all.map((s) => s.id)).toEqual(
       [...ss].sort((a, b) => b.capturedAt - a.capturedAt || (a.id < b.id ? 1 : -1)).map((s) => s.id),
     );
-    const camA = await store.sightings.list({ cameraIds: ["camA"] }, undefined, 50);
+    const camA = await store.sightings.list({ cameras: [{ cameraId: "camA" }] }, undefined, 50);
     expect(camA.items.every((s) => s.cameraId === "camA")).toBe(true);
     expect(camA.items).toHaveLength(5);
-    expect((await store.sightings.list({ cameraIds: ["camA", "camB"] }, undefined, 50)).items).toHaveLength(10);
+    expect(
+      (
+        await store.sightings.list(
+          { cameras: [{ cameraId: "camA" }, { agentId: "agent1", cameraId: "camB" }] },
+          undefined,
+          50,
+        )
+      ).items,
+    ).toHaveLength(10);
+    expect(
+      (await store.sightings.list({ cameras: [{ agentId: "elsewhere", cameraId: "camA" }] }, undefined, 50)).items,
+    ).toHaveLength(0);
     const range = await store.sightings.list({ from: T0 + 2 * 60_000, to: T0 + 5 * 60_000 }, undefined, 50);
     expect(range.items.map((s) => s.capturedAt)).toEqual([T0 + 4 * 60_000, T0 + 3 * 60_000, T0 + 2 * 60_000]);
     expect((await store.sightings.list({ list: "foe" }, undefined, 50)).items.every((s) => s.personId === foe.id)).toBe(
@@ -194,10 +205,11 @@ export function ingestCases(ctx: { store: Store }): void {
         ],
       }),
     );
-    expect(await store.sightings.distinctDays(p.id, "door", 20260102)).toEqual([
+    expect(await store.sightings.distinctDays(p.id, "agent1", "elsewhere", 20260102)).toEqual([]);
+    expect(await store.sightings.distinctDays(p.id, "agent1", "door", 20260102)).toEqual([
       20260102, 20260104, 20260105, 20260106,
     ]);
-    expect(await store.sightings.regularCameras(p.id, 20260101, 5)).toEqual(["door"]);
+    expect(await store.sightings.regularCameras(p.id, 20260101, 5)).toEqual(["agent1/door"]);
     expect(await store.sightings.regularCameras(p.id, 20260102, 5)).toEqual([]);
     await store.persons.delete(p.id);
   });
@@ -348,7 +360,9 @@ export function ingestCases(ctx: { store: Store }): void {
     expect(await ids({ type: "foe" })).toEqual([a1.id]);
     expect(await ids({ type: "unknown_at_sensitive_camera" })).toEqual([a2.id]);
     expect(await ids({ personId: p.id })).toEqual([a1.id]);
-    expect(await ids({ cameraId: "camY" })).toEqual([a2.id]);
+    expect(await ids({ camera: { cameraId: "camY" } })).toEqual([a2.id]);
+    expect(await ids({ camera: { agentId: "agent1", cameraId: "camY" } })).toEqual([a2.id]);
+    expect(await ids({ camera: { agentId: "other", cameraId: "camY" } })).toEqual([]);
     expect(await store.alerts.get(a1.id)).toEqual(a1);
     await store.persons.delete(p.id);
     await store.sightings.deleteBefore(Number.MAX_SAFE_INTEGER, false, 1000);

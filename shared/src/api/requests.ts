@@ -46,18 +46,28 @@ export const limitParam = (max = 500, dflt = 50) =>
 
 const cursorParam = z.string().max(512).optional().describe("`nextCursor` of the previous page");
 
-/** cameraId=a,b or cameraId=a&cameraId=b */
-const cameraIds = z
+/** A camera key `agent/camera`, or a bare camera id (that camera at any agent). */
+const cameraRef = z
+  .string()
+  .max(129)
+  .regex(
+    /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}\/)?[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    "must be agent/camera or a camera id",
+  );
+
+/** cameraId=a/x,b/y or cameraId=a/x&cameraId=b/y */
+const cameraRefs = z
   .union([z.string().max(4096), z.array(z.string().max(4096)).max(100)])
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(",")).filter(Boolean))
+  .pipe(z.array(cameraRef).max(100))
   .optional()
-  .describe("camera id(s), comma-separated or repeated");
+  .describe("cameras: keys agent/camera (or bare camera ids: that camera at any agent), comma-separated or repeated");
 
 export const PageQuerySchema = z.object({ cursor: cursorParam, limit: limitParam() });
 
 export const SightingFilterQuerySchema = z.object({
   personId: z.string().max(64).optional().describe("person id"),
-  cameraId: cameraIds,
+  cameraId: cameraRefs,
   from: timeParam.optional().describe("captured at or after (ISO 8601 or epoch ms)"),
   to: timeParam.optional().describe("captured before (ISO 8601 or epoch ms)"),
   list: z
@@ -106,7 +116,7 @@ export const AlertListQuerySchema = z.object({
     .transform((v) => v === "true")
     .optional(),
   personId: z.string().max(64).optional(),
-  cameraId: z.string().max(64).optional(),
+  cameraId: cameraRef.optional().describe("a camera key agent/camera, or a bare camera id"),
   cursor: cursorParam,
   limit: limitParam(),
 });

@@ -150,7 +150,13 @@ function SensitiveToggle({ camera, onChange }: { camera: Camera; onChange: (sens
           setError(undefined);
           onChange(sensitive);
           try {
-            await api("PATCH", `/api/v1/cameras/${encodeURIComponent(camera.id)}`, { sensitive });
+            await api(
+              "PATCH",
+              `/api/v1/cameras/${encodeURIComponent(camera.agentId)}/${encodeURIComponent(camera.id)}`,
+              {
+                sensitive,
+              },
+            );
           } catch (err) {
             onChange(!sensitive);
             setError(err);

@@ -147,7 +147,7 @@ function Photos({ p, me, onChange }: { p: PersonDetail; me: Me; onChange: () => 
       <Crop src={f.imageUrl} alt={`face ${f.id}`} size={96} />
       <figcaption class="small muted">
         quality {percent(f.quality)}
-        {f.cameraId ? ` · ${f.cameraId}` : ""}
+        {f.camera ? ` · ${f.camera}` : ""}
         <br />
         <Time iso={f.createdAt} />
       </figcaption>

@@ -118,7 +118,7 @@ function UnknownCard({
         <ListBadge list={p.list} />
       </div>
       <div class="muted small">
-        {p.sightingCount} sightings{p.cameraId ? ` · first at ${p.cameraId}` : ""}
+        {p.sightingCount} sightings{p.camera ? ` · first at ${p.camera}` : ""}
         <br />
         first <Time iso={p.createdAt} /> · last <Time iso={p.lastSeenAt} />
       </div>

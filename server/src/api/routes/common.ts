@@ -1,12 +1,19 @@
 import type { SightingFilterQuerySchema } from "@argus/shared/api/index";
 import type { z } from "zod";
-import type { Person, Sighting } from "../../domain/types.ts";
+import { type Person, parseCameraRef, type Sighting } from "../../domain/types.ts";
 import type { SightingFilter } from "../../store/types.ts";
 import { sightingView } from "../../views/views.ts";
 import type { Services } from "../services.ts";
 
 export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>): SightingFilter {
-  return { personId: q.personId, cameraIds: q.cameraId, from: q.from, to: q.to, list: q.list, kind: q.kind };
+  return {
+    personId: q.personId,
+    cameras: q.cameraId?.map(parseCameraRef),
+    from: q.from,
+    to: q.to,
+    list: q.list,
+    kind: q.kind,
+  };
 }
 
 /** A page of sightings with each one's person (name, list) attached. */

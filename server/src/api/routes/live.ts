@@ -1,5 +1,6 @@
 /** Cameras, alerts and the live event stream. */
 import { notFound } from "../../domain/errors.ts";
+import { cameraKey, parseCameraRef } from "../../domain/types.ts";
 import { agentView, alertView, cameraView } from "../../views/views.ts";
 import { principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
@@ -10,20 +11,24 @@ export function liveRoutes(r: Routes, s: Services): void {
     const [cameras, agents] = await Promise.all([s.store.cameras.list(), s.store.agents.list()]);
     const rates = s.cameraRates();
     return {
-      cameras: cameras.map((c) => cameraView(c, rates.get(c.id) ?? 0)),
+      cameras: cameras.map((c) => cameraView(c, rates.get(cameraKey(c.agentId, c.id)) ?? 0)),
       agents: agents.map((a) => agentView(a, s.isAgentOnline(a.id))),
     };
   });
 
   r.add("updateCamera", async (_ctx, { params, body }) => {
-    const cam = await s.store.cameras.update(params.id, body);
-    s.cameras.set(cam.id, { sensitive: cam.sensitive });
+    const cam = await s.store.cameras.update(params.agentId, params.cameraId, body);
+    s.cameras.set(cameraKey(cam.agentId, cam.id), { sensitive: cam.sensitive });
     s.bus.emit("camera", { camera: cam });
     return cameraView(cam);
   });
 
   r.add("listAlerts", async (_ctx, { query: q }) => {
-    const page = await s.store.alerts.list(q, q.cursor, q.limit);
+    const page = await s.store.alerts.list(
+      { ...q, camera: q.cameraId ? parseCameraRef(q.cameraId) : undefined },
+      q.cursor,
+      q.limit,
+    );
     const items = await Promise.all(
       page.items.map(async (a) => alertView(a, a.personId ? ((await s.persons.get(a.personId)) ?? null) : null)),
     );

@@ -1,7 +1,7 @@
 import type { Document } from "mongodb";
 import type { Alert } from "../../domain/types.ts";
 import type { AlertFilter, AlertRepository, Page } from "../types.ts";
-import { type Collections, fromDoc, pageOf } from "./docs.ts";
+import { type Collections, cameraQuery, fromDoc, pageOf } from "./docs.ts";
 
 export class MongoAlerts implements AlertRepository {
   constructor(private readonly c: Collections) {}
@@ -15,7 +15,7 @@ export class MongoAlerts implements AlertRepository {
     if (f.acked === true) q.ackedAt = { $ne: null };
     if (f.acked === false) q.ackedAt = null;
     if (f.personId) q.personId = f.personId;
-    if (f.cameraId) q.cameraId = f.cameraId;
+    if (f.camera) Object.assign(q, cameraQuery(f.camera));
     return pageOf<Alert>(this.c("alerts"), q, "createdAt", cursor, limit);
   }
   async ack(id: string, by: string, at: number): Promise<Alert | undefined> {

@@ -3,6 +3,7 @@
  * inserts (a replayed batch lands on the same documents), keyset pages and embedding binaries.
  */
 import { Binary, type Collection, type Document, MongoServerError } from "mongodb";
+import type { CameraRef } from "../../domain/types.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import type { Page } from "../types.ts";
 
@@ -114,4 +115,9 @@ export function embeddingFromBinary(b: Binary): Float32Array {
 export async function idsOf<T extends string | number>(c: Collection<Doc>, filter: Document): Promise<T[]> {
   const docs = await c.find(filter, { projection: { _id: 1 } }).toArray();
   return docs.map((d) => d._id as T);
+}
+
+/** A query for one camera: (agent, camera) for a key, the camera id at any agent for a bare id. */
+export function cameraQuery(r: CameraRef): Document {
+  return r.agentId === undefined ? { cameraId: r.cameraId } : { agentId: r.agentId, cameraId: r.cameraId };
 }

@@ -15,7 +15,7 @@
  * output). A database above the last entry was written by a newer server and is refused
  * (SCHEMA_TOO_NEW). The SQLite store keeps its own list (../sqlite/migrations.ts) under the same rules.
  */
-import type { Db } from "mongodb";
+import type { Db, Document } from "mongodb";
 import { checkNumbering, schemaTooNew, stepRecord } from "../schema.ts";
 import type { SchemaStep } from "../types.ts";
 
@@ -63,6 +63,62 @@ async function initialIndexes(db: Db): Promise<void> {
   ]);
 }
 
+/**
+ * Cameras were keyed by their id alone (one agent could re-own another's camera). Documents move to
+ * `_id: agent/camera`; a camera set up before any agent reported it, or re-owned, is kept for every
+ * agent whose sightings name it. Persons' and faces' camera become `agent/camera` keys. Idempotent:
+ * documents already keyed are left alone.
+ */
+async function camerasByAgent(db: Db): Promise<void> {
+  const col = (name: string) => db.collection<Document & { _id: string }>(name);
+  const cams = col("cameras");
+  const sightings = col("sightings");
+  for (const c of await cams.find({ cameraId: { $exists: false } }).toArray()) {
+    const agents = new Set<string>((await sightings.distinct("agentId", { cameraId: c._id })) as string[]);
+    if (c.agentId) agents.add(c.agentId as string);
+    for (const agentId of agents) {
+      const own = agentId === c.agentId;
+      await cams.updateOne(
+        { _id: `${agentId}/${c._id}` },
+        {
+          $setOnInsert: {
+            agentId,
+            cameraId: c._id,
+            name: c.name ?? null,
+            configName: null,
+            sensitive: !!c.sensitive,
+            status: own ? (c.status ?? null) : null,
+            statusAt: own ? (c.statusAt ?? null) : null,
+            stateSince: own ? (c.statusAt ?? null) : null,
+            lastEventAt: own ? (c.lastEventAt ?? null) : null,
+            eventCount: own ? (c.eventCount ?? 0) : 0,
+          },
+        },
+        { upsert: true },
+      );
+    }
+    await cams.deleteOne({ _id: c._id });
+  }
+  await cams.createIndexes([{ key: { agentId: 1, cameraId: 1 } }]);
+  // Per-camera matching scopes: the camera where a person or a face was seen, as a key.
+  for (const p of await col("persons")
+    .find({ cameraId: { $type: "string", $not: /\// } })
+    .toArray()) {
+    const first = await sightings.findOne({ personId: p._id }, { sort: { capturedAt: 1 } });
+    await col("persons").updateOne(
+      { _id: p._id },
+      { $set: { cameraId: first ? `${first.agentId}/${first.cameraId}` : null } },
+    );
+  }
+  for (const f of await col("faces")
+    .find({ cameraId: { $type: "string", $not: /\// } })
+    .toArray()) {
+    const s = f.sightingId ? await sightings.findOne({ _id: f.sightingId }) : null;
+    await col("faces").updateOne({ _id: f._id }, { $set: { cameraId: s ? `${s.agentId}/${s.cameraId}` : null } });
+  }
+  await sightings.createIndexes([{ key: { personId: 1, agentId: 1, cameraId: 1, day: 1 } }]);
+}
+
 export const MIGRATIONS: readonly MongoMigration[] = [
   { version: 1, name: "initial indexes", up: initialIndexes },
   {
@@ -83,6 +139,11 @@ export const MIGRATIONS: readonly MongoMigration[] = [
         .collection("stream_events")
         .createIndexes([{ key: { at: 1 } }])
         .then(() => {}),
+  },
+  {
+    version: 4,
+    name: "cameras keyed by (agent, camera); camera names from the agents; state since",
+    up: camerasByAgent,
   },
 ];
 checkNumbering(MIGRATIONS);

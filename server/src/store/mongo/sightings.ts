@@ -3,9 +3,9 @@
  * filters need no join; persons.update and merge keep them current.
  */
 import type { Document } from "mongodb";
-import type { Sighting } from "../../domain/types.ts";
+import { type CameraKey, cameraKey, type Sighting } from "../../domain/types.ts";
 import type { Page, SightingFilter, SightingRepository } from "../types.ts";
-import { type Collections, type Doc, fromDoc, idsOf, pageOf } from "./docs.ts";
+import { type Collections, cameraQuery, type Doc, fromDoc, idsOf, pageOf } from "./docs.ts";
 
 type PersonMeta = { list: string | null; kind: string };
 
@@ -44,7 +44,7 @@ export class MongoSightings implements SightingRepository {
   async list(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
     const q: Document = {};
     if (f.personId) q.personId = f.personId;
-    if (f.cameraIds?.length) q.cameraId = { $in: f.cameraIds };
+    if (f.cameras?.length) q.$or = f.cameras.map(cameraQuery);
     if (f.from !== undefined || f.to !== undefined) {
       q.capturedAt = {};
       if (f.from !== undefined) q.capturedAt.$gte = f.from;
@@ -69,24 +69,25 @@ export class MongoSightings implements SightingRepository {
   async deleteEventIdsBefore(before: number): Promise<number> {
     return (await this.c("events").deleteMany({ receivedAt: { $lt: before } })).deletedCount;
   }
-  async distinctDays(personId: string, cameraId: string, sinceDay: number): Promise<number[]> {
+  async distinctDays(personId: string, agentId: string, cameraId: string, sinceDay: number): Promise<number[]> {
     const days = (await this.c("sightings").distinct("day", {
       personId,
+      agentId,
       cameraId,
       day: { $gte: sinceDay },
     })) as number[];
     return days.sort((a, b) => a - b);
   }
-  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<string[]> {
+  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<CameraKey[]> {
     const rows = await this.c("sightings")
-      .aggregate<{ _id: string; days: number[] }>([
+      .aggregate<{ _id: { a: string; c: string }; days: number[] }>([
         { $match: { personId, day: { $gte: sinceDay } } },
-        { $group: { _id: "$cameraId", days: { $addToSet: "$day" } } },
+        { $group: { _id: { a: "$agentId", c: "$cameraId" }, days: { $addToSet: "$day" } } },
       ])
       .toArray();
     return rows
       .filter((r) => r.days.length >= minDays)
-      .map((r) => r._id)
+      .map((r) => cameraKey(r._id.a, r._id.c))
       .sort();
   }
   async deleteBefore(before: number, keepListed: boolean, limit: number): Promise<string[]> {

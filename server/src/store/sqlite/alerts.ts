@@ -1,6 +1,6 @@
 import type { Alert } from "../../domain/types.ts";
 import type { AlertFilter, AlertRepository, Page } from "../types.ts";
-import { keyset, page, type Sql, whereSql } from "./db.ts";
+import { cameraWhere, keyset, page, type Sql, whereSql } from "./db.ts";
 import { alerts } from "./tables.ts";
 
 export class SqliteAlerts implements AlertRepository {
@@ -28,9 +28,10 @@ export class SqliteAlerts implements AlertRepository {
       where.push("person_id = ?");
       params.push(f.personId);
     }
-    if (f.cameraId) {
-      where.push("camera_id = ?");
-      params.push(f.cameraId);
+    if (f.camera) {
+      const c = cameraWhere([f.camera]);
+      where.push(c.sql);
+      params.push(...c.params);
     }
     keyset("created_at", cursor, where, params);
     const rows = this.sql.all(

@@ -1,5 +1,6 @@
 /** The connection helper every SQLite repository shares: cached statements, typed rows, keyset pages. */
 import type Database from "better-sqlite3";
+import type { CameraRef } from "../../domain/types.ts";
 import { decodeCursor, encodeCursor } from "../cursor.ts";
 import type { Page } from "../types.ts";
 import type { Row } from "./rows.ts";
@@ -73,6 +74,20 @@ export function keyset(
 }
 
 export const whereSql = (where: string[]) => (where.length ? `WHERE ${where.join(" AND ")}` : "");
+
+/** Rows of any of these cameras: (agent, camera) for a key, the camera id at any agent for a bare id. */
+export function cameraWhere(refs: readonly CameraRef[], prefix = ""): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const one = refs.map((r) => {
+    if (r.agentId === undefined) {
+      params.push(r.cameraId);
+      return `${prefix}camera_id = ?`;
+    }
+    params.push(r.agentId, r.cameraId);
+    return `(${prefix}agent_id = ? AND ${prefix}camera_id = ?)`;
+  });
+  return { sql: `(${one.join(" OR ")})`, params };
+}
 
 /** A page of `limit` items from `limit + 1` rows; the cursor names the last item's key and id. */
 export function page<T>(rows: Row[], limit: number, map: (r: Row) => T, key: (r: Row) => number): Page<T> {

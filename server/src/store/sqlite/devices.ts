@@ -40,36 +40,45 @@ export class SqliteCameras implements CameraRepository {
   /** A camera that sent `events` events at `at` (commitBatch). */
   eventsSync(c: { cameraId: string; agentId: string; at: number; events: number }): void {
     this.sql.run(
-      `INSERT INTO cameras (id, agent_id, last_event_at, event_count) VALUES (?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET agent_id = excluded.agent_id,
+      `INSERT INTO cameras (agent_id, id, last_event_at, event_count) VALUES (?, ?, ?, ?)
+       ON CONFLICT(agent_id, id) DO UPDATE SET
          last_event_at = MAX(COALESCE(last_event_at, 0), excluded.last_event_at),
          event_count = event_count + excluded.event_count`,
-      [c.cameraId, c.agentId, c.at, c.events],
+      [c.agentId, c.cameraId, c.at, c.events],
     );
   }
 
-  async get(id: string): Promise<Camera | undefined> {
-    const r = this.sql.get("SELECT * FROM cameras WHERE id = ?", [id]);
+  async get(agentId: string, cameraId: string): Promise<Camera | undefined> {
+    const r = this.sql.get("SELECT * FROM cameras WHERE agent_id = ? AND id = ?", [agentId, cameraId]);
     return r && cameras.read(r);
   }
   async list(): Promise<Camera[]> {
-    return this.sql.all("SELECT * FROM cameras ORDER BY id").map(cameras.read);
+    return this.sql.all("SELECT * FROM cameras ORDER BY agent_id, id").map(cameras.read);
   }
-  async update(id: string, patch: CameraPatch): Promise<Camera> {
+  async update(agentId: string, cameraId: string, patch: CameraPatch): Promise<Camera> {
     const set = cameras.assign(defined(patch), ["name", "sensitive"]);
     this.sql.tx(() => {
-      this.sql.run("INSERT OR IGNORE INTO cameras (id) VALUES (?)", [id]);
-      if (set.sql) this.sql.run(`UPDATE cameras SET ${set.sql} WHERE id = ?`, [...set.params, id], false);
+      this.sql.run("INSERT OR IGNORE INTO cameras (agent_id, id) VALUES (?, ?)", [agentId, cameraId]);
+      if (set.sql)
+        this.sql.run(
+          `UPDATE cameras SET ${set.sql} WHERE agent_id = ? AND id = ?`,
+          [...set.params, agentId, cameraId],
+          false,
+        );
     });
-    const cam = await this.get(id);
-    if (!cam) throw new Error(`camera '${id}' vanished`);
+    const cam = await this.get(agentId, cameraId);
+    if (!cam) throw new Error(`camera '${agentId}/${cameraId}' vanished`);
     return cam;
   }
-  async setStatus(cameraId: string, agentId: string, status: Record<string, unknown>, at: number): Promise<void> {
+  async setStatus(agentId: string, cameraId: string, status: Record<string, unknown>, at: number): Promise<void> {
+    const name = typeof status.name === "string" ? status.name.slice(0, 200) : null;
     this.sql.run(
-      `INSERT INTO cameras (id, agent_id, status, status_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET agent_id = excluded.agent_id, status = excluded.status, status_at = excluded.status_at`,
-      [cameraId, agentId, cameras.encode("status", status), at],
+      `INSERT INTO cameras (agent_id, id, config_name, status, status_at, state_since) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(agent_id, id) DO UPDATE SET config_name = excluded.config_name, status = excluded.status,
+         status_at = excluded.status_at,
+         state_since = CASE WHEN json_extract(cameras.status, '$.state') IS json_extract(excluded.status, '$.state')
+           THEN COALESCE(cameras.state_since, excluded.state_since) ELSE excluded.state_since END`,
+      [agentId, cameraId, name, cameras.encode("status", status), at, at],
     );
   }
 }

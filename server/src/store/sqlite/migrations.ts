@@ -89,6 +89,34 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user_id);
 `;
 
+/**
+ * Cameras were keyed by their id alone, so one agent's status or events re-owned another agent's
+ * camera of the same id. Rows move to (agent, camera); a row named or marked sensitive before any
+ * agent reported it, or re-owned, is kept for every agent whose sightings name that camera. Persons'
+ * and faces' camera (the per-camera matching scope) become `agent/camera` keys.
+ */
+const V4_CAMERA_KEYS = `
+CREATE TABLE cameras_v4 (
+  agent_id TEXT NOT NULL, id TEXT NOT NULL, name TEXT, config_name TEXT, sensitive INTEGER NOT NULL DEFAULT 0,
+  status TEXT, status_at INTEGER, state_since INTEGER, last_event_at INTEGER, event_count INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (agent_id, id));
+INSERT INTO cameras_v4 (agent_id, id, name, sensitive, status, status_at, state_since, last_event_at, event_count)
+  SELECT agent_id, id, name, sensitive, status, status_at, status_at, last_event_at, event_count
+  FROM cameras WHERE agent_id IS NOT NULL;
+INSERT OR IGNORE INTO cameras_v4 (agent_id, id, name, sensitive)
+  SELECT DISTINCT s.agent_id, c.id, c.name, c.sensitive FROM cameras c JOIN sightings s ON s.camera_id = c.id
+  WHERE c.agent_id IS NULL OR s.agent_id <> c.agent_id;
+DROP TABLE cameras;
+ALTER TABLE cameras_v4 RENAME TO cameras;
+UPDATE persons SET camera_id = (SELECT s.agent_id || '/' || s.camera_id FROM sightings s
+  WHERE s.person_id = persons.id ORDER BY s.captured_at LIMIT 1)
+  WHERE camera_id IS NOT NULL AND instr(camera_id, '/') = 0;
+UPDATE faces SET camera_id = (SELECT s.agent_id || '/' || s.camera_id FROM sightings s WHERE s.id = faces.sighting_id)
+  WHERE camera_id IS NOT NULL AND instr(camera_id, '/') = 0;
+DROP INDEX IF EXISTS sightings_days;
+CREATE INDEX sightings_days ON sightings(person_id, agent_id, camera_id, day);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", up: V1_INITIAL },
   {
@@ -102,6 +130,11 @@ export const MIGRATIONS: readonly Migration[] = [
     up: `CREATE TABLE stream_events (
       id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL);
     CREATE INDEX stream_events_at ON stream_events(at);`,
+  },
+  {
+    version: 4,
+    name: "cameras keyed by (agent, camera); camera names from the agents; state since",
+    up: V4_CAMERA_KEYS,
   },
 ];
 checkNumbering(MIGRATIONS);

@@ -1,6 +1,6 @@
-import type { Sighting } from "../../domain/types.ts";
+import type { CameraKey, Sighting } from "../../domain/types.ts";
 import type { Page, SightingFilter, SightingRepository } from "../types.ts";
-import { keyset, page, type Sql, whereSql } from "./db.ts";
+import { cameraWhere, keyset, page, type Sql, whereSql } from "./db.ts";
 import { sightings } from "./tables.ts";
 
 export class SqliteSightings implements SightingRepository {
@@ -41,9 +41,10 @@ export class SqliteSightings implements SightingRepository {
       where.push("s.person_id = ?");
       params.push(f.personId);
     }
-    if (f.cameraIds?.length) {
-      where.push(`s.camera_id IN (${f.cameraIds.map(() => "?").join(",")})`);
-      params.push(...f.cameraIds);
+    if (f.cameras?.length) {
+      const any = cameraWhere(f.cameras, "s.");
+      where.push(any.sql);
+      params.push(...any.params);
     }
     if (f.from !== undefined) {
       where.push("s.captured_at >= ?");
@@ -92,21 +93,20 @@ export class SqliteSightings implements SightingRepository {
     return this.sql.run("DELETE FROM events WHERE received_at < ?", [before]).changes;
   }
 
-  async distinctDays(personId: string, cameraId: string, sinceDay: number): Promise<number[]> {
+  async distinctDays(personId: string, agentId: string, cameraId: string, sinceDay: number): Promise<number[]> {
     return this.sql
-      .values("SELECT DISTINCT day FROM sightings WHERE person_id = ? AND camera_id = ? AND day >= ? ORDER BY day", [
-        personId,
-        cameraId,
-        sinceDay,
-      ])
+      .values(
+        "SELECT DISTINCT day FROM sightings WHERE person_id = ? AND agent_id = ? AND camera_id = ? AND day >= ? ORDER BY day",
+        [personId, agentId, cameraId, sinceDay],
+      )
       .map(Number);
   }
 
-  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<string[]> {
+  async regularCameras(personId: string, sinceDay: number, minDays: number): Promise<CameraKey[]> {
     return this.sql
       .values(
-        `SELECT camera_id FROM sightings WHERE person_id = ? AND day >= ? GROUP BY camera_id
-         HAVING COUNT(DISTINCT day) >= ? ORDER BY camera_id`,
+        `SELECT agent_id || '/' || camera_id FROM sightings WHERE person_id = ? AND day >= ?
+         GROUP BY agent_id, camera_id HAVING COUNT(DISTINCT day) >= ? ORDER BY agent_id, camera_id`,
         [personId, sinceDay, minDays],
       )
       .map(String);

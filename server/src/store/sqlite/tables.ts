@@ -113,12 +113,14 @@ export const agents = table<Agent>("agents", {
 });
 
 export const cameras = table<Camera>("cameras", {
+  agentId: text,
   id: text,
-  agentId: nullable(text),
   name: nullable(text),
+  configName: nullable(text),
   sensitive: bool,
   status: json<Status>(),
   statusAt: nullable(num),
+  stateSince: nullable(num),
   lastEventAt: nullable(num),
   eventCount: num,
 });

@@ -1,5 +1,6 @@
 /** Agents, cameras, alerts and the live stream; tokens, webhooks, dead letters, the index, users. */
-import { items, page } from "../common.ts";
+import { z } from "zod";
+import { DeviceIdSchema, items, page } from "../common.ts";
 import {
   AgentCreateSchema,
   AlertListQuerySchema,
@@ -74,10 +75,10 @@ export const adminOperations = {
   }),
   updateCamera: op({
     method: "patch",
-    path: "/api/v1/cameras/{id}",
+    path: "/api/v1/cameras/{agentId}/{cameraId}",
     summary: "Name a camera or mark it sensitive (unknown persons there raise alerts)",
     role: "operator",
-    params: deviceParams,
+    params: z.object({ agentId: DeviceIdSchema, cameraId: DeviceIdSchema }),
     body: json(CameraPatchSchema),
     response: ok(CameraSchema),
   }),
