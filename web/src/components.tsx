@@ -156,3 +156,38 @@ export function useThrottled(f: () => void, ms: number): () => void {
     }, ms);
   }, [ms]);
 }
+
+/**
+ * One result line for a page's actions: the last action's success or error. A later success replaces
+ * an earlier error, so a stale error banner never stays on screen after the problem is solved.
+ */
+export function useNotice() {
+  const [notice, setNotice] = useState<{ ok?: string; error?: unknown } | null>(null);
+  return {
+    notice,
+    ok: useCallback((message: string) => setNotice({ ok: message }), []),
+    fail: useCallback((error: unknown) => setNotice({ error }), []),
+    clear: useCallback(() => setNotice(null), []),
+    /** Runs an action: its error, or its success message, becomes the notice. */
+    run: useCallback(async (f: () => Promise<unknown>, message?: string) => {
+      try {
+        await f();
+        setNotice(message ? { ok: message } : null);
+        return true;
+      } catch (e) {
+        setNotice({ error: e });
+        return false;
+      }
+    }, []),
+  };
+}
+
+export function Notice({ notice }: { notice: { ok?: string; error?: unknown } | null }) {
+  if (!notice) return null;
+  if (notice.error !== undefined) return <ErrorBox error={notice.error} />;
+  return (
+    <p class="state ok" role="status">
+      {notice.ok}
+    </p>
+  );
+}

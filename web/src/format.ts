@@ -1,5 +1,5 @@
 /** Times in the viewer's own time zone (the browser's), and the labels the pages share. */
-import type { PersonBrief } from "./api.ts";
+import type { Camera, PersonBrief } from "./api.ts";
 
 export const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
@@ -47,4 +47,19 @@ export function isoToLocalInput(iso: string | null | undefined): string {
   const d = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** "1 sighting", "3 sightings", "1 person", "2 persons": the one place the console pluralises. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** Cosine similarity with two decimals ("0.46"): a percent would read as a probability of a match. */
+export const similarityValue = (x: number) => x.toFixed(2);
+
+/** A camera's display name: the name given in the console, or the agent's own name for it, or its id. */
+export function cameraLabel(c: Pick<Camera, "id" | "name" | "status">): string {
+  if (c.name) return c.name;
+  const fromAgent = c.status?.name;
+  return typeof fromAgent === "string" && fromAgent ? fromAgent : c.id;
 }
