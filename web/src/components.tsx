@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type ListName, type PersonBrief } from "./api.ts";
-import { ago, formatDateTime, formatTime, personLabel } from "./format.ts";
+import { ago, formatDateTime, formatShort, formatTime, personLabel } from "./format.ts";
 import { Link } from "./router.tsx";
 
 export function Loading({ what }: { what: string }) {
@@ -66,11 +66,12 @@ export function PersonLink({ person }: { person: PersonBrief | null | undefined 
   );
 }
 
-export function Time({ iso, full }: { iso: string | null | undefined; full?: boolean }) {
+/** A time with its full form and how long ago in the tooltip; `short` for cards, `full` with the date always. */
+export function Time({ iso, full, short }: { iso: string | null | undefined; full?: boolean; short?: boolean }) {
   if (!iso) return <span class="muted">never</span>;
   return (
     <time dateTime={iso} title={`${formatDateTime(iso)} (${ago(iso)})`}>
-      {full ? formatDateTime(iso) : formatTime(iso)}
+      {full ? formatDateTime(iso) : short ? formatShort(iso) : formatTime(iso)}
     </time>
   );
 }

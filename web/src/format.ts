@@ -13,6 +13,19 @@ export function formatTime(iso: string | null | undefined): string {
   return d.toDateString() === today.toDateString() ? timeOnly.format(d) : dateTime.format(d);
 }
 
+const shortDay = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+});
+/** For tight places (cards): the time today, else the day and minute without the year. */
+export function formatShort(iso: string | null | undefined): string {
+  if (!iso) return "never";
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? timeOnly.format(d) : shortDay.format(d);
+}
+
 export function formatDateTime(iso: string | null | undefined): string {
   return iso ? dateTime.format(new Date(iso)) : "never";
 }

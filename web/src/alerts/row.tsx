@@ -93,9 +93,9 @@ export function AlertRow({
             </span>
           )}
         </div>
-        <Similarity value={a.similarity} />
+        <Similarity value={a.similarity} founded={!!a.person} />
         <div class="muted small alert-where">
-          <span class="cam">{camera(a.cameraId)}</span> <Time iso={a.capturedAt} />
+          <span class="cam">{camera(a.cameraId)}</span> <Time iso={a.capturedAt} short={compact} />
           {g.alerts.length > 1 && (
             <span>
               {" "}

@@ -110,7 +110,7 @@ export function SightingCard({ s, fresh }: { s: Sighting; fresh?: boolean }) {
           <span class="cam" title={s.cameraId}>
             {camera(s.cameraId)}
           </span>
-          <Time iso={s.capturedAt} />
+          <Time iso={s.capturedAt} short />
         </div>
         <Similarity value={s.similarity} founded={!!s.person} />
         {s.shots > 1 && <div class="muted small">{plural(s.shots, "shot")}</div>}

@@ -8,7 +8,7 @@ import { ApiError, api, type SearchResult } from "../api.ts";
 import { Empty, ErrorBox, Loading } from "../components.tsx";
 import { plural } from "../format.ts";
 import type { Box } from "../geometry.ts";
-import { Candidates } from "./results.tsx";
+import { Candidates, ThresholdNote } from "./results.tsx";
 
 const MESSAGES: Record<string, string> = {
   PAYLOAD_TOO_LARGE: "The photo is too large for the server.",
@@ -109,9 +109,10 @@ export function PhotoSearch() {
                   <FaceThumb image={img.current} ready={!!natural} box={f.box} n={i + 1} />
                   <h3>Face {i + 1}</h3>
                 </div>
-                <Candidates candidates={f.candidates} threshold={state.result!.threshold} />
+                <Candidates candidates={f.candidates} />
               </section>
             ))}
+            <ThresholdNote threshold={state.result.threshold} />
           </div>
         ))}
     </section>

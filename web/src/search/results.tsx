@@ -8,7 +8,16 @@ import { Similarity } from "../similarity.tsx";
 
 type Candidate = SearchResult["faces"][number]["candidates"][number];
 
-export function Candidates({ candidates, threshold }: { candidates: Candidate[]; threshold: number }) {
+export function ThresholdNote({ threshold }: { threshold: number }) {
+  return (
+    <p class="muted small">
+      A match is at or above the identification threshold (similarity {similarityValue(threshold)}); below it, a
+      possible match.
+    </p>
+  );
+}
+
+export function Candidates({ candidates }: { candidates: Candidate[] }) {
   const camera = useCameraName();
   if (candidates.length === 0) return <Empty>No enrolled or previously seen person looks like this face.</Empty>;
   return (
@@ -43,10 +52,6 @@ export function Candidates({ candidates, threshold }: { candidates: Candidate[];
           )}
         </li>
       ))}
-      <li class="threshold-note muted small">
-        A match is at or above the identification threshold (similarity {similarityValue(threshold)}); below it, a
-        possible match.
-      </li>
     </ol>
   );
 }

@@ -8,7 +8,7 @@ import { useCameraName } from "../cameras.ts";
 import { Crop, ErrorBox, ListBadge, Loading, PersonLink, Time, useLoad } from "../components.tsx";
 import { percent, personLabel, plural } from "../format.ts";
 import { Link } from "../router.tsx";
-import { Candidates } from "../search/results.tsx";
+import { Candidates, ThresholdNote } from "../search/results.tsx";
 import { Similarity } from "../similarity.tsx";
 import { ContextImage } from "./context.tsx";
 
@@ -143,7 +143,10 @@ function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
         <div class="sd-search" data-testid="face-search-results">
           <h3>Persons with this face</h3>
           {face ? (
-            <Candidates candidates={face.candidates} threshold={state.result.threshold} />
+            <>
+              <Candidates candidates={face.candidates} />
+              <ThresholdNote threshold={state.result.threshold} />
+            </>
           ) : (
             <p class="muted">The server found no face in this crop (too small or blurred to search with).</p>
           )}
