@@ -58,15 +58,26 @@ export async function startConsole(faceFiles: string[]) {
       list[i],
     ]),
   );
-  const server: RunningServer = await startServer({
-    config: {
-      dataDir: tempDir("argus-console-"),
-      http: { port: 0, host: "127.0.0.1" },
-      mqtt: { port: 0, host: "127.0.0.1" },
-      log: { level: "error" },
+  const dataDir = tempDir("argus-console-");
+  const start = (httpPort = 0, mqttPort = 0) =>
+    startServer({
+      config: {
+        dataDir,
+        http: { port: httpPort, host: "127.0.0.1" },
+        mqtt: { port: mqttPort, host: "127.0.0.1" },
+        log: { level: "error" },
+      },
+    });
+  let server: RunningServer = await start();
+  // the URL stays the same across a restart (same ports): the client reads it at each call
+  const admin = apiClient(
+    {
+      get url() {
+        return server.url;
+      },
     },
-  });
-  const admin = apiClient(server, server.adminToken);
+    server.adminToken,
+  );
   for (const [name, role] of [
     ["alice", "admin"],
     ["oscar", "operator"],
@@ -138,7 +149,19 @@ export async function startConsole(faceFiles: string[]) {
   };
 
   return {
-    server,
+    get server() {
+      return server;
+    },
+    /** Stops the server (an outage); `back()` starts it again on the same ports and data. */
+    async stopServer() {
+      const ports = { http: server.httpPort, mqtt: Number(new URL(server.mqttUrl).port) };
+      await server.stop();
+      return {
+        back: async () => {
+          server = await start(ports.http, ports.mqtt);
+        },
+      };
+    },
     admin,
     mqtt,
     browser,
@@ -167,14 +190,16 @@ export interface AxeViolation {
   nodes: Array<{ target: string[]; failureSummary?: string }>;
 }
 
-/** axe-core on the page as it is (an `audit` context): the serious and critical violations. */
-export async function axeSerious(page: Page): Promise<AxeViolation[]> {
+/** axe-core on the page as it is (an `audit` context): every violation, with its impact. */
+export async function axeAudit(page: Page): Promise<AxeViolation[]> {
   if (!(await page.evaluate("typeof window.axe !== 'undefined'"))) await page.addScriptTag({ path: AXE_PATH });
   const violations = (await page.evaluate(
     "window.axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) })))",
   )) as AxeViolation[];
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  return violations;
 }
+
+export const serious = (vs: AxeViolation[]) => vs.filter((v) => v.impact === "serious" || v.impact === "critical");
 
 /** Page-level overflow at a phone's width: the document must not be wider than the viewport. */
 export async function horizontalOverflow(page: Page): Promise<number> {

@@ -24,6 +24,7 @@ export interface ContextBox {
 function region(box: Box, frame: { width: number; height: number }, side: number): Box {
   const cx = (box[0] + box[2]) / 2;
   const cy = (box[1] + box[3]) / 2;
+  // (the same arithmetic as the agent's cropRegion, shared/src/face/pipeline.ts)
   const x0 = Math.max(0, Math.round(cx - side / 2));
   const y0 = Math.max(0, Math.round(cy - side / 2));
   const x1 = Math.min(frame.width, Math.round(cx + side / 2));
@@ -50,24 +51,40 @@ export function contextBox(
   const fits = (r: Box) => {
     const w = r[2] - r[0];
     const h = r[3] - r[1];
-    const s = image.width / w;
-    // the agent only scales down, rounding each side to whole pixels
-    return s <= 1.02 && Math.abs(h * s - image.height) <= 1.5 + 0.01 * image.height;
+    // the agent scales both sides by one factor (only down), rounding each to whole pixels
+    const s = image.width >= image.height ? image.width / w : image.height / h;
+    const tol = s < 1 ? 0.51 : 0.01;
+    return s <= 1 + 1e-9 && Math.abs(w * s - image.width) <= tol && Math.abs(h * s - image.height) <= tol;
   };
-  // Every crop side from the box itself up to one covering the whole frame from any centre.
-  const maxSide = 2 * Math.max(frame.width, frame.height) + 2;
+  // Every distinct crop from a side of the box itself up to one covering the whole frame from any
+  // centre: the region's pixel edges change only where cx or cy +- side/2 crosses a half pixel, which
+  // repeats every 2 px of side; one side between each pair of such points tries each region once.
+  const maxSide = 2 * Math.max(frame.width, frame.height) + 4;
+  const cx = (box[0] + box[2]) / 2;
+  const cy = (box[1] + box[3]) / 2;
+  const offsets = [2 * (cx - 0.5), 2 * (0.5 - cx), 2 * (cy - 0.5), 2 * (0.5 - cy)]
+    .map((o) => ((o % 2) + 2) % 2)
+    .sort((a, b) => a - b);
+  const between = offsets.map((o, i) => (o + (offsets[i + 1] ?? offsets[0] + 2)) / 2);
   let exact: Box | undefined;
   let nearDefault: { r: Box; d: number } | undefined;
-  for (let side = longer; side <= maxSide; side += Math.max(0.5, longer / 200)) {
-    const r = region(box, frame, side);
-    if (!fits(r)) continue;
-    if (Math.abs(r[2] - r[0] - image.width) <= 1) exact ??= r; // unscaled: the image is the region itself
-    const d = Math.abs(side / longer - DEFAULT_CONTEXT_FACTOR);
-    if (!nearDefault || d < nearDefault.d) nearDefault = { r, d };
-  }
+  for (let base = Math.floor(longer / 2) * 2; base <= maxSide; base += 2)
+    for (const m of between) {
+      const side = base + m;
+      if (side < longer) continue;
+      const r = region(box, frame, side);
+      if (!fits(r)) continue;
+      // unscaled: the image is the region itself
+      if (r[2] - r[0] === image.width && r[3] - r[1] === image.height) exact ??= r;
+      const d = Math.abs(side / longer - DEFAULT_CONTEXT_FACTOR);
+      if (!nearDefault || d < nearDefault.d) nearDefault = { r, d };
+    }
   // An image as long as the agent's limit may have been scaled down to it: then prefer the default factor.
   const atLimit = Math.abs(Math.max(image.width, image.height) - DEFAULT_CONTEXT_MAX_SIDE) <= 1;
   if (exact && !(atLimit && nearDefault)) return { box: toImage(box, exact, image), approximate: false };
+  // The whole frame, scaled: a crop clipped on every side, or an agent that sends the frame itself.
+  const whole: Box = [0, 0, frame.width, frame.height];
+  if (fits(whole)) return { box: toImage(box, whole, image), approximate: false };
   if (nearDefault) {
     // A clipped region has a shape of its own: then the factor does not matter.
     const w = nearDefault.r[2] - nearDefault.r[0];

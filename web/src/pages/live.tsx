@@ -45,6 +45,7 @@ export function LivePage({ me }: { me: Me }) {
 
   return (
     <div class="live-page">
+      <h1 class="sr-only">Live</h1>
       <section class="alerts-panel" aria-labelledby="live-alerts">
         <h2 id="live-alerts">
           Open alerts{openCount ? ` (${openCount})` : ""} <Link href="/alerts?acked=false">all</Link>

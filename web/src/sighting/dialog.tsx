@@ -56,6 +56,7 @@ export function SightingDialogHost({ me }: { me: Me }) {
 export function SightingPage({ me, id }: { me: Me; id: string }) {
   return (
     <div class="sighting-page">
+      <h1 class="sr-only">Sighting</h1>
       <SightingDetail id={id} me={me} />
     </div>
   );
