@@ -23,10 +23,11 @@ export function Timeline({ p }: { p: Person }) {
     () => api<Page<Sighting>>("GET", `/api/v1/persons/${p.id}/sightings${qs({ ...filter, limit: 25 })}`),
     [p.id, p.sightingCount, camera, from, to],
   );
+  const [moreError, setMoreError] = useState<unknown>();
   useEffect(() => {
     if (first.data) setPages({ items: first.data.items, next: first.data.nextCursor });
+    setMoreError(undefined); // a new list: an older page's error is no longer true
   }, [first.data]);
-  const [moreError, setMoreError] = useState<unknown>();
 
   const apply = (e: Event) => {
     e.preventDefault();

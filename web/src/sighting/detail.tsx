@@ -32,12 +32,10 @@ export function SightingDetail({
   onClose?: () => void;
   titleId?: string;
 }) {
-  const s = useLoad(
-    () => (initial ? Promise.resolve(initial) : api<Sighting>("GET", `/api/v1/sightings/${encodeURIComponent(id)}`)),
-    [id],
-  );
+  // What the page had shows at once; the server's current copy (later shots, a renamed person) replaces it.
+  const s = useLoad(() => api<Sighting>("GET", `/api/v1/sightings/${encodeURIComponent(id)}`), [id]);
   const camera = useCameraName();
-  const x = s.data;
+  const x = s.data ?? initial;
   return (
     <article class="sighting-detail" data-sighting-detail={id}>
       <header class="sd-head">
@@ -48,7 +46,7 @@ export function SightingDetail({
           </button>
         )}
       </header>
-      {s.error ? (
+      {s.error && !x ? (
         <ErrorBox error={s.error} retry={s.reload} />
       ) : !x ? (
         <Loading what="the sighting" />
