@@ -10,8 +10,11 @@ import type { ErrorBody, Principal } from "@argus/shared/api/index";
 // fails this console's type-check.
 export type {
   Agent,
+  AgentCredentials,
   Alert,
   Camera,
+  DeadLetter,
+  Delivery,
   Face,
   ListName,
   Page,
@@ -22,7 +25,10 @@ export type {
   ResponseOf,
   SearchResult,
   Sighting,
+  StreamEvent,
+  Token,
   User,
+  Webhook,
 } from "@argus/shared/api/index";
 export type { Role };
 

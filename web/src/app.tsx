@@ -1,28 +1,26 @@
-/** The console shell: who is signed in, the navigation, and which page a path shows. */
+/** The console: who is signed in, the shell, and which page a path shows. */
+import type { JSX } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { AdminPage } from "./admin/index.tsx";
+import { startFoeAlertNotifier } from "./alerts/notify.ts";
 import { ApiError, api, can, type Me, whenSignedOut } from "./api.ts";
+import { cameraKeyOf, cameraNameOf } from "./cameras.ts";
 import { ErrorBox, Loading } from "./components.tsx";
-import { timeZone } from "./format.ts";
+import { personLabel, timeZone } from "./format.ts";
 import { AccountPage } from "./pages/account.tsx";
 import { AlertsPage } from "./pages/alerts.tsx";
 import { CamerasPage } from "./pages/cameras.tsx";
 import { LivePage } from "./pages/live.tsx";
 import { SignInPage } from "./pages/login.tsx";
+import { NewPersonPage } from "./pages/new-person.tsx";
 import { PersonPage } from "./pages/person.tsx";
 import { SearchPage } from "./pages/search.tsx";
+import { SightingsPage } from "./pages/sightings.tsx";
 import { UnknownPage } from "./pages/unknown.tsx";
-import { UsersPage } from "./pages/users.tsx";
-import { Link, match, navigate, useLocation } from "./router.tsx";
-import { closeStream, openStream, useStreamStatus, whenStreamLost } from "./stream.ts";
-
-const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
-  { href: "/", label: "Live" },
-  { href: "/search", label: "Search" },
-  { href: "/unknown", label: "Unknown persons" },
-  { href: "/alerts", label: "Alerts" },
-  { href: "/cameras", label: "Cameras" },
-  { href: "/users", label: "Users", admin: true },
-];
+import { match, navigate, useLocation } from "./router.tsx";
+import { Header, OutageBanner } from "./shell.tsx";
+import { SightingDialogHost, SightingPage } from "./sighting/dialog.tsx";
+import { closeStream, openStream, whenStreamLost } from "./stream.ts";
 
 export function App() {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
@@ -51,7 +49,9 @@ export function App() {
     loadMe();
   }, []);
   useEffect(() => {
-    if (me) openStream();
+    if (!me) return;
+    openStream();
+    return startFoeAlertNotifier((a) => `${personLabel(a.person)} at ${cameraNameOf(cameraKeyOf(a))}`);
   }, [me]);
 
   if (error) return <ErrorBox error={error} retry={loadMe} />;
@@ -67,58 +67,40 @@ export function App() {
 
   return (
     <div class="shell">
-      <header class="top">
-        <span class="brand">Argus</span>
-        <nav>
-          {NAV.filter((n) => !n.admin || can(me, "admin")).map((n) => (
-            <Link
-              key={n.href}
-              href={n.href}
-              class={(n.href === "/" ? loc.path === "/" : loc.path.startsWith(n.href)) ? "active" : undefined}
-            >
-              {n.label}
-            </Link>
-          ))}
-        </nav>
-        <StreamDot />
-        <span class="who">
-          <Link href="/account" title="Your account">
-            {me.name}
-          </Link>{" "}
-          <span class={`role ${me.role}`}>{me.role}</span>
-          <button type="button" class="link" onClick={signOut}>
-            Sign out
-          </button>
-        </span>
-      </header>
+      <Header me={me} onSignOut={signOut} />
+      <OutageBanner />
       <main>
         <Page me={me} path={loc.path} />
       </main>
       <footer class="foot">Times are shown in your time zone ({timeZone}).</footer>
+      <SightingDialogHost me={me} />
     </div>
   );
 }
 
-function StreamDot() {
-  const s = useStreamStatus();
-  const label = s === "live" ? "Live" : s === "reconnecting" ? "Reconnecting…" : "Connecting…";
-  return (
-    <span class={`stream ${s}`} title="Event stream from the server" data-stream={s}>
-      ● {label}
-    </span>
-  );
-}
+const adminOnly = (me: Me, page: JSX.Element) =>
+  can(me, "admin") ? page : <ErrorBox error={new Error("Only admins see the administration pages.")} />;
 
 function Page({ me, path }: { me: Me; path: string }) {
   if (path === "/" || path === "/live") return <LivePage me={me} />;
-  if (path === "/search") return <SearchPage />;
+  if (path === "/sightings") return <SightingsPage />;
+  if (path === "/search") return <SearchPage me={me} />;
   if (path === "/unknown") return <UnknownPage me={me} />;
   if (path === "/alerts") return <AlertsPage me={me} />;
   if (path === "/cameras") return <CamerasPage me={me} />;
   if (path === "/account") return <AccountPage me={me} />;
-  if (path === "/users")
-    return can(me, "admin") ? <UsersPage me={me} /> : <ErrorBox error={new Error("Only admins manage users.")} />;
+  if (path === "/users" || path === "/admin") return adminOnly(me, <AdminPage me={me} tab="users" />);
+  const admin = match("/admin/:tab", path);
+  if (admin) return adminOnly(me, <AdminPage me={me} tab={admin.tab} />);
+  if (path === "/persons/new")
+    return can(me, "operator") ? (
+      <NewPersonPage />
+    ) : (
+      <ErrorBox error={new Error("Only operators and admins add persons.")} />
+    );
   const p = match("/persons/:id", path);
   if (p) return <PersonPage me={me} id={p.id} />;
+  const s = match("/sightings/:id", path);
+  if (s) return <SightingPage me={me} id={s.id} />;
   return <ErrorBox error={new Error(`There is no page at ${path}.`)} />;
 }

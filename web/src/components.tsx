@@ -2,7 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, type ListName, type PersonBrief } from "./api.ts";
-import { ago, formatDateTime, formatTime, personLabel } from "./format.ts";
+import { ago, formatDateTime, formatShort, formatTime, personLabel } from "./format.ts";
 import { Link } from "./router.tsx";
 import { useStreamReset } from "./stream.ts";
 
@@ -67,11 +67,12 @@ export function PersonLink({ person }: { person: PersonBrief | null | undefined 
   );
 }
 
-export function Time({ iso, full }: { iso: string | null | undefined; full?: boolean }) {
+/** A time with its full form and how long ago in the tooltip; `short` for cards, `full` with the date always. */
+export function Time({ iso, full, short }: { iso: string | null | undefined; full?: boolean; short?: boolean }) {
   if (!iso) return <span class="muted">never</span>;
   return (
     <time dateTime={iso} title={`${formatDateTime(iso)} (${ago(iso)})`}>
-      {full ? formatDateTime(iso) : formatTime(iso)}
+      {full ? formatDateTime(iso) : short ? formatShort(iso) : formatTime(iso)}
     </time>
   );
 }
@@ -157,4 +158,39 @@ export function useThrottled(f: () => void, ms: number): () => void {
       latest.current();
     }, ms);
   }, [ms]);
+}
+
+/**
+ * One result line for a page's actions: the last action's success or error. A later success replaces
+ * an earlier error, so a stale error banner never stays on screen after the problem is solved.
+ */
+export function useNotice() {
+  const [notice, setNotice] = useState<{ ok?: string; error?: unknown } | null>(null);
+  return {
+    notice,
+    ok: useCallback((message: string) => setNotice({ ok: message }), []),
+    fail: useCallback((error: unknown) => setNotice({ error }), []),
+    clear: useCallback(() => setNotice(null), []),
+    /** Runs an action: its error, or its success message, becomes the notice. */
+    run: useCallback(async (f: () => Promise<unknown>, message?: string) => {
+      try {
+        await f();
+        setNotice(message ? { ok: message } : null);
+        return true;
+      } catch (e) {
+        setNotice({ error: e });
+        return false;
+      }
+    }, []),
+  };
+}
+
+export function Notice({ notice }: { notice: { ok?: string; error?: unknown } | null }) {
+  if (!notice) return null;
+  if (notice.error !== undefined) return <ErrorBox error={notice.error} />;
+  return (
+    <p class="state ok" role="status">
+      {notice.ok}
+    </p>
+  );
 }

@@ -15,6 +15,8 @@ const resetListeners = new Set<() => void>();
 const statusListeners = new Set<(s: StreamStatus) => void>();
 export type StreamStatus = "connecting" | "live" | "reconnecting";
 let status: StreamStatus = "connecting";
+/** When the stream stopped being live (null while live): the outage banner's clock. */
+let downSince: number | null = Date.now();
 let source: EventSource | undefined;
 let onLost: () => void = () => {};
 
@@ -27,12 +29,15 @@ export function whenStreamLost(f: () => void): void {
 }
 
 function setStatus(s: StreamStatus): void {
+  if (s === "live") downSince = null;
+  else downSince ??= Date.now();
   status = s;
   for (const l of statusListeners) l(s);
 }
 
 export function openStream(): void {
   if (source) return;
+  downSince ??= Date.now();
   source = new EventSource("/api/v1/stream", { withCredentials: true });
   source.onopen = () => setStatus("live");
   source.onerror = () => {
@@ -59,10 +64,28 @@ export function openStream(): void {
   }
 }
 
+/** Drops the connection and opens a new one at once (the outage banner's "Retry now"). */
+export function reconnectStream(): void {
+  const since = downSince;
+  source?.close();
+  source = undefined;
+  openStream();
+  downSince = since ?? downSince;
+}
+
 export function closeStream(): void {
   source?.close();
   source = undefined;
   setStatus("connecting");
+  downSince = null; // signed out on purpose: not an outage
+}
+
+/** Calls `f` for each event of `type` until the returned function is called (for stores outside components). */
+export function subscribe<E extends StreamEventType>(type: E, f: (data: StreamEvent<E>) => void): () => void {
+  const h = f as Handler;
+  if (!handlers.has(type)) handlers.set(type, new Set());
+  handlers.get(type)!.add(h);
+  return () => void handlers.get(type)!.delete(h);
 }
 
 /** Calls `f` for each event of `type` (its data typed by the shared contract) while the component is mounted. */
@@ -71,12 +94,12 @@ export function useStream<E extends StreamEventType>(
   f: (data: StreamEvent<E>) => void,
   deps: unknown[] = [],
 ): void {
-  useEffect(() => {
-    const h = f as Handler;
-    if (!handlers.has(type)) handlers.set(type, new Set());
-    handlers.get(type)!.add(h);
-    return () => void handlers.get(type)!.delete(h);
-  }, deps);
+  useEffect(() => subscribe(type, f), deps);
+}
+
+/** Since when the stream is down (epoch ms), or null while it is live. */
+export function streamDownSince(): number | null {
+  return downSince;
 }
 
 /** Calls `f` when the stream missed events it cannot replay (`reset`): reload the data the component shows. */

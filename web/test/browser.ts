@@ -3,6 +3,7 @@
  * (test/e2e/). Lives in web/ so that playwright-core resolves from this package's dependencies.
  */
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 
@@ -10,6 +11,8 @@ export type { Browser, BrowserContext, Page } from "playwright-core";
 
 export const CHROMIUM = process.env.ARGUS_CHROMIUM ?? "/usr/bin/chromium";
 export const WEB_DIST = resolve(import.meta.dirname, "../dist");
+/** axe-core's browser build (a dev dependency of this package), injected by the accessibility checks. */
+export const AXE_PATH = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 /** Why the console's browser tests cannot run here, or undefined when they can. */
 export function browserTestsUnavailable(): string | undefined {

@@ -1,30 +1,19 @@
-/** Alerts: the history with filters (type, state, camera), paging and acknowledgement. */
+/**
+ * Alerts: open foe alerts first, then the history, each ordered by the time it shows; repeats of one
+ * person at one camera grouped; filters (type, state, camera), paging, and acknowledging one row or
+ * a selection at once.
+ */
 import { useState } from "preact/hooks";
-import { type Alert, api, can, type Me, type Page, qs, type ResponseOf } from "../api.ts";
-import {
-  ActionButton,
-  Crop,
-  Empty,
-  ErrorBox,
-  Loading,
-  PersonLink,
-  Time,
-  useLoad,
-  useThrottled,
-} from "../components.tsx";
-import { percent } from "../format.ts";
+import { ackAlerts } from "../alerts/ack.ts";
+import { type AlertGroup, groupAlerts, orderGroups } from "../alerts/group.ts";
+import { AlertRow } from "../alerts/row.tsx";
+import { FoeAlertToggles } from "../alerts/settings.tsx";
+import { type Alert, api, can, type Me, type Page, qs } from "../api.ts";
+import { useCameras } from "../cameras.ts";
+import { ActionButton, Empty, ErrorBox, Loading, useLoad, useThrottled } from "../components.tsx";
+import { cameraLabel, plural } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { useStream } from "../stream.ts";
-
-/** "session:oscar" -> "oscar"; "token:ops robot" -> "ops robot (API token)". */
-const ackedBy = (by: string | null) =>
-  !by
-    ? "someone"
-    : by.startsWith("session:")
-      ? by.slice(8)
-      : by.startsWith("token:")
-        ? `${by.slice(6)} (API token)`
-        : by;
 
 export function AlertsPage({ me }: { me: Me }) {
   const loc = useLocation();
@@ -32,31 +21,75 @@ export function AlertsPage({ me }: { me: Me }) {
   const acked = loc.query.get("acked") ?? "";
   const cameraId = loc.query.get("camera") ?? "";
   const filter = { type, acked, cameraId };
-  const cameras = useLoad(() => api<ResponseOf<"listCameras">>("GET", "/api/v1/cameras"), []);
+  const cameras = useCameras();
   const [older, setOlder] = useState<{ items: Alert[]; next: string | null } | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkError, setBulkError] = useState<unknown>();
   const page = useLoad(() => {
     setOlder(null);
     return api<Page<Alert>>("GET", `/api/v1/alerts${qs({ ...filter, limit: 50 })}`);
   }, [type, acked, cameraId]);
   const refresh = useThrottled(page.reload, 1000);
   useStream("alert", refresh);
-  useStream("alert-ack", (a) => {
-    page.update((d) => ({ ...d, items: d.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) }));
-    setOlder((o) => o && { ...o, items: o.items.map((x) => (x.id === a.id ? { ...x, ...a } : x)) });
-  });
+  const patch = (changed: Array<Pick<Alert, "id" | "ackedAt" | "ackedBy">>) => {
+    const by = new Map(changed.map((a) => [a.id, a]));
+    const f = (x: Alert) => {
+      const c = by.get(x.id);
+      return c ? { ...x, ackedAt: c.ackedAt, ackedBy: c.ackedBy } : x;
+    };
+    page.update((d) => ({ ...d, items: d.items.map(f) }));
+    setOlder((o) => o && { ...o, items: o.items.map(f) });
+  };
+  useStream("alert-ack", (a) => patch([a]));
 
   const set = (k: string, v: string) => {
     const q = new URLSearchParams(loc.query);
     if (v) q.set(k, v);
     else q.delete(k);
+    setSelected(new Set());
     navigate(`/alerts${q.toString() ? `?${q}` : ""}`, true);
   };
   const items = [...(page.data?.items ?? []), ...(older?.items ?? [])];
   const next = older ? older.next : (page.data?.nextCursor ?? null);
+  const groups = orderGroups(groupAlerts(items));
+  const urgent = groups.filter((g) => g.foe && g.open.length > 0);
+  const rest = groups.filter((g) => !urgent.includes(g));
+  const openGroups = groups.filter((g) => g.open.length > 0);
+  const chosen = openGroups.filter((g) => selected.has(g.key));
+  const operator = can(me, "operator");
+
+  const ack = async (gs: AlertGroup[]) => {
+    setBulkError(undefined);
+    try {
+      patch(await ackAlerts(gs.flatMap((g) => g.open.map((a) => a.id))));
+      setSelected(new Set());
+    } catch (e) {
+      patch((e as { done?: Alert[] }).done ?? []);
+      throw e;
+    }
+  };
+  const row = (g: AlertGroup) => (
+    <AlertRow
+      key={g.key}
+      g={g}
+      me={me}
+      selected={selected.has(g.key)}
+      onSelect={(on) =>
+        setSelected((s) => {
+          const n = new Set(s);
+          if (on) n.add(g.key);
+          else n.delete(g.key);
+          return n;
+        })
+      }
+      onAck={(x) => ack([x])}
+    />
+  );
 
   return (
     <div class="alerts">
       <h1>Alerts</h1>
+      <FoeAlertToggles />
       <div class="filters row">
         <label>
           Type
@@ -79,13 +112,30 @@ export function AlertsPage({ me }: { me: Me }) {
           <select name="camera" value={cameraId} onChange={(e) => set("camera", e.currentTarget.value)}>
             <option value="">all cameras</option>
             {cameras.data?.cameras.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name ?? c.id}
+              <option key={c.key} value={c.key}>
+                {cameraLabel(c)}
               </option>
             ))}
           </select>
         </label>
       </div>
+      {operator && openGroups.length > 0 && (
+        <div class="bulk row">
+          <label>
+            <input
+              type="checkbox"
+              name="select-all"
+              checked={chosen.length === openGroups.length}
+              onChange={(e) => setSelected(e.currentTarget.checked ? new Set(openGroups.map((g) => g.key)) : new Set())}
+            />{" "}
+            select all open ({openGroups.length})
+          </label>
+          <ActionButton class="ack" disabled={chosen.length === 0} run={() => ack(chosen).catch(setBulkError)}>
+            Acknowledge selected{chosen.length ? ` (${chosen.length})` : ""}
+          </ActionButton>
+        </div>
+      )}
+      {bulkError !== undefined && <ErrorBox error={bulkError} />}
       {page.error ? (
         <ErrorBox error={page.error} retry={page.reload} />
       ) : !page.data ? (
@@ -94,62 +144,22 @@ export function AlertsPage({ me }: { me: Me }) {
         <Empty>{type || acked || cameraId ? "No alert matches these filters." : "No alert has been raised yet."}</Empty>
       ) : (
         <>
-          <table class="grid">
-            <thead>
-              <tr>
-                <th />
-                <th>Alert</th>
-                <th>Person</th>
-                <th>Camera</th>
-                <th>Seen</th>
-                <th>State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((a) => (
-                <tr key={a.id} class={a.type === "foe" && !a.ackedAt ? "row-foe" : undefined} data-alert={a.id}>
-                  <td>
-                    <Crop src={a.faceUrl} alt="alert face" size={48} />
-                  </td>
-                  <td>
-                    <span class={`badge ${a.type === "foe" ? "foe" : "unknown"}`}>
-                      {a.type === "foe" ? "foe" : "unknown at sensitive camera"}
-                    </span>
-                  </td>
-                  <td>
-                    <PersonLink person={a.person} />
-                    {a.similarity !== null && <span class="muted small"> {percent(a.similarity)}</span>}
-                  </td>
-                  <td>{a.cameraId}</td>
-                  <td>
-                    <Time iso={a.capturedAt} full />
-                  </td>
-                  <td>
-                    {a.ackedAt ? (
-                      <span class="muted small">
-                        acknowledged by {ackedBy(a.ackedBy)} <Time iso={a.ackedAt} />
-                      </span>
-                    ) : can(me, "operator") ? (
-                      <ActionButton
-                        class="ack"
-                        run={async () => {
-                          const r = await api<Alert>("POST", `/api/v1/alerts/${a.id}/ack`);
-                          page.update((d) => ({
-                            ...d,
-                            items: d.items.map((x) => (x.id === a.id ? { ...x, ...r, person: x.person } : x)),
-                          }));
-                        }}
-                      >
-                        Acknowledge
-                      </ActionButton>
-                    ) : (
-                      <span class="status warn">open</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          {urgent.length > 0 && (
+            <section aria-label="Open foe alerts">
+              <h2 class="foe-heading">Open foe alerts ({urgent.reduce((n, g) => n + g.open.length, 0)})</h2>
+              <ul class="alert-rows">{urgent.map(row)}</ul>
+            </section>
+          )}
+          {rest.length > 0 && (
+            <section aria-label="Alert history">
+              {urgent.length > 0 && <h2>Other alerts</h2>}
+              <ul class="alert-rows">{rest.map(row)}</ul>
+            </section>
+          )}
+          <p class="muted small">
+            {plural(items.length, "alert")} in {plural(groups.length, "row")}: repeats of one person at one camera
+            within 5 minutes share a row.
+          </p>
           {next && (
             <ActionButton
               class="more"

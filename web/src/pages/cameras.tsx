@@ -1,9 +1,10 @@
-/** Cameras: every camera and agent with its status, last event time and event rate. */
+/** Cameras: every camera and agent with its name, status and since when, last event and event rate. */
 
 import { useEffect, useState } from "preact/hooks";
-import { type Agent, api, type Camera, can, type Me, type ResponseOf } from "../api.ts";
-import { Empty, ErrorBox, Loading, Time, useLoad, useThrottled } from "../components.tsx";
-import { useStream } from "../stream.ts";
+import { type Agent, api, type Camera, can, type Me } from "../api.ts";
+import { patchCamera, stateSince, useCameras } from "../cameras.ts";
+import { Empty, ErrorBox, Loading, Time } from "../components.tsx";
+import { cameraLabel } from "../format.ts";
 
 /** streaming / reconnecting / offline (and the agent's other states), from the camera's and its agent's status. */
 export function cameraState(c: Camera, agents: Agent[]): { label: string; tone: "ok" | "warn" | "bad" | "idle" } {
@@ -17,32 +18,31 @@ export function cameraState(c: Camera, agents: Agent[]): { label: string; tone: 
 }
 
 export function CamerasPage({ me }: { me: Me }) {
-  const data = useLoad(() => api<ResponseOf<"listCameras">>("GET", "/api/v1/cameras"), []);
-  const refresh = useThrottled(data.reload, 1000);
-  useStream("camera", refresh);
-  useStream("agent", refresh);
+  const data = useCameras();
   // Event rates change without status messages: refresh them every 15 s.
   useEffect(() => {
-    const t = setInterval(data.reload, 15_000);
+    void data.reload();
+    const t = setInterval(() => void data.reload(), 15_000);
     return () => clearInterval(t);
-  }, [data.reload]);
+  }, []);
 
-  if (data.error) return <ErrorBox error={data.error} retry={data.reload} />;
+  if (data.error && !data.data) return <ErrorBox error={data.error} retry={() => void data.reload()} />;
   if (!data.data) return <Loading what="cameras" />;
   const { cameras, agents } = data.data;
+  const operator = can(me, "operator");
   return (
     <div class="cameras">
       <h1>Cameras</h1>
+      {data.error !== undefined && <ErrorBox error={data.error} retry={() => void data.reload()} />}
       {cameras.length === 0 ? (
         <Empty>
           No camera has reported yet. Cameras appear when their agent connects and sends a status or a face.
         </Empty>
       ) : (
-        <table class="grid">
+        <table class="grid cards-on-phone">
           <thead>
             <tr>
               <th>Camera</th>
-              <th>Agent</th>
               <th>Status</th>
               <th>Last event</th>
               <th>Events / min</th>
@@ -53,43 +53,42 @@ export function CamerasPage({ me }: { me: Me }) {
           <tbody>
             {cameras.map((c) => {
               const st = cameraState(c, agents);
+              const since = stateSince(c.key);
               return (
-                <tr key={c.id} data-camera={c.id}>
-                  <td>
-                    <strong>{c.name ?? c.id}</strong>
-                    {c.name && <div class="muted small">{c.id}</div>}
+                <tr key={c.key} data-camera={c.id} data-camera-key={c.key}>
+                  <td data-label="Camera">
+                    {operator ? <CameraName camera={c} /> : <strong class="camera-name">{cameraLabel(c)}</strong>}
+                    <div class="muted small">
+                      {cameraLabel(c) !== c.id && <>id {c.id} · </>}agent {c.agentId}
+                    </div>
                   </td>
-                  <td>{c.agentId ?? "–"}</td>
-                  <td>
+                  <td data-label="Status">
                     <span class={`status ${st.tone}`}>{st.label}</span>
                     {c.status?.reason && <div class="muted small">{c.status.reason}</div>}
-                    {c.statusAt && (
-                      <div class="muted small">
-                        since <Time iso={c.statusAt} />
+                    {since?.at && (
+                      <div
+                        class="muted small since"
+                        title={
+                          since.observed
+                            ? "When this console saw the state change"
+                            : "The agent's latest report; when the state began is not known (the server keeps no history)"
+                        }
+                      >
+                        {since.observed ? "since" : "reported"} <Time iso={since.at} />
                       </div>
                     )}
                   </td>
-                  <td>
+                  <td data-label="Last event">
                     <Time iso={c.lastEventAt} />
                   </td>
-                  <td class="num">{c.eventsPerMinute ?? 0}</td>
-                  <td class="num">{c.eventCount}</td>
-                  <td>
-                    {can(me, "operator") ? (
-                      <SensitiveToggle
-                        camera={c}
-                        onChange={(sensitive) =>
-                          data.update((d) => ({
-                            ...d,
-                            cameras: d.cameras.map((x) => (x.id === c.id ? { ...x, sensitive } : x)),
-                          }))
-                        }
-                      />
-                    ) : c.sensitive ? (
-                      "yes"
-                    ) : (
-                      "no"
-                    )}
+                  <td data-label="Events / min" class="num">
+                    {c.eventsPerMinute ?? 0}
+                  </td>
+                  <td data-label="Events total" class="num">
+                    {c.eventCount}
+                  </td>
+                  <td data-label="Sensitive">
+                    {operator ? <SensitiveToggle camera={c} /> : c.sensitive ? "yes" : "no"}
                   </td>
                 </tr>
               );
@@ -101,7 +100,7 @@ export function CamerasPage({ me }: { me: Me }) {
       {agents.length === 0 ? (
         <Empty>No agent is registered.</Empty>
       ) : (
-        <table class="grid">
+        <table class="grid cards-on-phone">
           <thead>
             <tr>
               <th>Agent</th>
@@ -114,17 +113,17 @@ export function CamerasPage({ me }: { me: Me }) {
           <tbody>
             {agents.map((a) => (
               <tr key={a.id} data-agent={a.id}>
-                <td>
+                <td data-label="Agent">
                   <strong>{a.id}</strong>
                 </td>
-                <td>
+                <td data-label="Connection">
                   <span class={`status ${a.online ? "ok" : "bad"}`}>{a.online ? "connected" : "offline"}</span>
                 </td>
-                <td>{a.status?.state ?? "–"}</td>
-                <td>
+                <td data-label="Reported state">{a.status?.state ?? "–"}</td>
+                <td data-label="Last seen">
                   <Time iso={a.lastSeenAt} />
                 </td>
-                <td>
+                <td data-label="Registered">
                   <Time iso={a.createdAt} />
                 </td>
               </tr>
@@ -136,8 +135,61 @@ export function CamerasPage({ me }: { me: Me }) {
   );
 }
 
+/** The camera's name, editable in place by operators (empty: back to the agent's name or the id). */
+function CameraName({ camera }: { camera: Camera }) {
+  const [editing, setEditing] = useState(false);
+  const [name, setName] = useState(camera.name ?? "");
+  const [error, setError] = useState<unknown>();
+  if (!editing)
+    return (
+      <span class="camera-name-edit">
+        <strong class="camera-name">{cameraLabel(camera)}</strong>{" "}
+        <button
+          type="button"
+          class="link small"
+          aria-label={`Rename camera ${cameraLabel(camera)}`}
+          onClick={() => {
+            setName(camera.name ?? "");
+            setError(undefined);
+            setEditing(true);
+          }}
+        >
+          rename
+        </button>
+      </span>
+    );
+  return (
+    <form
+      class="row"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setError(undefined);
+        try {
+          const c = await api<Camera>("PATCH", cameraPath(camera), { name: name.trim() || null });
+          patchCamera(camera.key, { name: c.name });
+          setEditing(false);
+        } catch (err) {
+          setError(err);
+        }
+      }}
+    >
+      <label class="inline-label">
+        Name of {camera.id}
+        <input name="camera-name" value={name} onInput={(e) => setName(e.currentTarget.value)} maxLength={200} />
+      </label>
+      <button type="submit">Save</button>
+      <button type="button" class="link" onClick={() => setEditing(false)}>
+        Cancel
+      </button>
+      {error !== undefined && <ErrorBox error={error} />}
+    </form>
+  );
+}
+
+const cameraPath = (c: Camera) => `/api/v1/cameras/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}`;
+
 /** Shows the new state at once, then saves it; on failure the old state comes back with the reason. */
-function SensitiveToggle({ camera, onChange }: { camera: Camera; onChange: (sensitive: boolean) => void }) {
+function SensitiveToggle({ camera }: { camera: Camera }) {
   const [error, setError] = useState<unknown>();
   return (
     <label title="Unknown persons seen by a sensitive camera raise an alert">
@@ -148,17 +200,11 @@ function SensitiveToggle({ camera, onChange }: { camera: Camera; onChange: (sens
         onChange={async (e) => {
           const sensitive = e.currentTarget.checked;
           setError(undefined);
-          onChange(sensitive);
+          patchCamera(camera.key, { sensitive });
           try {
-            await api(
-              "PATCH",
-              `/api/v1/cameras/${encodeURIComponent(camera.agentId)}/${encodeURIComponent(camera.id)}`,
-              {
-                sensitive,
-              },
-            );
+            await api("PATCH", cameraPath(camera), { sensitive });
           } catch (err) {
-            onChange(!sensitive);
+            patchCamera(camera.key, { sensitive: !sensitive });
             setError(err);
           }
         }}

@@ -1,3 +1,4 @@
+/** Sign-in: a user name and password; the server sets the session cookie. */
 import { useState } from "preact/hooks";
 import { ApiError, api, type Me } from "../api.ts";
 
@@ -29,7 +30,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   };
 
   return (
-    <div class="signin">
+    <main class="signin">
       <form onSubmit={submit} aria-label="Sign in">
         <h1>Argus console</h1>
         <label>
@@ -61,12 +62,16 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
         <button type="submit" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
-        <p class="hint">
-          First time? The server created the user <strong>admin</strong> on its first start; the password is in
-          <code>&lt;data dir&gt;/admin-password</code>. Admins add more users on the Users page (or:
-          <code>pnpm --silent run server create-user --data &lt;dir&gt; --name NAME --role viewer</code>).
-        </p>
+        <details class="hint">
+          <summary>First time here?</summary>
+          <p>
+            On its first start the server creates the user <strong>admin</strong>; the password is in the file{" "}
+            <code>&lt;data dir&gt;/admin-password</code>.
+          </p>
+          <p>Admins add more users on the Admin page, or on the server with:</p>
+          <pre>pnpm --silent run server create-user --data &lt;dir&gt; --name NAME --role viewer</pre>
+        </details>
       </form>
-    </div>
+    </main>
   );
 }

@@ -1,6 +1,7 @@
 /** Unknown persons: the automatic persons, newest or most seen first, to review, name, list or merge. */
 import { useState } from "preact/hooks";
 import { api, can, type ListName, type Me, type Page, type PersonListItem, qs } from "../api.ts";
+import { useCameraName } from "../cameras.ts";
 import {
   ActionButton,
   Crop,
@@ -12,6 +13,7 @@ import {
   useLoad,
   useThrottled,
 } from "../components.tsx";
+import { plural } from "../format.ts";
 import { Link, navigate, useLocation } from "../router.tsx";
 import { useStream } from "../stream.ts";
 
@@ -97,6 +99,7 @@ function UnknownCard({
   const [target, setTarget] = useState("");
   const [error, setError] = useState<unknown>();
   const operator = can(me, "operator");
+  const cameraName = useCameraName();
   const act = async (f: () => Promise<unknown>) => {
     setError(undefined);
     try {
@@ -118,7 +121,8 @@ function UnknownCard({
         <ListBadge list={p.list} />
       </div>
       <div class="muted small">
-        {p.sightingCount} sightings{p.camera ? ` · first at ${p.camera}` : ""}
+        {plural(p.sightingCount, "sighting")}
+        {p.camera ? ` · first at ${cameraName(p.camera)}` : ""}
         <br />
         first <Time iso={p.createdAt} /> · last <Time iso={p.lastSeenAt} />
       </div>

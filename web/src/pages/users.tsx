@@ -7,7 +7,6 @@ export function UsersPage({ me }: { me: Me }) {
   const users = useLoad(() => api<ResponseOf<"listUsers">>("GET", "/api/v1/users"), []);
   return (
     <div class="users">
-      <h1>Users</h1>
       <p class="muted">
         Viewers watch and search; operators also change persons, lists and cameras and acknowledge alerts; admins also
         manage users. Any change to a user signs them out everywhere.
@@ -20,7 +19,7 @@ export function UsersPage({ me }: { me: Me }) {
       ) : users.data.items.length === 0 ? (
         <Empty>No console users yet.</Empty>
       ) : (
-        <table class="grid">
+        <table class="grid cards-on-phone">
           <thead>
             <tr>
               <th>User</th>
@@ -59,11 +58,11 @@ function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
   const self = me.kind === "session" && me.id === u.id;
   return (
     <tr data-user={u.name}>
-      <td>
+      <td data-label="User">
         <strong>{u.name}</strong>
         {self && <span class="muted small"> (you)</span>}
       </td>
-      <td>
+      <td data-label="Role">
         <select
           aria-label={`Role of ${u.name}`}
           value={u.role}
@@ -74,11 +73,13 @@ function UserRow({ u, me, onDone }: { u: User; me: Me; onDone: () => void }) {
           <option value="admin">admin</option>
         </select>
       </td>
-      <td>{u.disabled ? <span class="status bad">disabled</span> : <span class="status ok">active</span>}</td>
-      <td>
+      <td data-label="State">
+        {u.disabled ? <span class="status bad">disabled</span> : <span class="status ok">active</span>}
+      </td>
+      <td data-label="Last sign-in">
         <Time iso={u.lastLoginAt} />
       </td>
-      <td class="row">
+      <td data-label="Actions" class="row">
         {setting ? (
           <form
             class="row"
@@ -159,6 +160,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
     >
       <input
         name="new-name"
+        aria-label="User name"
         placeholder="user name"
         value={form.name}
         onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
@@ -166,6 +168,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
       />
       <select
         name="new-role"
+        aria-label="Role"
         value={form.role}
         onChange={(e) => setForm({ ...form, role: e.currentTarget.value as Role })}
       >
@@ -175,6 +178,7 @@ function CreateUser({ onDone }: { onDone: () => void }) {
       </select>
       <input
         name="new-password"
+        aria-label="Password"
         type="password"
         autoComplete="new-password"
         placeholder="password (10+ characters)"
