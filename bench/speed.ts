@@ -7,17 +7,18 @@
  * noisy background, so the count is exact) and a 250x250 LFW portrait. Stages: decode (JPEG to
  * RGB), detect (all views, NMS), landmarks, align, quality, embed (per face). Prints median and
  * p95 in milliseconds per image (per face for landmarks/align/quality/embed). Then the
- * resampling behind "detect" on the 1080p frame: the detector views through the axis-aligned
- * fast path vs the generic affine path, and the pyramid built whole vs only where read.
+ * resampling behind "detect" on the 1080p frame: the planned levels resized natively (sharp) vs
+ * warped from the pyramid in JavaScript, and the model runs alone.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp, { type OverlayOptions } from "sharp";
-import { DET_H, DET_W, planViews } from "../shared/src/face/detect.ts";
+import { planLevels } from "../shared/src/face/detectPlan.ts";
 import { FacePipeline } from "../shared/src/face/pipeline.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
-import { affineToTensor, NORM_127_128, Pyramid, warpToTensor } from "../shared/src/image/resample.ts";
+import { cropAffine, Pyramid, warpToRgb } from "../shared/src/image/resample.ts";
+import { resizeRgb } from "../shared/src/image/resize.ts";
 import type { RgbImage } from "../shared/src/image/types.ts";
 import { median, quantile, StageTimes } from "../shared/src/util/stats.ts";
 import { requireData } from "./lib/data.ts";
@@ -92,12 +93,12 @@ await measure("1920x1080 JPEG frame", frameJpeg, 40);
 await measure(`250x250 portrait (${portraitFile.split("/").slice(-1)[0]})`, portraitJpeg, 40);
 
 /** Median and p95 of `runs` timings of f (after 3 warm-up calls). */
-function timeIt(f: () => void): [number, number] {
-  for (let i = 0; i < 3; i++) f();
+async function timeIt(f: () => unknown): Promise<[number, number]> {
+  for (let i = 0; i < 3; i++) await f();
   const v: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    f();
+    await f();
     v.push(performance.now() - t0);
   }
   return [median(v), quantile(v, 0.95)];
@@ -105,50 +106,42 @@ function timeIt(f: () => void): [number, number] {
 
 async function resampling(): Promise<void> {
   const img: RgbImage = await decodeImage(frameJpeg);
-  const views = planViews({ x: 0, y: 0, w: img.width, h: img.height }, 40, 3);
-  const input = new Float32Array(3 * DET_W * DET_H);
-  const affines = views.map((v) => [1 / v.scale, 0, v.x, 0, 1 / v.scale, v.y] as const);
-  // Levels built beforehand: these two time the warps alone.
-  const built = new Pyramid(img);
-  built.level(3);
-  const rows: [string, () => void][] = [
+  const region = { x: 0, y: 0, w: img.width, h: img.height };
+  const levels = planLevels(region, 40, 3);
+  const resized: RgbImage[] = [];
+  const rows: [string, () => unknown][] = [
     [
-      `${views.length} detector views, generic affine path`,
-      () => {
-        for (const m of affines) {
-          const p = built.pick([...m], DET_W, DET_H);
-          affineToTensor(p.img, p.m, DET_W, DET_H, input, 0, NORM_127_128);
+      "native (sharp): finest from the frame, coarser from it",
+      async () => {
+        resized.length = 0;
+        for (const l of levels) {
+          const fine = resized[0];
+          const r = fine ? { x: 0, y: 0, w: fine.width, h: fine.height } : region;
+          resized.push(await resizeRgb(fine ?? img, r, l.width, l.height));
         }
       },
     ],
     [
-      `${views.length} detector views, axis-aligned fast path`,
+      "pyramid warp (JavaScript bilinear)",
       () => {
-        for (const m of affines) warpToTensor(built, [...m], DET_W, DET_H, input, 0, NORM_127_128);
+        const p = new Pyramid(img);
+        for (const l of levels)
+          warpToRgb(p, cropAffine(0, 0, img.width, img.height, l.width, l.height), l.width, l.height);
       },
     ],
-    ["pyramid levels 1-2, whole frame", () => new Pyramid(img).level(2)],
     [
-      "pyramid rows for one 800x600 region's view",
-      () => {
-        const v = planViews({ x: 500, y: 300, w: 800, h: 600 }, 40, 3)[0];
-        warpToTensor(
-          new Pyramid(img),
-          [1 / v.scale, 0, v.x, 0, 1 / v.scale, v.y],
-          DET_W,
-          DET_H,
-          input,
-          0,
-          NORM_127_128,
-        );
+      "model runs alone",
+      async () => {
+        for (const r of resized) await pipeline.detector.runInput(r, 0.7);
       },
     ],
   ];
-  console.log(`\nresampling in "detect" of the 1920x1080 frame, ${runs} runs`);
-  console.log("  what                                             median ms    p95 ms");
+  const what = levels.map((l) => `${l.width}x${l.height} (scale ${l.scale.toFixed(3)})`).join(" + ");
+  console.log(`\n"detect" of the 1920x1080 frame, minFaceSize 40: inputs ${what}; ${runs} runs`);
+  console.log("  what                                                 median ms    p95 ms");
   for (const [name, f] of rows) {
-    const [med, p95] = timeIt(f);
-    console.log(`  ${name.padEnd(48)} ${med.toFixed(2).padStart(9)} ${p95.toFixed(2).padStart(9)}`);
+    const [med, p95] = await timeIt(f);
+    console.log(`  ${name.padEnd(52)} ${med.toFixed(2).padStart(9)} ${p95.toFixed(2).padStart(9)}`);
   }
 }
 

@@ -13,7 +13,13 @@ import { getSession, type ModelName, type SessionOptions } from "../models/regis
 import { StageTimes } from "../util/stats.ts";
 import { ALIGN_SIZE, alignmentAffine, alignmentTransform } from "./align.ts";
 import { AttributeModel, type Attributes } from "./attributes.ts";
-import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, FaceDetector } from "./detect.ts";
+import {
+  DEFAULT_DETECT_OPTIONS,
+  type Detection,
+  type DetectOptions,
+  type DetectorOptions,
+  FaceDetector,
+} from "./detect.ts";
 import { Embedder } from "./embed.ts";
 import { type Box, boxHeight, type Point } from "./geometry.ts";
 import { DEFAULT_LANDMARK_OPTIONS, fivePoints, LandmarkModel, type LandmarkOptions } from "./landmarks.ts";
@@ -25,6 +31,8 @@ export interface PipelineOptions extends SessionOptions {
   /** Plane order of the embedder's input; "bgr" is what fr_feature was trained on (benchmarks only change it). */
   channelOrder?: "bgr" | "rgb";
   landmarks?: Partial<LandmarkOptions>;
+  /** How regions are resampled for the detector (benchmarks compare them). */
+  detector?: Partial<DetectorOptions>;
   /**
    * Let other work of this thread run before each model run (FacePool workers: an embedding for a
    * chosen shot then runs between the detector views of a frame instead of after the whole frame).
@@ -90,14 +98,14 @@ export class FacePipeline implements FaceEngine {
       const s = await getSession(name, opts);
       return opts.yieldBetweenRuns ? yielding(s) : s;
     };
-    const [det, lm, feat] = await Promise.all([session("detect"), session("landmark"), session("feature")]);
+    const [det, lm, feat] = await Promise.all([session("detectDynamic"), session("landmark"), session("feature")]);
     let attrs: AttributeModel | undefined;
     if (opts.attributes) {
       const [age, gender] = await Promise.all([session("age"), session("gender")]);
       attrs = new AttributeModel(age, gender);
     }
     return new FacePipeline(
-      new FaceDetector(det),
+      new FaceDetector(det, opts.detector),
       new LandmarkModel(lm),
       new Embedder(feat),
       attrs,

@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// Derives models from the fetched ones by editing their ONNX graphs (protobuf, no Python):
+// - detectDynamic: fr_detect with free batch, height and width, RGB bytes in (normalized in the
+//   graph), and its decoding tail cut off. It outputs the softmax scores and the raw box
+//   regressions; shared/src/face/anchors.ts makes the anchors for the input size and decodes the
+//   boxes (the original bakes 4,420 anchors for 320x240 into constants, so nothing after the
+//   regressions can run at another size).
+// - feature-batch, landmark-batch: fr_feature and fr_landmark with a free batch dimension (the
+//   embedder's one Reshape to a constant [1, -1] becomes [0, -1]).
+// Deterministic: the same source bytes give the same output bytes (protobufjs writes fields in
+// field-number order; nothing here depends on time or on iteration order of a Map or Set).
+//
+//   node scripts/derive-models.mjs              derive what is missing or stale, check against the manifest
+//   node scripts/derive-models.mjs --manifest   derive and write the new sha256 values into models/manifest.json
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import onnxProto from "onnx-proto";
+
+const { onnx } = onnxProto;
+const Dim = onnx.TensorShapeProto.Dimension;
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+class DeriveError extends Error {}
+
+/** Dimension i of a graph input or output set to the named free dimension. */
+function freeDim(valueInfo, i, name) {
+  const dims = valueInfo.type.tensorType.shape.dim;
+  if (i >= dims.length) throw new DeriveError(`${valueInfo.name} has no dimension ${i}`);
+  dims[i] = Dim.create({ dimParam: name });
+}
+
+/** Drops the nodes and initializers that no graph output depends on. */
+function prune(graph) {
+  const needed = new Set(graph.output.map((o) => o.name));
+  const keep = [];
+  for (let k = graph.node.length - 1; k >= 0; k--) {
+    const n = graph.node[k];
+    if (!n.output.some((o) => needed.has(o))) continue;
+    keep.push(n);
+    for (const i of n.input) if (i) needed.add(i);
+  }
+  graph.node = keep.reverse();
+  graph.initializer = graph.initializer.filter((t) => needed.has(t.name));
+  // Older exporters list initializers among the inputs too.
+  graph.input = graph.input.filter((i) => needed.has(i.name));
+  graph.valueInfo = graph.valueInfo.filter((v) => needed.has(v.name));
+}
+
+function int64Tensor(name, values) {
+  const raw = Buffer.alloc(8 * values.length);
+  values.forEach((v, i) => {
+    raw.writeBigInt64LE(BigInt(v), 8 * i);
+  });
+  return onnx.TensorProto.create({
+    name,
+    dims: [values.length],
+    dataType: onnx.TensorProto.DataType.INT64,
+    rawData: raw,
+  });
+}
+
+function floatScalar(name, value) {
+  return onnx.TensorProto.create({
+    name,
+    dims: [],
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: Buffer.from(new Float32Array([value]).buffer),
+  });
+}
+
+function int64Values(t) {
+  if (t.rawData?.length) {
+    const b = Buffer.from(t.rawData);
+    return Array.from({ length: b.length / 8 }, (_, i) => Number(b.readBigInt64LE(8 * i)));
+  }
+  return t.int64Data.map(Number);
+}
+
+function note(model, text, sourceSha) {
+  model.docString = `${text} Derived by Argus scripts/derive-models.mjs from a model with sha256 ${sourceSha}.`;
+}
+
+/**
+ * fr_detect: input `image`, RGB bytes [batch, height, width, 3] (no JavaScript conversion; the
+ * graph casts, normalizes to (v - 127) / 128 and transposes to [batch, 3, height, width]);
+ * outputs scores [batch, anchors, 2] (softmax) and locations [batch, anchors, 4] (the Concat of
+ * the regression heads, before any anchor arithmetic).
+ */
+export function deriveDetector(bytes) {
+  const model = onnx.ModelProto.decode(bytes);
+  const g = model.graph;
+  const softmax = g.node.filter((n) => n.opType === "Softmax" && n.output[0] === "scores");
+  if (softmax.length !== 1) throw new DeriveError("fr_detect: expected one Softmax producing 'scores'");
+  const scoreConcat = softmax[0].input[0];
+  // The regression Concat: the other axis-1 Concat feeding the box arithmetic (Slice nodes).
+  const consumers = (name) => g.node.filter((n) => n.input.includes(name));
+  const loc = g.node.filter(
+    (n) =>
+      n.opType === "Concat" &&
+      n.output[0] !== scoreConcat &&
+      n.attribute.some((a) => a.name === "axis" && Number(a.i) === 1) &&
+      consumers(n.output[0]).some((c) => c.opType === "Slice"),
+  );
+  if (loc.length !== 1) throw new DeriveError(`fr_detect: expected one regression Concat, found ${loc.length}`);
+  const old = loc[0].output[0];
+  loc[0].output[0] = "locations";
+  for (const n of g.node) n.input = n.input.map((i) => (i === old ? "locations" : i));
+  const scores = g.output.find((o) => o.name === "scores");
+  const boxes = g.output.find((o) => o.name === "boxes");
+  if (!scores || !boxes) throw new DeriveError("fr_detect: expected outputs 'scores' and 'boxes'");
+  boxes.name = "locations";
+  for (const o of [scores, boxes]) {
+    freeDim(o, 0, "batch");
+    freeDim(o, 1, "anchors");
+  }
+  g.output = [scores, boxes];
+  const input = g.input.find((i) => i.name === "input");
+  if (!input) throw new DeriveError("fr_detect: expected an input named 'input'");
+  prune(g);
+  // The bytes in: image -> Cast -> Sub 127 -> Mul 1/128 -> Transpose -> the original 'input'.
+  input.name = "image";
+  input.type.tensorType.elemType = onnx.TensorProto.DataType.UINT8;
+  input.type.tensorType.shape.dim = [
+    Dim.create({ dimParam: "batch" }),
+    Dim.create({ dimParam: "height" }),
+    Dim.create({ dimParam: "width" }),
+    Dim.create({ dimValue: 3 }),
+  ];
+  g.initializer.push(floatScalar("image_mean", 127), floatScalar("image_scale", 1 / 128));
+  const attr = (a) => onnx.AttributeProto.create(a);
+  g.node.unshift(
+    onnx.NodeProto.create({
+      name: "image_cast",
+      opType: "Cast",
+      input: ["image"],
+      output: ["image_float"],
+      attribute: [
+        attr({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }),
+      ],
+    }),
+    onnx.NodeProto.create({
+      name: "image_sub",
+      opType: "Sub",
+      input: ["image_float", "image_mean"],
+      output: ["image_centered"],
+    }),
+    onnx.NodeProto.create({
+      name: "image_mul",
+      opType: "Mul",
+      input: ["image_centered", "image_scale"],
+      output: ["image_nhwc"],
+    }),
+    onnx.NodeProto.create({
+      name: "image_nchw",
+      opType: "Transpose",
+      input: ["image_nhwc"],
+      output: ["input"],
+      attribute: [attr({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 3, 1, 2] })],
+    }),
+  );
+  note(
+    model,
+    "fr_detect with RGB bytes in ([batch, height, width, 3], any size) and free batch; outputs softmax scores and raw box regressions (center variance 0.1, size variance 0.2) per anchor.",
+    sha256(bytes),
+  );
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/**
+ * A model with a free batch dimension. A Reshape to a constant [1, ...] becomes [0, ...]: 0 copies
+ * the input's first dimension, the batch (fr_feature's [1, -1] already has its -1).
+ */
+export function deriveBatch(bytes, label) {
+  const model = onnx.ModelProto.decode(bytes);
+  const g = model.graph;
+  for (const v of [...g.input.filter((i) => i.name === "input"), ...g.output]) freeDim(v, 0, "batch");
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  for (const n of g.node) {
+    if (n.opType !== "Reshape") continue;
+    const shape = inits.get(n.input[1]);
+    if (!shape) throw new DeriveError(`${label}: Reshape ${n.name} has a computed shape; not handled`);
+    const v = int64Values(shape);
+    if (v[0] !== 1) throw new DeriveError(`${label}: Reshape to [${v}] does not start with a batch of 1`);
+    const name = `${n.input[1]}_batch`;
+    g.initializer.push(int64Tensor(name, [0, ...v.slice(1)]));
+    n.input[1] = name;
+  }
+  prune(g);
+  note(model, `${label} with a free batch dimension.`, sha256(bytes));
+  return onnx.ModelProto.encode(model).finish();
+}
+
+export const DERIVE = {
+  detectDynamic: deriveDetector,
+  featureBatch: (b) => deriveBatch(b, "fr_feature"),
+  landmarkBatch: (b) => deriveBatch(b, "fr_landmark"),
+};
+
+export function sha256(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Derives each manifest model with a `derivedFrom` whose file is missing or stale, from its
+ * (verified) source in `dir`. Returns the names derived. With `update`, writes the derived
+ * sha256 values into the manifest instead of checking them.
+ */
+export function deriveModels(manifest, dir, { update = false, log = console.log } = {}) {
+  const done = [];
+  for (const [name, m] of Object.entries(manifest.models)) {
+    if (!m.derivedFrom) continue;
+    const target = join(dir, m.file);
+    if (!update && existsSync(target) && sha256(readFileSync(target)) === m.sha256) continue;
+    const derive = DERIVE[name];
+    if (!derive) throw new DeriveError(`no derivation for '${name}'`);
+    const src = manifest.models[m.derivedFrom];
+    const srcBytes = readFileSync(join(dir, src.file));
+    if (sha256(srcBytes) !== src.sha256) throw new DeriveError(`${src.file} does not match its checksum`);
+    const out = derive(srcBytes);
+    const got = sha256(out);
+    if (update) m.sha256 = got;
+    else if (got !== m.sha256) {
+      throw new DeriveError(
+        `deriving ${m.file} gave sha256 ${got}, but models/manifest.json expects ${m.sha256}; refusing to install it`,
+      );
+    }
+    // Write then rename so a crash never leaves a half-written model under its final name.
+    const tmp = join(dir, `.${m.file}.tmp`);
+    writeFileSync(tmp, out);
+    renameSync(tmp, target);
+    log(`models: derived ${m.file} from ${src.file} (sha256 ${got.slice(0, 12)}…)`);
+    done.push(name);
+  }
+  return done;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const manifestPath = join(root, "models", "manifest.json");
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  const dir = process.env.ARGUS_MODELS_DIR ?? join(root, "models");
+  const update = process.argv.includes("--manifest");
+  try {
+    deriveModels(manifest, dir, { update });
+  } catch (e) {
+    console.error(`models: ${e.message}`);
+    process.exit(1);
+  }
+  if (update) {
+    // Only the sha256 values change: the rest of the file keeps its layout.
+    let text = readFileSync(manifestPath, "utf8");
+    for (const m of Object.values(manifest.models)) {
+      if (!m.derivedFrom) continue;
+      const at = new RegExp(`("file": "${m.file.replace(/\./g, "\\.")}",\\s*"sha256": ")[0-9a-f]*"`);
+      text = text.replace(at, `$1${m.sha256}"`);
+    }
+    writeFileSync(manifestPath, text);
+  }
+}
