@@ -8,7 +8,9 @@
  * RGB), detect (all views, NMS), landmarks, align, quality, embed (per face). Prints median and
  * p95 in milliseconds per image (per face for landmarks/align/quality/embed). Then the
  * resampling behind "detect" on the 1080p frame: the planned levels resized natively (sharp) vs
- * warped from the pyramid in JavaScript, and the model runs alone.
+ * warped from the pyramid in JavaScript, and the model runs alone. Last, batching: landmarks,
+ * alignment, quality and embedding per face for batches of 1, 2, 4, 8 and 16 faces of one frame
+ * (FacePipeline.analyze + embed), and the embedder alone per face.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -146,3 +148,41 @@ async function resampling(): Promise<void> {
 }
 
 await resampling();
+
+/** 1080p frame with 16 faces of 100-140 px in a 4x4 grid. */
+async function gridFrame(): Promise<RgbImage> {
+  const comps: OverlayOptions[] = [];
+  for (let k = 0; k < 16; k++) {
+    const dir = join(lfw, people[200 + k * 29]);
+    const img = await sharp(join(dir, readdirSync(dir)[0]))
+      .extract({ left: 40, top: 40, width: 170, height: 170 })
+      .resize(140 + (k % 3) * 20, 140 + (k % 3) * 20)
+      .toBuffer();
+    comps.push({ input: img, left: 120 + (k % 4) * 440, top: 40 + Math.floor(k / 4) * 260 });
+  }
+  const jpeg = await sharp(noise, { raw: { width: 1920, height: 1080, channels: 3 } })
+    .composite(comps)
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  return decodeImage(jpeg);
+}
+
+async function batching(): Promise<void> {
+  const img = await gridFrame();
+  const src = new Pyramid(img);
+  const dets = await pipeline.detect(src, { minFaceSize: 40 });
+  if (dets.length < 16) throw new Error(`the grid frame should show 16 faces, found ${dets.length}`);
+  console.log(`\nbatching: faces of one 1080p frame, ${runs} runs per batch size; ms per face (median, p95)`);
+  console.log("  batch   landmarks+align+quality+embed       embedder alone");
+  for (const n of [1, 2, 4, 8, 16]) {
+    const some = dets.slice(0, n);
+    const faces = await pipeline.analyze(src, some);
+    const [all, allP95] = await timeIt(async () => pipeline.embed(await pipeline.analyze(src, some)));
+    const [emb, embP95] = await timeIt(() => pipeline.embedMany(faces.map((f) => f.aligned)));
+    console.log(
+      `  ${String(n).padStart(5)}   ${(all / n).toFixed(2).padStart(9)} ${(allP95 / n).toFixed(2).padStart(9)}             ${(emb / n).toFixed(2).padStart(9)} ${(embP95 / n).toFixed(2).padStart(9)}`,
+    );
+  }
+}
+
+await batching();

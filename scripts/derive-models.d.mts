@@ -8,3 +8,4 @@ export function deriveModels(
   dir: string,
   options?: { update?: boolean; log?: (msg: string) => void },
 ): string[];
+export function deriveEmbedder(bytes: Uint8Array): Uint8Array;

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deriveBatch, deriveDetector, sha256 } from "../../scripts/derive-models.mjs";
+import { deriveBatch, deriveDetector, deriveEmbedder, sha256 } from "../../scripts/derive-models.mjs";
 import { anchorCount, decodeBox, makeAnchors } from "../src/face/anchors.ts";
 import { alignedToTensor } from "../src/face/pipeline.ts";
 import { decodeImage } from "../src/image/decode.ts";
@@ -23,7 +23,7 @@ describe("derived models", () => {
     const a = deriveDetector(model(m.detect.file));
     expect(sha256(deriveDetector(model(m.detect.file)))).toBe(sha256(a));
     expect(sha256(a)).toBe(m.detectDynamic.sha256);
-    expect(sha256(deriveBatch(model(m.feature.file), "fr_feature"))).toBe(m.featureBatch.sha256);
+    expect(sha256(deriveEmbedder(model(m.feature.file)))).toBe(m.featureBatch.sha256);
     expect(sha256(deriveBatch(model(m.landmark.file), "fr_landmark"))).toBe(m.landmarkBatch.sha256);
     for (const name of ["detectDynamic", "featureBatch", "landmarkBatch"] as const)
       expect(verifyModelFile(name)).toBeTruthy();

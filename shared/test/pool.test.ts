@@ -37,6 +37,13 @@ describe.skipIf(!HAVE_DATA)("face pool on real faces", () => {
     await Promise.all([pool.embed(a), pipeline.embed(b)]);
     expect(a.map((f) => f.embedding)).toEqual(b.map((f) => f.embedding));
 
+    const [v1, v2] = await Promise.all([
+      pool.embedMany(a.map((f) => f.aligned)),
+      pipeline.embedMany(b.map((f) => f.aligned)),
+    ]);
+    expect(v1).toEqual(v2);
+    expect(await pool.embedMany([])).toEqual([]);
+
     const [p1, p2] = await Promise.all([pool.process(portrait), pipeline.process(portrait)]);
     expect(p1).toHaveLength(1);
     expect(p1[0].embedding).toEqual(p2[0].embedding);
