@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Derives models from the fetched ones by editing their ONNX graphs (protobuf, no Python):
 // - detectDynamic: fr_detect with free batch, height and width, RGB bytes in (normalized in the
-//   graph), and its decoding tail cut off. It outputs the softmax scores and the raw box
-//   regressions; shared/src/face/anchors.ts makes the anchors for the input size and decodes the
-//   boxes (the original bakes 4,420 anchors for 320x240 into constants, so nothing after the
+//   graph), and its decoding tail cut off. It outputs the [background, face] logits (the softmax
+//   costs 5% of a 1152x648 run; shared/src/face/anchors.ts takes the sigmoid of their difference
+//   where needed) and the raw box regressions; anchors.ts makes the anchors for the input size and
+//   decodes the boxes (the original bakes 4,420 anchors for 320x240 into constants, so nothing after the
 //   regressions can run at another size).
 // - featureBatch, landmarkBatch: fr_feature and fr_landmark with a free batch dimension (the
 //   embedder's one Reshape to a constant [1, -1] becomes [0, -1]); the embedder's PRelu nodes
@@ -87,8 +88,8 @@ function note(model, text, sourceSha) {
 /**
  * fr_detect: input `image`, RGB bytes [batch, height, width, 3] (no JavaScript conversion; the
  * graph casts, normalizes to (v - 127) / 128 and transposes to [batch, 3, height, width]);
- * outputs scores [batch, anchors, 2] (softmax) and locations [batch, anchors, 4] (the Concat of
- * the regression heads, before any anchor arithmetic).
+ * outputs logits [batch, anchors, 2] (before the softmax) and locations [batch, anchors, 4] (the
+ * Concat of the regression heads, before any anchor arithmetic).
  */
 export function deriveDetector(bytes) {
   const model = onnx.ModelProto.decode(bytes);
@@ -106,12 +107,17 @@ export function deriveDetector(bytes) {
       consumers(n.output[0]).some((c) => c.opType === "Slice"),
   );
   if (loc.length !== 1) throw new DeriveError(`fr_detect: expected one regression Concat, found ${loc.length}`);
-  const old = loc[0].output[0];
-  loc[0].output[0] = "locations";
-  for (const n of g.node) n.input = n.input.map((i) => (i === old ? "locations" : i));
   const scores = g.output.find((o) => o.name === "scores");
   const boxes = g.output.find((o) => o.name === "boxes");
   if (!scores || !boxes) throw new DeriveError("fr_detect: expected outputs 'scores' and 'boxes'");
+  // Outputs: the two Concats, renamed. The Softmax goes too: a two-class softmax is the sigmoid of
+  // the logits' difference, computed in JavaScript for the few anchors above the threshold.
+  const rename = { [scoreConcat]: "logits", [loc[0].output[0]]: "locations" };
+  for (const n of g.node) {
+    n.input = n.input.map((i) => rename[i] ?? i);
+    n.output = n.output.map((o) => rename[o] ?? o);
+  }
+  scores.name = "logits";
   boxes.name = "locations";
   for (const o of [scores, boxes]) {
     freeDim(o, 0, "batch");
@@ -164,7 +170,7 @@ export function deriveDetector(bytes) {
   );
   note(
     model,
-    "fr_detect with RGB bytes in ([batch, height, width, 3], any size) and free batch; outputs softmax scores and raw box regressions (center variance 0.1, size variance 0.2) per anchor.",
+    "fr_detect with RGB bytes in ([batch, height, width, 3], any size) and free batch; outputs [background, face] logits and raw box regressions (center variance 0.1, size variance 0.2) per anchor.",
     sha256(bytes),
   );
   return onnx.ModelProto.encode(model).finish();

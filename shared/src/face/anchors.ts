@@ -97,3 +97,13 @@ export function decodeBox(a: Anchors, loc: ArrayLike<number>, i: number, out: nu
   out[3] = (cy + h / 2) * a.height;
   return out;
 }
+
+/** The face probability from the [background, face] logits of anchor i: a two-class softmax. */
+export function faceScore(logits: ArrayLike<number>, i: number): number {
+  return 1 / (1 + Math.exp(logits[2 * i] - logits[2 * i + 1]));
+}
+
+/** The logit difference (face - background) at which faceScore equals p. */
+export function logitThreshold(p: number): number {
+  return Math.log(p / (1 - p));
+}

@@ -10,7 +10,7 @@ import { copyRgb, cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
 import { type ResizeKernel, resizeRgb } from "../image/resize.ts";
 import type { Rect, RgbImage } from "../image/types.ts";
 import { ort } from "../models/registry.ts";
-import { anchorsFor, decodeBox } from "./anchors.ts";
+import { anchorsFor, decodeBox, faceScore, logitThreshold } from "./anchors.ts";
 import { type LevelPlan, pixelRegion, planLevels } from "./detectPlan.ts";
 import { type Box, clipBox, nms } from "./geometry.ts";
 
@@ -68,12 +68,15 @@ export class FaceDetector {
   async runInput(image: RgbImage, scoreThreshold: number): Promise<Detection[]> {
     const { width, height, data } = image;
     const out = await this.session.run({ image: new ort.Tensor("uint8", data, [1, height, width, 3]) });
-    const scores = out.scores.data as Float32Array;
+    const logits = out.logits.data as Float32Array;
     const loc = out.locations.data as Float32Array;
     const anchors = anchorsFor(width, height);
+    // Compare logit differences (no exp) and score only the anchors that can pass.
+    const min = logitThreshold(scoreThreshold) - 1e-6;
     const dets: Detection[] = [];
     for (let i = 0; i < anchors.count; i++) {
-      const s = scores[2 * i + 1];
+      if (logits[2 * i + 1] - logits[2 * i] < min) continue;
+      const s = faceScore(logits, i);
       if (s < scoreThreshold) continue;
       dets.push({ box: decodeBox(anchors, loc, i, [0, 0, 0, 0]) as Box, score: s });
     }
