@@ -10,7 +10,9 @@
  * resampling behind "detect" on the 1080p frame: the planned levels resized natively (sharp) vs
  * warped from the pyramid in JavaScript, and the model runs alone. Last, batching: landmarks,
  * alignment, quality and embedding per face for batches of 1, 2, 4, 8 and 16 faces of one frame
- * (FacePipeline.analyze + embed), and the embedder alone per face.
+ * (FacePipeline.analyze + embed), and the embedder alone per face. With --sizes, the detector
+ * model alone at input sizes from 320x240 to 2560x1440: time per pixel and memory, which is how
+ * MAX_INPUT_PIXELS (shared/src/face/detectPlan.ts) was chosen.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,7 +28,11 @@ import { median, quantile, StageTimes } from "../shared/src/util/stats.ts";
 import { requireData } from "./lib/data.ts";
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "30" }, threads: { type: "string", default: "1" } },
+  options: {
+    runs: { type: "string", default: "30" },
+    threads: { type: "string", default: "1" },
+    sizes: { type: "boolean", default: false },
+  },
 });
 const runs = Number(args.runs);
 const lfw = requireData("faces/lfw-dev");
@@ -186,3 +192,28 @@ async function batching(): Promise<void> {
 }
 
 await batching();
+
+/** The detector alone by input size (noise image): ms, ns per pixel, and the process's memory growth. */
+async function inputSizes(): Promise<void> {
+  console.log(`\ndetector model alone by input size, ${runs} runs; RSS growth since the first size`);
+  console.log("  input        median ms   ns/px   RSS MB");
+  const rss0 = process.memoryUsage().rss;
+  for (const [w, h] of [
+    [320, 240],
+    [640, 480],
+    [1152, 648],
+    [1280, 720],
+    [1920, 1088],
+    [2560, 1440],
+  ]) {
+    const data = new Uint8Array(w * h * 3);
+    for (let i = 0; i < data.length; i++) data[i] = noise[i % noise.length];
+    const [med] = await timeIt(() => pipeline.detector.runInput({ data, width: w, height: h }, 0.7));
+    const rss = (process.memoryUsage().rss - rss0) / 1e6;
+    console.log(
+      `  ${`${w}x${h}`.padEnd(11)} ${med.toFixed(2).padStart(9)} ${((med * 1e6) / (w * h)).toFixed(1).padStart(7)} ${rss.toFixed(0).padStart(8)}`,
+    );
+  }
+}
+
+if (args.sizes) await inputSizes();

@@ -85,6 +85,18 @@ describe.skipIf(!HAVE_DATA)("face pipeline on real faces", () => {
     expect(coarse.length).toBe(0);
   });
 
+  it("detects in frames held in shared memory, also when the detector's input is the frame itself", async () => {
+    const img = await decodeImage(readFileSync(data("faces", "bbt", "sheldon1.png")));
+    const shared = new Uint8Array(new SharedArrayBuffer(img.data.length));
+    shared.set(img.data);
+    // minFaceSize 24 maps to scale 1: no resize, the frame's own pixels go to the model.
+    for (const minFaceSize of [24, 40]) {
+      const a = await pipeline.detect({ ...img, data: shared }, { minFaceSize });
+      expect(a).toHaveLength(1);
+      expect(a).toEqual(await pipeline.detect(img, { minFaceSize }));
+    }
+  });
+
   it("analyzes and embeds the faces of a frame in batches, as it would one by one", async () => {
     const img = await decodeImage(readFileSync(data("groups", "bbt1.jpg")));
     const dets = await pipeline.detect(img, { minFaceSize: 20 });

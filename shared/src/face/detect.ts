@@ -66,7 +66,9 @@ export class FaceDetector {
 
   /** Runs the model on one RGB image; returns detections above the threshold in its pixels. */
   async runInput(image: RgbImage, scoreThreshold: number): Promise<Detection[]> {
-    const { width, height, data } = image;
+    const { width, height } = image;
+    // onnxruntime refuses views of shared memory (the agent's frames, when a level is the frame itself).
+    const data = image.data.buffer instanceof SharedArrayBuffer ? new Uint8Array(image.data) : image.data;
     const out = await this.session.run({ image: new ort.Tensor("uint8", data, [1, height, width, 3]) });
     const logits = out.logits.data as Float32Array;
     const loc = out.locations.data as Float32Array;

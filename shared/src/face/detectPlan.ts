@@ -16,10 +16,10 @@ export const MIN_DETECTABLE_PX = 24;
 /** Largest face, in detector-input pixels, the anchors cover (largest anchor is 256). */
 export const MAX_DETECTABLE_PX = 220;
 /**
- * Largest detector input, in pixels. bench/detect-input.ts: time per pixel is flat up to about
- * 1 MP (31.7 ns/px at 320x240 and at 1280x720, one thread), 7% higher at 2 MP and 12% at 8 MP,
- * and the session's memory grows about 140 MB per MP. At 1 MP a 1080p frame searched for 40 px
- * faces (1152x648) is one pass.
+ * Largest detector input, in pixels. `pnpm --silent bench:speed --sizes`: time per pixel is flat
+ * up to about 1 MP (about 32 ns/px at 320x240 and at 1280x720, one thread), 7% higher at 2 MP and
+ * 12% at 8 MP, and the session's memory grows about 140 MB per MP. At 1 MP a 1080p frame searched
+ * for 40 px faces (1152x648) is one pass.
  */
 export const MAX_INPUT_PIXELS = 1024 * 1024;
 /** Longest side of one input. */
