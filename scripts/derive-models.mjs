@@ -8,7 +8,8 @@
 //   regressions can run at another size).
 // - featureBatch, landmarkBatch: fr_feature and fr_landmark with a free batch dimension (the
 //   embedder's one Reshape to a constant [1, -1] becomes [0, -1]); the embedder's PRelu nodes
-//   become Mul + Max, which onnxruntime runs about a fifth faster (same outputs).
+//   become per-channel 1x1 Convs, Relu and Add, which onnxruntime runs a third faster (same
+//   outputs to float rounding).
 // Deterministic: the same source bytes give the same output bytes (protobufjs writes fields in
 // field-number order; nothing here depends on time or on iteration order of a Map or Set).
 //
@@ -217,87 +218,56 @@ function floatTensor(name, dims, values) {
 }
 
 /**
- * PRelu(x) = Max(x, a * x) for a channel whose slope a <= 1 (ORT fuses Mul and Max into its blocked
- * layout; its PRelu is not, and costs about a fifth of fr_feature's time in layout conversions).
- * For a > 1 that is Min instead: those channels are negated, -Max(-x, -a*x) = Min(x, a*x), by
- * negating their rows in the Conv before and their weights in the Conv after. Negation is exact,
- * so the outputs are the same. A PRelu without a Conv on each side is left as it is.
+ * PRelu(x) = x + (1 - a) * Relu(-x), written as a per-channel 1x1 Conv (weights -1) with its Relu,
+ * a second one (weights 1 - a) and an Add. onnxruntime keeps those in its blocked (NCHWc) layout
+ * and fuses the Relu and the Add into the Convs; its own PRelu is not, and the layout conversions
+ * around each one cost more than the PRelu itself (bench:speed, batching: 7.8 -> 4.9 ms per face).
  */
-function rewritePRelu(g, label) {
+function rewritePRelu(g) {
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
-  const producer = new Map(g.node.flatMap((n) => n.output.map((o) => [o, n])));
-  const consumers = (name) => g.node.filter((n) => n.input.includes(name));
-  const attrInt = (n, name, dflt) => {
-    const a = n.attribute.find((x) => x.name === name);
-    return a ? Number(a.i) : dflt;
-  };
-  const replaceInit = (node, idx, dims, values) => {
-    const name = `${node.input[idx]}_signed`;
-    g.initializer.push(floatTensor(name, dims, values));
-    node.input[idx] = name;
-  };
   const nodes = [];
   let rewritten = 0;
   for (const n of g.node) {
-    const before = producer.get(n.input[0]);
-    const after = consumers(n.output[0]);
-    const slope = inits.get(n.input[1]);
-    const ok =
-      n.opType === "PRelu" &&
-      slope &&
-      before?.opType === "Conv" &&
-      consumers(n.input[0]).length === 1 &&
-      after.length === 1 &&
-      after[0].opType === "Conv" &&
-      !g.output.some((o) => o.name === n.output[0]);
-    if (!ok) {
+    const slope = n.opType === "PRelu" ? inits.get(n.input[1]) : undefined;
+    if (!slope) {
       nodes.push(n);
       continue;
     }
     const a = floatValues(slope);
-    const sign = a.map((v) => (v > 1 ? -1 : 1));
-    if (sign.includes(-1)) {
-      // The Conv before: negate output channel c (its weight rows and bias).
-      const w = inits.get(before.input[1]);
-      const wv = floatValues(w);
-      const per = wv.length / a.length;
-      replaceInit(
-        before,
-        1,
-        w.dims,
-        wv.map((v, i) => v * sign[Math.floor(i / per)]),
-      );
-      if (before.input[2]) {
-        const b = inits.get(before.input[2]);
-        replaceInit(
-          before,
-          2,
-          b.dims,
-          floatValues(b).map((v, c) => v * sign[c]),
-        );
-      }
-      // The Conv after: input channel c is negated; undo it in its weights.
-      const q = after[0];
-      const qw = inits.get(q.input[1]);
-      const [o, ci, kh, kw] = qw.dims.map(Number);
-      const k = kh * kw;
-      const group = attrInt(q, "group", 1);
-      const qv = floatValues(qw);
-      let channel;
-      if (group === 1 && ci === a.length) channel = (i) => Math.floor(i / k) % ci;
-      else if (group === a.length && ci === 1 && o === a.length) channel = (i) => Math.floor(i / k);
-      else throw new DeriveError(`${label}: Conv ${q.name} after a PRelu has ${group} groups; not handled`);
-      replaceInit(
-        q,
-        1,
-        qw.dims,
-        qv.map((v, i) => v * sign[channel(i)]),
-      );
-    }
-    const ax = `${n.output[0]}_ax`;
+    const [x, y] = [n.input[0], n.output[0]];
+    const perChannel = (name, values) => {
+      g.initializer.push(floatTensor(name, [values.length, 1, 1, 1], values));
+      return name;
+    };
+    const attr = [
+      onnx.AttributeProto.create({ name: "group", type: onnx.AttributeProto.AttributeType.INT, i: a.length }),
+      onnx.AttributeProto.create({ name: "kernel_shape", type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 1] }),
+    ];
+    const neg = perChannel(
+      `${y}_neg_w`,
+      a.map(() => -1),
+    );
+    const rest = perChannel(
+      `${y}_slope_w`,
+      a.map((v) => 1 - v),
+    );
     nodes.push(
-      onnx.NodeProto.create({ name: `${n.name}_mul`, opType: "Mul", input: [n.input[0], n.input[1]], output: [ax] }),
-      onnx.NodeProto.create({ name: `${n.name}_max`, opType: "Max", input: [n.input[0], ax], output: [n.output[0]] }),
+      onnx.NodeProto.create({
+        name: `${n.name}_neg`,
+        opType: "Conv",
+        input: [x, neg],
+        output: [`${y}_neg`],
+        attribute: attr,
+      }),
+      onnx.NodeProto.create({ name: `${n.name}_relu`, opType: "Relu", input: [`${y}_neg`], output: [`${y}_relu`] }),
+      onnx.NodeProto.create({
+        name: `${n.name}_scale`,
+        opType: "Conv",
+        input: [`${y}_relu`, rest],
+        output: [`${y}_scaled`],
+        attribute: attr,
+      }),
+      onnx.NodeProto.create({ name: `${n.name}_add`, opType: "Add", input: [x, `${y}_scaled`], output: [y] }),
     );
     rewritten++;
   }
