@@ -65,15 +65,6 @@ function int64Tensor(name, values) {
   });
 }
 
-function floatScalar(name, value) {
-  return onnx.TensorProto.create({
-    name,
-    dims: [],
-    dataType: onnx.TensorProto.DataType.FLOAT,
-    rawData: Buffer.from(new Float32Array([value]).buffer),
-  });
-}
-
 function int64Values(t) {
   if (t.rawData?.length) {
     const b = Buffer.from(t.rawData);
@@ -87,8 +78,82 @@ function note(model, text, sourceSha) {
 }
 
 /**
- * fr_detect: input `image`, RGB bytes [batch, height, width, 3] (no JavaScript conversion; the
- * graph casts, normalizes to (v - 127) / 128 and transposes to [batch, 3, height, width]);
+ * Makes the graph take RGB bytes [batch, height, width, 3]: Transpose (on bytes, 4x less memory
+ * than on floats) -> Cast -> Pad with 127 -> the first Conv, unpadded, with the normalization
+ * (v - 127) / 128 folded into its weights and bias. Padding with 127 is padding the normalized
+ * input with 0, as the Conv's own padding did, so the outputs are the same to float rounding; it
+ * saves two passes over the float image (3% of a 1152x648 run).
+ */
+function prependImageInput(g, input) {
+  const first = g.node.filter((n) => n.input[0] === input.name);
+  if (first.length !== 1 || first[0].opType !== "Conv") throw new DeriveError("expected one Conv on the input");
+  const conv = first[0];
+  const inits = new Map(g.initializer.map((t) => [t.name, t]));
+  const [w, b] = [inits.get(conv.input[1]), inits.get(conv.input[2])];
+  const pads = conv.attribute.find((a) => a.name === "pads");
+  if (!w || !b || !pads) throw new DeriveError(`Conv ${conv.name}: expected constant weights, bias and pads`);
+  const wv = floatValues(w);
+  const bv = floatValues(b);
+  const per = wv.length / bv.length;
+  const scale = 1 / 128;
+  const sums = bv.map((_, o) => wv.slice(o * per, (o + 1) * per).reduce((acc, v) => acc + v, 0));
+  g.initializer.push(
+    floatTensor(
+      `${w.name}_bytes`,
+      w.dims,
+      wv.map((v) => v * scale),
+    ),
+    floatTensor(
+      `${b.name}_bytes`,
+      b.dims,
+      bv.map((v, o) => v - 127 * scale * sums[o]),
+    ),
+  );
+  const [top, left, bottom, right] = pads.ints.map(Number);
+  pads.ints = [0, 0, 0, 0];
+  conv.input = ["image_padded", `${w.name}_bytes`, `${b.name}_bytes`];
+  input.name = "image";
+  input.type.tensorType.elemType = onnx.TensorProto.DataType.UINT8;
+  input.type.tensorType.shape.dim = [
+    Dim.create({ dimParam: "batch" }),
+    Dim.create({ dimParam: "height" }),
+    Dim.create({ dimParam: "width" }),
+    Dim.create({ dimValue: 3 }),
+  ];
+  const T = onnx.AttributeProto.AttributeType;
+  const attr = (a) => onnx.AttributeProto.create(a);
+  g.node.unshift(
+    onnx.NodeProto.create({
+      name: "image_nchw",
+      opType: "Transpose",
+      input: ["image"],
+      output: ["image_planes"],
+      attribute: [attr({ name: "perm", type: T.INTS, ints: [0, 3, 1, 2] })],
+    }),
+    onnx.NodeProto.create({
+      name: "image_cast",
+      opType: "Cast",
+      input: ["image_planes"],
+      output: ["image_float"],
+      attribute: [attr({ name: "to", type: T.INT, i: onnx.TensorProto.DataType.FLOAT })],
+    }),
+    onnx.NodeProto.create({
+      name: "image_pad",
+      opType: "Pad",
+      input: ["image_float"],
+      output: ["image_padded"],
+      attribute: [
+        attr({ name: "mode", type: T.STRING, s: Buffer.from("constant") }),
+        attr({ name: "pads", type: T.INTS, ints: [0, 0, top, left, 0, 0, bottom, right] }),
+        attr({ name: "value", type: T.FLOAT, f: 127 }),
+      ],
+    }),
+  );
+}
+
+/**
+ * fr_detect: input `image`, RGB bytes [batch, height, width, 3] (no JavaScript conversion; see
+ * prependImageInput);
  * outputs logits [batch, anchors, 2] (before the softmax) and locations [batch, anchors, 4] (the
  * Concat of the regression heads, before any anchor arithmetic).
  */
@@ -127,48 +192,8 @@ export function deriveDetector(bytes) {
   g.output = [scores, boxes];
   const input = g.input.find((i) => i.name === "input");
   if (!input) throw new DeriveError("fr_detect: expected an input named 'input'");
+  prependImageInput(g, input);
   prune(g);
-  // The bytes in: image -> Cast -> Sub 127 -> Mul 1/128 -> Transpose -> the original 'input'.
-  input.name = "image";
-  input.type.tensorType.elemType = onnx.TensorProto.DataType.UINT8;
-  input.type.tensorType.shape.dim = [
-    Dim.create({ dimParam: "batch" }),
-    Dim.create({ dimParam: "height" }),
-    Dim.create({ dimParam: "width" }),
-    Dim.create({ dimValue: 3 }),
-  ];
-  g.initializer.push(floatScalar("image_mean", 127), floatScalar("image_scale", 1 / 128));
-  const attr = (a) => onnx.AttributeProto.create(a);
-  g.node.unshift(
-    onnx.NodeProto.create({
-      name: "image_cast",
-      opType: "Cast",
-      input: ["image"],
-      output: ["image_float"],
-      attribute: [
-        attr({ name: "to", type: onnx.AttributeProto.AttributeType.INT, i: onnx.TensorProto.DataType.FLOAT }),
-      ],
-    }),
-    onnx.NodeProto.create({
-      name: "image_sub",
-      opType: "Sub",
-      input: ["image_float", "image_mean"],
-      output: ["image_centered"],
-    }),
-    onnx.NodeProto.create({
-      name: "image_mul",
-      opType: "Mul",
-      input: ["image_centered", "image_scale"],
-      output: ["image_nhwc"],
-    }),
-    onnx.NodeProto.create({
-      name: "image_nchw",
-      opType: "Transpose",
-      input: ["image_nhwc"],
-      output: ["input"],
-      attribute: [attr({ name: "perm", type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 3, 1, 2] })],
-    }),
-  );
   note(
     model,
     "fr_detect with RGB bytes in ([batch, height, width, 3], any size) and free batch; outputs [background, face] logits and raw box regressions (center variance 0.1, size variance 0.2) per anchor.",
