@@ -12,7 +12,7 @@ import type { Rect, RgbImage } from "../image/types.ts";
 import { ort } from "../models/registry.ts";
 import { anchorsFor, decodeBox, faceScore, logitThreshold } from "./anchors.ts";
 import { type LevelPlan, pixelRegion, planLevels } from "./detectPlan.ts";
-import { type Box, clipBox, nms } from "./geometry.ts";
+import { type Box, clipBox, nms, overlapMin } from "./geometry.ts";
 
 export { MAX_DETECTABLE_PX, MIN_DETECTABLE_PX } from "./detectPlan.ts";
 
@@ -93,20 +93,30 @@ export class FaceDetector {
     const regions = o.regions?.length ? o.regions : [{ x: 0, y: 0, w: width, h: height }];
     const all: Detection[] = [];
     const src = this.opts.resampler === "pyramid" ? asPyramid(image) : image;
+    // Per region, detections larger than their level's hand-off size, with the level's index.
+    const large: { d: Detection; level: number }[] = [];
     for (const given of regions) {
       const region = pixelRegion(given, width, height);
       if (!region) continue;
       let fine: RgbImage | undefined;
-      for (const level of planLevels(region, o.minFaceSize, o.maxUpscale)) {
+      const found: Detection[][] = [];
+      for (const [k, level] of planLevels(region, o.minFaceSize, o.maxUpscale).entries()) {
+        found.push([]);
         const img = await this.resample(src, region, level, fine);
         fine ??= img;
         for (const t of level.tiles) {
           const whole = t.w === img.width && t.h === img.height;
           const input = whole ? img : copyRgb(img, t.x, t.y, t.w, t.h);
           for (const d of await this.runInput(input, o.scoreThreshold)) {
-            if (d.box[3] - d.box[1] <= level.maxFace) all.push(toSource(d, region, level, t));
+            const s = toSource(d, region, level, t);
+            found[k].push(s);
+            if (d.box[3] - d.box[1] > level.maxFace) large.push({ d: s, level: k });
+            else all.push(s);
           }
         }
+      }
+      for (const { d, level } of large.splice(0)) {
+        if (!found.slice(level + 1).some((ds) => ds.some((c) => overlapMin(c.box, d.box) >= 0.5))) all.push(d);
       }
     }
     const boxes = all.map((d) => clipBox(d.box, width, height));

@@ -28,10 +28,12 @@ export const MAX_INPUT_SIDE = 2048;
 export const LEVEL_RATIO = (MIN_DETECTABLE_PX / MAX_DETECTABLE_PX) * 2;
 
 /**
- * Largest detection kept from a level that has a coarser one, in level px: 1.5x the size where
- * the coarser level takes over (a face this large is 36 px there, well inside its range). A face
- * much larger than the anchors is not found whole at a fine level but its chin or eyes can be,
- * as a smaller "face" beside the real one; the coarser level finds the whole face instead.
+ * Largest detection a level that has a coarser one vouches for alone, in level px: 1.5x the size
+ * where the coarser level takes over (a face this large is 36 px there, well inside its range). A
+ * face much larger than the anchors is not found whole at a fine level but its chin or eyes can
+ * be, as a smaller "face" beside the real one: a larger detection is dropped when it lies mostly
+ * inside one from a coarser level (which found the whole face), and kept otherwise (some faces,
+ * e.g. turned away, are only found at the fine level).
  */
 export const HANDOFF_PX = Math.round((MIN_DETECTABLE_PX / LEVEL_RATIO) * 1.5);
 
@@ -42,7 +44,7 @@ export interface LevelPlan {
   height: number;
   /** Rectangles of the level image, each one model run. */
   tiles: Rect[];
-  /** Detections taller than this (level px) are left to a coarser level. */
+  /** Detections taller than this (level px) are dropped when mostly inside one from a coarser level. */
   maxFace: number;
 }
 
