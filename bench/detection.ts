@@ -1,29 +1,35 @@
 /**
  * Detection benchmark.
  *
- *   pnpm --silent bench:detection
+ *   pnpm --silent bench:detection [--resampler native|pyramid]
  *
  * 1. dlib group photos (../shared/data/groups/dlib/testing.xml and training.xml): recall at
  *    IoU >= 0.5 and false positives. dlib's boxes are squares from the brows to the chin while
  *    fr_detect's boxes run from the hairline to the chin, so the raw IoU of a correct detection is
  *    often below 0.5. We also report recall after a fixed box conversion fitted on training.xml only
  *    and evaluated on testing.xml (a fair, held-out calibration).
- * 2. Face-size sweep: LFW faces scaled to a given size in a blank 320x240 input; recall per size.
- *    This is how MIN_DETECTABLE_PX in shared/src/face/detect.ts was chosen.
- * 3. Small faces in 1080p: LFW faces of 40-60 px pasted into a 1920x1080 frame; recall with the
- *    tiled pass and with a single full-frame view.
+ * 2. Face-size sweep: LFW faces scaled to a given size, alone in a blank 320x240 input and as a
+ *    grid of 32 in a 1152x648 input; recall per size. This is how MIN_DETECTABLE_PX
+ *    (shared/src/face/detectPlan.ts) was chosen.
+ * 3. Small faces in 1080p: LFW faces of 40-60 px pasted into a 1920x1080 frame; recall and false
+ *    positives with minFaceSize 40 (the planned single pass), with the input scale that makes a
+ *    40 px face 20, 22 or 24 detector pixels, for both resamplers; and with one coarse pass.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import sharp, { type OverlayOptions } from "sharp";
-import { DEFAULT_DETECT_OPTIONS, type Detection, FaceDetector } from "../shared/src/face/detect.ts";
+import { DEFAULT_DETECT_OPTIONS, type Detection, FaceDetector, type Resampler } from "../shared/src/face/detect.ts";
+import { MIN_DETECTABLE_PX } from "../shared/src/face/detectPlan.ts";
 import { type Box, boxCenter, iou } from "../shared/src/face/geometry.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
 import { Pyramid } from "../shared/src/image/resample.ts";
 import { getSession } from "../shared/src/models/registry.ts";
 import { readDlibBoxes, requireData } from "./lib/data.ts";
 
-const detector = new FaceDetector(await getSession("detect", { intraOpThreads: 2 }));
+const { values: args } = parseArgs({ options: { resampler: { type: "string", default: "native" } } });
+const session = await getSession("detectDynamic", { intraOpThreads: 2 });
+const detector = new FaceDetector(session, { resampler: args.resampler as Resampler });
 const dlibDir = requireData("groups/dlib");
 const lfwDir = requireData("faces/lfw-dev");
 
@@ -125,37 +131,54 @@ for (let i = 0; i < people.length && portraits.length < 200; i += 3) {
       .toBuffer(),
   );
 }
-console.log(
-  `\n2. Face-size sweep: ${portraits.length} LFW faces in a blank 320x240 input (size = side of the 140 px face crop)`,
-);
-const sizes = [10, 12, 14, 16, 18, 20, 24, 28, 36, 48, 80, 140, 200];
-const line: string[] = [];
-for (const size of sizes) {
+
+/** Recall of faces of `size` px pasted at `spots` (top-left corners) of a blank w x h input, one run per input. */
+async function sweep(size: number, w: number, h: number, spots: [number, number][]): Promise<number> {
   let hit = 0;
-  for (const p of portraits) {
-    const face = await sharp(p).resize(size, size).toBuffer();
-    const png = await sharp({ create: { width: 320, height: 240, channels: 3, background: "#777" } })
-      .composite([{ input: face, left: Math.round(160 - size / 2), top: Math.round(120 - size / 2) }])
+  let n = 0;
+  for (let p = 0; p < portraits.length; p += spots.length) {
+    const batch = portraits.slice(p, p + spots.length);
+    const comps: OverlayOptions[] = [];
+    for (let k = 0; k < batch.length; k++) {
+      comps.push({ input: await sharp(batch[k]).resize(size, size).toBuffer(), left: spots[k][0], top: spots[k][1] });
+    }
+    const png = await sharp({ create: { width: w, height: h, channels: 3, background: "#777" } })
+      .composite(comps)
       .png()
       .toBuffer();
-    const img = await decodeImage(png);
-    const ds = await detector.detectView(
-      new Pyramid(img),
-      { x: 0, y: 0, scale: 1 },
-      DEFAULT_DETECT_OPTIONS.scoreThreshold,
-    );
-    if (ds.some((d) => boxCenter(d.box)[0] > 160 - size && boxCenter(d.box)[0] < 160 + size)) hit++;
+    const ds = await detector.runInput(await decodeImage(png), DEFAULT_DETECT_OPTIONS.scoreThreshold);
+    for (let k = 0; k < batch.length; k++) {
+      const [x, y] = spots[k];
+      n++;
+      if (ds.some((d) => iou(d.box, [x, y, x + size, y + size]) > 0.3)) hit++;
+    }
   }
-  line.push(`${size}px ${pct(hit / portraits.length)}`);
+  return hit / n;
 }
-console.log(`  recall by face size in detector input pixels: ${line.join(", ")}`);
+
+console.log(`\n2. Face-size sweep: ${portraits.length} LFW faces (size = side of the 140 px face crop), score >= 0.7`);
+const sizes = [14, 16, 18, 20, 22, 24, 28, 36, 48, 80, 140, 200];
+const rows: string[][] = [["320x240, one face at the center"], ["1152x648, a grid of 32 faces"]];
+for (const size of sizes) {
+  rows[0].push(pct(await sweep(size, 320, 240, [[Math.round(160 - size / 2), Math.round(120 - size / 2)]])));
+  const grid: [number, number][] = [];
+  if (size <= 140) {
+    for (let gy = 0; gy < 4; gy++) for (let gx = 0; gx < 8; gx++) grid.push([8 + gx * 144, 8 + gy * 160]);
+    rows[1].push(pct(await sweep(size, 1152, 648, grid)));
+  } else rows[1].push("-");
+}
+console.log(`  ${"input".padEnd(34)} ${sizes.map((s) => `${s}px`.padStart(6)).join(" ")}`);
+for (const r of rows)
+  console.log(
+    `  ${r[0].padEnd(34)} ${r
+      .slice(1)
+      .map((v) => v.padStart(6))
+      .join(" ")}`,
+  );
 
 // 3. Small faces in a 1080p frame.
-console.log("\n3. Small faces (40-60 px) in a 1920x1080 frame, 40 faces over 4 frames");
-let tiled = 0;
-let single = 0;
-let total = 0;
-let fpTiled = 0;
+console.log("\n3. Small faces (40-60 px) in a 1920x1080 frame, 40 faces over 4 frames (match: IoU >= 0.3)");
+const frames: { src: Pyramid; gt: Box[] }[] = [];
 for (let frame = 0; frame < 4; frame++) {
   const comps: OverlayOptions[] = [];
   const gt: Box[] = [];
@@ -171,17 +194,38 @@ for (let frame = 0; frame < 4; frame++) {
     .composite(comps)
     .png()
     .toBuffer();
-  const src = new Pyramid(await decodeImage(png));
-  const withTiles = (await detector.detect(src, { minFaceSize: 40 })).map((d) => d.box);
-  const oneView = (await detector.detect(src, { minFaceSize: 10_000 })).map((d) => d.box);
-  const t = match(withTiles, gt, 0.3);
-  tiled += t.tp;
-  fpTiled += t.fp;
-  single += match(oneView, gt, 0.3).tp;
-  total += gt.length;
+  frames.push({ src: new Pyramid(await decodeImage(png)), gt });
 }
-console.log(`  tiled pass (minFaceSize 40): recall ${pct(tiled / total)}, FP ${fpTiled}`);
-console.log(`  single 320x240 view:         recall ${pct(single / total)}`);
+async function smallFaces(det: FaceDetector, minFaceSize: number) {
+  let tp = 0;
+  let fp = 0;
+  let total = 0;
+  for (const { src, gt } of frames) {
+    const r = match(
+      (await det.detect(src, { minFaceSize })).map((d) => d.box),
+      gt,
+      0.3,
+    );
+    tp += r.tp;
+    fp += r.fp;
+    total += gt.length;
+  }
+  return `recall ${pct(tp / total)}, FP ${fp}`;
+}
+for (const [resampler, kernel] of [
+  ["native", "linear"],
+  ["native", "nearest"],
+  ["pyramid", "linear"],
+] as const) {
+  const det = new FaceDetector(session, { resampler, kernel });
+  for (const px of [20, 22, MIN_DETECTABLE_PX]) {
+    // minFaceSize drives the scale: this one maps a 40 px face to px detector pixels.
+    const scale = px / 40;
+    const label = `${resampler === "native" ? `native ${kernel}` : resampler}, 40 px face -> ${px} px (scale ${scale.toFixed(2)})`;
+    console.log(`  ${label.padEnd(44)} ${await smallFaces(det, (40 * MIN_DETECTABLE_PX) / px)}`);
+  }
+}
+console.log(`  ${"one coarse pass (minFaceSize 1000)".padEnd(44)} ${await smallFaces(detector, 1000)}`);
 
 function pct(x: number) {
   return `${(x * 100).toFixed(1)}%`;

@@ -7,23 +7,32 @@
  * noisy background, so the count is exact) and a 250x250 LFW portrait. Stages: decode (JPEG to
  * RGB), detect (all views, NMS), landmarks, align, quality, embed (per face). Prints median and
  * p95 in milliseconds per image (per face for landmarks/align/quality/embed). Then the
- * resampling behind "detect" on the 1080p frame: the detector views through the axis-aligned
- * fast path vs the generic affine path, and the pyramid built whole vs only where read.
+ * resampling behind "detect" on the 1080p frame: the planned levels resized natively (sharp) vs
+ * warped from the pyramid in JavaScript, and the model runs alone. Last, batching: landmarks,
+ * alignment, quality and embedding per face for batches of 1, 2, 4, 8 and 16 faces of one frame
+ * (FacePipeline.analyze + embed), and the embedder alone per face. With --sizes, the detector
+ * model alone at input sizes from 320x240 to 2560x1440: time per pixel and memory, which is how
+ * MAX_INPUT_PIXELS (shared/src/face/detectPlan.ts) was chosen.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp, { type OverlayOptions } from "sharp";
-import { DET_H, DET_W, planViews } from "../shared/src/face/detect.ts";
+import { planLevels } from "../shared/src/face/detectPlan.ts";
 import { FacePipeline } from "../shared/src/face/pipeline.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
-import { affineToTensor, NORM_127_128, Pyramid, warpToTensor } from "../shared/src/image/resample.ts";
+import { cropAffine, Pyramid, warpToRgb } from "../shared/src/image/resample.ts";
+import { resizeRgb } from "../shared/src/image/resize.ts";
 import type { RgbImage } from "../shared/src/image/types.ts";
 import { median, quantile, StageTimes } from "../shared/src/util/stats.ts";
 import { requireData } from "./lib/data.ts";
 
 const { values: args } = parseArgs({
-  options: { runs: { type: "string", default: "30" }, threads: { type: "string", default: "1" } },
+  options: {
+    runs: { type: "string", default: "30" },
+    threads: { type: "string", default: "1" },
+    sizes: { type: "boolean", default: false },
+  },
 });
 const runs = Number(args.runs);
 const lfw = requireData("faces/lfw-dev");
@@ -92,12 +101,12 @@ await measure("1920x1080 JPEG frame", frameJpeg, 40);
 await measure(`250x250 portrait (${portraitFile.split("/").slice(-1)[0]})`, portraitJpeg, 40);
 
 /** Median and p95 of `runs` timings of f (after 3 warm-up calls). */
-function timeIt(f: () => void): [number, number] {
-  for (let i = 0; i < 3; i++) f();
+async function timeIt(f: () => unknown): Promise<[number, number]> {
+  for (let i = 0; i < 3; i++) await f();
   const v: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    f();
+    await f();
     v.push(performance.now() - t0);
   }
   return [median(v), quantile(v, 0.95)];
@@ -105,51 +114,124 @@ function timeIt(f: () => void): [number, number] {
 
 async function resampling(): Promise<void> {
   const img: RgbImage = await decodeImage(frameJpeg);
-  const views = planViews({ x: 0, y: 0, w: img.width, h: img.height }, 40, 3);
-  const input = new Float32Array(3 * DET_W * DET_H);
-  const affines = views.map((v) => [1 / v.scale, 0, v.x, 0, 1 / v.scale, v.y] as const);
-  // Levels built beforehand: these two time the warps alone.
-  const built = new Pyramid(img);
-  built.level(3);
-  const rows: [string, () => void][] = [
+  const region = { x: 0, y: 0, w: img.width, h: img.height };
+  const levels = planLevels(region, 40, 3);
+  const resized: RgbImage[] = [];
+  const rows: [string, () => unknown][] = [
     [
-      `${views.length} detector views, generic affine path`,
-      () => {
-        for (const m of affines) {
-          const p = built.pick([...m], DET_W, DET_H);
-          affineToTensor(p.img, p.m, DET_W, DET_H, input, 0, NORM_127_128);
+      "native (sharp): finest from the frame, coarser from it",
+      async () => {
+        resized.length = 0;
+        for (const l of levels) {
+          const fine = resized[0];
+          const r = fine ? { x: 0, y: 0, w: fine.width, h: fine.height } : region;
+          resized.push(await resizeRgb(fine ?? img, r, l.width, l.height));
         }
       },
     ],
     [
-      `${views.length} detector views, axis-aligned fast path`,
+      "pyramid warp (JavaScript bilinear)",
       () => {
-        for (const m of affines) warpToTensor(built, [...m], DET_W, DET_H, input, 0, NORM_127_128);
+        const p = new Pyramid(img);
+        for (const l of levels)
+          warpToRgb(p, cropAffine(0, 0, img.width, img.height, l.width, l.height), l.width, l.height);
       },
     ],
-    ["pyramid levels 1-2, whole frame", () => new Pyramid(img).level(2)],
     [
-      "pyramid rows for one 800x600 region's view",
-      () => {
-        const v = planViews({ x: 500, y: 300, w: 800, h: 600 }, 40, 3)[0];
-        warpToTensor(
-          new Pyramid(img),
-          [1 / v.scale, 0, v.x, 0, 1 / v.scale, v.y],
-          DET_W,
-          DET_H,
-          input,
-          0,
-          NORM_127_128,
-        );
+      "model runs alone",
+      async () => {
+        for (const r of resized) await pipeline.detector.runInput(r, 0.7);
       },
     ],
   ];
-  console.log(`\nresampling in "detect" of the 1920x1080 frame, ${runs} runs`);
-  console.log("  what                                             median ms    p95 ms");
+  const what = levels.map((l) => `${l.width}x${l.height} (scale ${l.scale.toFixed(3)})`).join(" + ");
+  console.log(`\n"detect" of the 1920x1080 frame, minFaceSize 40: inputs ${what}; ${runs} runs`);
+  console.log("  what                                                 median ms    p95 ms");
   for (const [name, f] of rows) {
-    const [med, p95] = timeIt(f);
-    console.log(`  ${name.padEnd(48)} ${med.toFixed(2).padStart(9)} ${p95.toFixed(2).padStart(9)}`);
+    const [med, p95] = await timeIt(f);
+    console.log(`  ${name.padEnd(52)} ${med.toFixed(2).padStart(9)} ${p95.toFixed(2).padStart(9)}`);
   }
 }
 
 await resampling();
+
+/** 1080p frame with 16 faces of 100-140 px in a 4x4 grid. */
+async function gridFrame(): Promise<RgbImage> {
+  const comps: OverlayOptions[] = [];
+  for (let k = 0; k < 16; k++) {
+    const dir = join(lfw, people[200 + k * 29]);
+    const img = await sharp(join(dir, readdirSync(dir)[0]))
+      .extract({ left: 40, top: 40, width: 170, height: 170 })
+      .resize(140 + (k % 3) * 20, 140 + (k % 3) * 20)
+      .toBuffer();
+    comps.push({ input: img, left: 120 + (k % 4) * 440, top: 40 + Math.floor(k / 4) * 260 });
+  }
+  const jpeg = await sharp(noise, { raw: { width: 1920, height: 1080, channels: 3 } })
+    .composite(comps)
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  return decodeImage(jpeg);
+}
+
+/** Median wall and CPU (this process, all threads) ms of `runs` calls of f, after 3 warm-up calls. */
+async function wallAndCpu(f: () => unknown): Promise<[number, number]> {
+  for (let i = 0; i < 3; i++) await f();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await f();
+    wall.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
+  return [median(wall), median(cpu)];
+}
+
+async function batching(): Promise<void> {
+  const img = await gridFrame();
+  const src = new Pyramid(img);
+  const dets = await pipeline.detect(src, { minFaceSize: 40 });
+  if (dets.length < 16) throw new Error(`the grid frame should show 16 faces, found ${dets.length}`);
+  console.log(`\nbatching: faces of one 1080p frame, ${runs} runs per batch size; ms per face, median (CPU time too:`);
+  console.log("steadier than wall time when other work shares the machine)");
+  console.log("  batch   landmarks+align+quality+embed: wall   CPU     embedder alone: wall   CPU");
+  for (const n of [1, 2, 4, 8, 16]) {
+    const some = dets.slice(0, n);
+    const faces = await pipeline.analyze(src, some);
+    const [all, allCpu] = await wallAndCpu(async () => pipeline.embed(await pipeline.analyze(src, some)));
+    const [emb, embCpu] = await wallAndCpu(() => pipeline.embedMany(faces.map((f) => f.aligned)));
+    const f = (v: number) => (v / n).toFixed(2).padStart(6);
+    console.log(
+      `  ${String(n).padStart(5)}   ${" ".repeat(30)}${f(all)} ${f(allCpu)}   ${" ".repeat(15)}${f(emb)} ${f(embCpu)}`,
+    );
+  }
+}
+
+await batching();
+
+/** The detector alone by input size (noise image): ms, ns per pixel, and the process's memory growth. */
+async function inputSizes(): Promise<void> {
+  console.log(`\ndetector model alone by input size, ${runs} runs; RSS growth since the first size`);
+  console.log("  input        median ms   ns/px   RSS MB");
+  const rss0 = process.memoryUsage().rss;
+  for (const [w, h] of [
+    [320, 240],
+    [640, 480],
+    [1152, 648],
+    [1280, 720],
+    [1920, 1088],
+    [2560, 1440],
+  ]) {
+    const data = new Uint8Array(w * h * 3);
+    for (let i = 0; i < data.length; i++) data[i] = noise[i % noise.length];
+    const [med] = await timeIt(() => pipeline.detector.runInput({ data, width: w, height: h }, 0.7));
+    const rss = (process.memoryUsage().rss - rss0) / 1e6;
+    console.log(
+      `  ${`${w}x${h}`.padEnd(11)} ${med.toFixed(2).padStart(9)} ${((med * 1e6) / (w * h)).toFixed(1).padStart(7)} ${rss.toFixed(0).padStart(8)}`,
+    );
+  }
+}
+
+if (args.sizes) await inputSizes();

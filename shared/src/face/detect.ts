@@ -1,37 +1,27 @@
 /**
- * Face detection with fr_detect.onnx (Ultra-Light-Fast-Generic-Face-Detector style, fixed
- * 320x240 input, outputs per-anchor [background, face] scores and normalized corner boxes).
- *
- * One 320x240 view of a 1080p frame makes a 40 px face 6 px wide: too small for the model. So each
- * search region is covered by a small pyramid of views: a letterboxed view of the whole region
- * for large faces, then overlapping tiles at finer scales until `minFaceSize` maps to at least
- * `MIN_DETECTABLE_PX` input pixels. The overlap of a level's tiles is at least the largest face
- * that the next coarser level cannot find, so every face lies whole inside some tile.
+ * Face detection with models/fr_detect.dynamic.onnx: fr_detect (Ultra-Light-Fast-Generic-Face-
+ * Detector) with free input size, RGB bytes in, and without its decoding tail
+ * (scripts/derive-models.mjs). Each search region is resampled once per level at the scale
+ * planned by detectPlan.ts and run whole (tiled only beyond MAX_INPUT_PIXELS); boxes are decoded
+ * with the anchors of that input size.
  */
 import type { InferenceSession } from "onnxruntime-node";
-import { type Affine, NORM_127_128, Pyramid, warpToTensor } from "../image/resample.ts";
+import { copyRgb, cropAffine, Pyramid, warpToRgb } from "../image/resample.ts";
+import { type ResizeKernel, resizeRgb } from "../image/resize.ts";
 import type { Rect, RgbImage } from "../image/types.ts";
 import { ort } from "../models/registry.ts";
-import { type Box, clipBox, nms } from "./geometry.ts";
+import { anchorsFor, decodeBox, faceScore, logitThreshold } from "./anchors.ts";
+import { type LevelPlan, pixelRegion, planLevels } from "./detectPlan.ts";
+import { type Box, clipBox, nms, overlapMin } from "./geometry.ts";
 
-export const DET_W = 320;
-export const DET_H = 240;
-const ANCHORS = 4420;
-
-/**
- * Smallest face, in detector-input pixels, that the model finds reliably. bench/detection.ts
- * (LFW faces in a blank input) measured recall 28% at 18 px, 58% at 20 px, 96.5% at 24 px, 99% at 28 px.
- */
-export const MIN_DETECTABLE_PX = 24;
-/** Largest face, in detector-input pixels, the anchors cover (largest anchor is 256). */
-export const MAX_DETECTABLE_PX = 220;
+export { MAX_DETECTABLE_PX, MIN_DETECTABLE_PX } from "./detectPlan.ts";
 
 export interface DetectOptions {
   /** Minimum detector face score, 0-1. */
   scoreThreshold: number;
   /** IoU above which overlapping detections are merged. */
   nmsIou: number;
-  /** Smallest face side in source pixels that must be found (drives the tiling). */
+  /** Smallest face side in source pixels that must be found (drives the input scale). */
   minFaceSize: number;
   /** Regions to search (e.g. motion regions); default: the whole image. */
   regions?: Rect[];
@@ -51,85 +41,82 @@ export interface Detection {
   score: number;
 }
 
-/** One detector view: a rectangle of the source mapped onto the 320x240 input at `scale` input px per source px. */
-export interface View {
-  x: number;
-  y: number;
-  scale: number;
+/**
+ * How a region becomes the detector's input: "native" resizes it with libvips (sharp), once per
+ * level; "pyramid" warps each level from the frame's 2x pyramid in JavaScript (bilinear).
+ */
+export type Resampler = "native" | "pyramid";
+
+export interface DetectorOptions {
+  resampler: Resampler;
+  /** libvips kernel of the native resampler. */
+  kernel: ResizeKernel;
 }
 
-/** Pure planning: the views that cover `region` so faces in [minFaceSize, region size] are found. */
-export function planViews(region: Rect, minFaceSize: number, maxUpscale: number): View[] {
-  const views: View[] = [];
-  // Coarse: the whole region letterboxed into the input, centered.
-  const s0 = Math.min(DET_W / region.w, DET_H / region.h, maxUpscale);
-  views.push({ x: region.x + (region.w - DET_W / s0) / 2, y: region.y + (region.h - DET_H / s0) / 2, scale: s0 });
-  let prev = s0;
-  const target = Math.min(MIN_DETECTABLE_PX / Math.max(minFaceSize, 1), maxUpscale);
-  while (prev < target * 0.999) {
-    // Each level may be at most MAX/MIN finer than the last so the face-size ranges overlap.
-    const s = Math.min(target, prev * (MAX_DETECTABLE_PX / MIN_DETECTABLE_PX) * 0.5);
-    const tileW = DET_W / s;
-    const tileH = DET_H / s;
-    // Faces smaller than MIN/prev source px were missed by the coarser level: they must fit in one tile.
-    const overlap = Math.min((MIN_DETECTABLE_PX / prev) * 1.2, tileW / 2, tileH / 2);
-    for (const y of tileStarts(region.y, region.h, tileH, overlap)) {
-      for (const x of tileStarts(region.x, region.w, tileW, overlap)) views.push({ x, y, scale: s });
-    }
-    prev = s;
-  }
-  return views;
-}
-
-/** Evenly spaced tile origins covering [start, start+len) with tiles of `tile` and at least `overlap`. */
-function tileStarts(start: number, len: number, tile: number, overlap: number): number[] {
-  if (tile >= len) return [start + (len - tile) / 2];
-  const n = Math.ceil((len - overlap) / (tile - overlap));
-  const step = (len - tile) / (n - 1);
-  return Array.from({ length: n }, (_, i) => start + i * step);
-}
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = { resampler: "native", kernel: "linear" };
 
 export class FaceDetector {
-  constructor(private readonly session: InferenceSession) {}
+  private readonly opts: DetectorOptions;
+  constructor(
+    private readonly session: InferenceSession,
+    options: Partial<DetectorOptions> = {},
+  ) {
+    this.opts = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+  }
 
-  /** Runs the model on one view; returns raw detections in source pixels above the threshold. */
-  async detectView(src: Pyramid, view: View, scoreThreshold: number): Promise<Detection[]> {
-    const inv = 1 / view.scale;
-    const m: Affine = [inv, 0, view.x, 0, inv, view.y];
-    // A buffer per call: runs of one session may overlap when several cameras share the pipeline.
-    const input = new Float32Array(3 * DET_W * DET_H);
-    warpToTensor(src, m, DET_W, DET_H, input, 0, NORM_127_128);
-    const out = await this.session.run({ input: new ort.Tensor("float32", input, [1, 3, DET_H, DET_W]) });
-    const scores = out.scores.data as Float32Array;
-    const boxes = out.boxes.data as Float32Array;
+  /** Runs the model on one RGB image; returns detections above the threshold in its pixels. */
+  async runInput(image: RgbImage, scoreThreshold: number): Promise<Detection[]> {
+    const { width, height } = image;
+    // onnxruntime refuses views of shared memory (the agent's frames, when a level is the frame itself).
+    const data = image.data.buffer instanceof SharedArrayBuffer ? new Uint8Array(image.data) : image.data;
+    const out = await this.session.run({ image: new ort.Tensor("uint8", data, [1, height, width, 3]) });
+    const logits = out.logits.data as Float32Array;
+    const loc = out.locations.data as Float32Array;
+    const anchors = anchorsFor(width, height);
+    // Compare logit differences (no exp) and score only the anchors that can pass.
+    const min = logitThreshold(scoreThreshold) - 1e-6;
     const dets: Detection[] = [];
-    for (let i = 0; i < ANCHORS; i++) {
-      const s = scores[2 * i + 1];
+    for (let i = 0; i < anchors.count; i++) {
+      if (logits[2 * i + 1] - logits[2 * i] < min) continue;
+      const s = faceScore(logits, i);
       if (s < scoreThreshold) continue;
-      const b = 4 * i;
-      dets.push({
-        box: [
-          view.x + boxes[b] * DET_W * inv,
-          view.y + boxes[b + 1] * DET_H * inv,
-          view.x + boxes[b + 2] * DET_W * inv,
-          view.y + boxes[b + 3] * DET_H * inv,
-        ],
-        score: s,
-      });
+      dets.push({ box: decodeBox(anchors, loc, i, [0, 0, 0, 0]) as Box, score: s });
     }
     return dets;
   }
 
-  /** Detects faces in the image (or the given regions), merging all views with NMS. */
+  /** Detects faces in the image (or the given regions), merging all levels and tiles with NMS. */
   async detect(image: RgbImage | Pyramid, options: Partial<DetectOptions> = {}): Promise<Detection[]> {
     const o = { ...DEFAULT_DETECT_OPTIONS, ...options };
-    const src = image instanceof Pyramid ? image : new Pyramid(image);
-    const { width, height } = src.base;
+    const base = image instanceof Pyramid ? image.base : image;
+    const { width, height } = base;
     const regions = o.regions?.length ? o.regions : [{ x: 0, y: 0, w: width, h: height }];
     const all: Detection[] = [];
-    for (const r of regions) {
-      for (const v of planViews(r, o.minFaceSize, o.maxUpscale)) {
-        all.push(...(await this.detectView(src, v, o.scoreThreshold)));
+    const src = this.opts.resampler === "pyramid" ? asPyramid(image) : image;
+    // Per region, detections larger than their level's hand-off size, with the level's index.
+    const large: { d: Detection; level: number }[] = [];
+    for (const given of regions) {
+      const region = pixelRegion(given, width, height);
+      if (!region) continue;
+      let fine: RgbImage | undefined;
+      const found: Detection[][] = [];
+      for (const [k, level] of planLevels(region, o.minFaceSize, o.maxUpscale).entries()) {
+        found.push([]);
+        const img = await this.resample(src, region, level, fine);
+        fine ??= img;
+        for (const t of level.tiles) {
+          const whole = t.w === img.width && t.h === img.height;
+          const input = whole ? img : copyRgb(img, t.x, t.y, t.w, t.h);
+          for (const d of await this.runInput(input, o.scoreThreshold)) {
+            const s = toSource(d, region, level, t);
+            found[k].push(s);
+            if (d.box[3] - d.box[1] > level.maxFace) large.push({ d: s, level: k });
+            else all.push(s);
+          }
+        }
+      }
+      for (const { d, level } of large.splice(0)) {
+        if (!found.slice(level + 1).some((ds) => ds.some((c) => overlapMin(c.box, d.box) >= 0.5))) all.push(d);
       }
     }
     const boxes = all.map((d) => clipBox(d.box, width, height));
@@ -144,4 +131,43 @@ export class FaceDetector {
       .map((i) => ({ box: boxes[i], score: all[i].score }))
       .filter((d) => d.box[2] - d.box[0] >= o.minFaceSize * 0.5 && d.box[3] - d.box[1] >= o.minFaceSize * 0.5);
   }
+
+  /**
+   * The region at the level's size. Native: the finest level from the frame, coarser ones from
+   * the finest (a few percent of its pixels). Pyramid: each from the frame's pyramid.
+   */
+  private resample(
+    image: RgbImage | Pyramid,
+    region: Rect,
+    level: LevelPlan,
+    fine?: RgbImage,
+  ): Promise<RgbImage> | RgbImage {
+    const { width: w, height: h } = level;
+    if (this.opts.resampler === "pyramid") {
+      return warpToRgb(image, cropAffine(region.x, region.y, region.w, region.h, w, h), w, h);
+    }
+    const base = image instanceof Pyramid ? image.base : image;
+    if (fine) return resizeRgb(fine, { x: 0, y: 0, w: fine.width, h: fine.height }, w, h, this.opts.kernel);
+    return resizeRgb(base, region, w, h, this.opts.kernel);
+  }
+}
+
+function asPyramid(image: RgbImage | Pyramid): Pyramid {
+  return image instanceof Pyramid ? image : new Pyramid(image);
+}
+
+/** A detection in tile input pixels, in source pixels. */
+function toSource(d: Detection, region: Rect, level: LevelPlan, tile: Rect): Detection {
+  const sx = region.w / level.width;
+  const sy = region.h / level.height;
+  const [x0, y0, x1, y1] = d.box;
+  return {
+    box: [
+      region.x + (tile.x + x0) * sx,
+      region.y + (tile.y + y0) * sy,
+      region.x + (tile.x + x1) * sx,
+      region.y + (tile.y + y1) * sy,
+    ],
+    score: d.score,
+  };
 }

@@ -24,19 +24,25 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return s;
 }
 
+/**
+ * Faces per model run. bench:speed (batching): time per face is flat from a batch of 2 on, so
+ * larger batches only hold more memory.
+ */
+export const MAX_EMBED_BATCH = 16;
+
 export class Embedder {
+  /** `session` takes a batch of faces (models/fr_feature.batch.onnx; the original takes one at a time). */
   constructor(private readonly session: InferenceSession) {}
 
-  /**
-   * Embeds `count` aligned faces stored back to back in `faces` (CHW each). The model's graph has a
-   * fixed batch of 1, so faces run one after another on the same session.
-   */
+  /** Embeds `count` aligned faces stored back to back in `faces` (CHW each), MAX_EMBED_BATCH per model run. */
   async embed(faces: Float32Array, count: number): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    for (let i = 0; i < count; i++) {
-      const view = faces.subarray(i * FACE_FLOATS, (i + 1) * FACE_FLOATS);
-      const r = await this.session.run({ input: new ort.Tensor("float32", view, [1, 3, ALIGN_SIZE, ALIGN_SIZE]) });
-      out.push(l2normalize(new Float32Array(r.output.data as Float32Array)));
+    for (let i = 0; i < count; i += MAX_EMBED_BATCH) {
+      const n = Math.min(MAX_EMBED_BATCH, count - i);
+      const view = faces.subarray(i * FACE_FLOATS, (i + n) * FACE_FLOATS);
+      const r = await this.session.run({ input: new ort.Tensor("float32", view, [n, 3, ALIGN_SIZE, ALIGN_SIZE]) });
+      const d = r.output.data as Float32Array;
+      for (let k = 0; k < n; k++) out.push(l2normalize(d.slice(k * EMBEDDING_DIM, (k + 1) * EMBEDDING_DIM)));
     }
     return out;
   }

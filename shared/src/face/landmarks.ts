@@ -44,60 +44,96 @@ export function fivePoints(lm: readonly Point[]): Point[] {
   return [meanPoint(lm, 36, 41), meanPoint(lm, 42, 47), lm[30], lm[48], lm[54]];
 }
 
+/** One crop the model sees: a square of the source, mirrored horizontally or not. */
+interface CropPass {
+  crop: Box;
+  mirror: boolean;
+}
+
+/** The crop re-centered on the points a first pass found (the detector box is often off-center). */
+function recenter(crop: Box, pts: readonly Point[]): Box {
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const [x, y] of pts) {
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  const side = crop[2] - crop[0];
+  const offX = (minX + maxX) / 2 - (crop[0] + crop[2]) / 2;
+  const offY = (minY + maxY) / 2 - (crop[1] + crop[3]) / 2;
+  return [crop[0] + offX, crop[1] + offY, crop[0] + offX + side, crop[1] + offY + side];
+}
+
+const LM_PIXELS = LM_SIZE * LM_SIZE;
+
 export class LandmarkModel {
+  /** `session` takes a batch of crops (models/fr_landmark.batch.onnx; the original takes one at a time). */
   constructor(private readonly session: InferenceSession) {}
 
-  /** Points predicted on the square `crop` (mirrored horizontally when `mirror`), in source pixels. */
-  private async runCrop(src: Pyramid, crop: Box, mirror = false): Promise<Point[]> {
-    const w = crop[2] - crop[0];
-    const h = crop[3] - crop[1];
+  /** Points predicted on each pass's crop, in source pixels: all passes in one model run. */
+  private async runPasses(src: Pyramid, passes: readonly CropPass[]): Promise<Point[][]> {
+    const n = passes.length;
+    const input = new Float32Array(n * LM_PIXELS);
     // Output (u, v) -> source: x = x0 + u*w/64 (mirrored: x1 - u*w/64), y = y0 + v*h/64.
-    const m: Affine = mirror
-      ? [-w / LM_SIZE, 0, crop[2], 0, h / LM_SIZE, crop[1]]
-      : cropAffine(crop[0], crop[1], w, h, LM_SIZE, LM_SIZE);
-    const grey = warpToGrey(src, m, LM_SIZE, LM_SIZE);
-    for (let i = 0; i < grey.length; i++) grey[i] /= 256;
-    const out = await this.session.run({ input: new ort.Tensor("float32", grey, [1, 1, LM_SIZE, LM_SIZE]) });
+    const affines = passes.map(({ crop, mirror }): Affine => {
+      const w = crop[2] - crop[0];
+      const h = crop[3] - crop[1];
+      return mirror
+        ? [-w / LM_SIZE, 0, crop[2], 0, h / LM_SIZE, crop[1]]
+        : cropAffine(crop[0], crop[1], w, h, LM_SIZE, LM_SIZE);
+    });
+    affines.forEach((m, k) => {
+      const grey = warpToGrey(src, m, LM_SIZE, LM_SIZE);
+      for (let i = 0; i < LM_PIXELS; i++) input[k * LM_PIXELS + i] = grey[i] / 256;
+    });
+    const out = await this.session.run({ input: new ort.Tensor("float32", input, [n, 1, LM_SIZE, LM_SIZE]) });
     const d = out.output.data as Float32Array;
-    const pts: Point[] = new Array(68);
-    for (let i = 0; i < 68; i++) {
-      const u = d[2 * i] * LM_SIZE;
-      const v = d[2 * i + 1] * LM_SIZE;
-      // A mirrored crop sees the subject's right eye where the left one would be: swap indices back.
-      pts[mirror ? MIRROR_68[i] : i] = [m[0] * u + m[2], m[4] * v + m[5]];
+    return passes.map(({ mirror }, k) => {
+      const m = affines[k];
+      const pts: Point[] = new Array(68);
+      for (let i = 0; i < 68; i++) {
+        const u = d[136 * k + 2 * i] * LM_SIZE;
+        const v = d[136 * k + 2 * i + 1] * LM_SIZE;
+        // A mirrored crop sees the subject's right eye where the left one would be: swap indices back.
+        pts[mirror ? MIRROR_68[i] : i] = [m[0] * u + m[2], m[4] * v + m[5]];
+      }
+      return pts;
+    });
+  }
+
+  /**
+   * 68 points in source pixels (continuous coordinates) for each box. At most two model runs
+   * whatever the number of faces: the first pass of every face, then the re-centered and the
+   * mirrored passes of every face together.
+   */
+  async predictMany(src: Pyramid, boxes: readonly Box[], options: Partial<LandmarkOptions> = {}): Promise<Point[][]> {
+    if (boxes.length === 0) return [];
+    const o = { ...DEFAULT_LANDMARK_OPTIONS, ...options };
+    let crops = boxes.map((b) => landmarkCrop(b, o.cropScale));
+    let pts = await this.runPasses(
+      src,
+      crops.map((crop) => ({ crop, mirror: false })),
+    );
+    if (!o.refine && !o.flip) return pts;
+    if (o.refine) crops = crops.map((c, k) => recenter(c, pts[k]));
+    const passes: CropPass[] = [];
+    if (o.refine) passes.push(...crops.map((crop) => ({ crop, mirror: false })));
+    if (o.flip) passes.push(...crops.map((crop) => ({ crop, mirror: true })));
+    const more = await this.runPasses(src, passes);
+    if (o.refine) pts = more.slice(0, boxes.length);
+    if (o.flip) {
+      const mirrored = more.slice(more.length - boxes.length);
+      pts = pts.map((p, k) => p.map(([x, y], i): Point => [(x + mirrored[k][i][0]) / 2, (y + mirrored[k][i][1]) / 2]));
     }
     return pts;
   }
 
   /** 68 points in source pixels (continuous coordinates). */
   async predict(src: Pyramid, box: Box, options: Partial<LandmarkOptions> = {}): Promise<Point[]> {
-    const o = { ...DEFAULT_LANDMARK_OPTIONS, ...options };
-    let crop = landmarkCrop(box, o.cropScale);
-    let pts = await this.runCrop(src, crop);
-    if (o.refine) {
-      // Re-center the crop on the face the first pass found (the detector box is often off-center).
-      let minX = Infinity;
-      let minY = Infinity;
-      let maxX = -Infinity;
-      let maxY = -Infinity;
-      for (const [x, y] of pts) {
-        minX = Math.min(minX, x);
-        maxX = Math.max(maxX, x);
-        minY = Math.min(minY, y);
-        maxY = Math.max(maxY, y);
-      }
-      const side = crop[2] - crop[0];
-      const cx = (minX + maxX) / 2;
-      const cy = (minY + maxY) / 2;
-      const offX = cx - (crop[0] + crop[2]) / 2;
-      const offY = cy - (crop[1] + crop[3]) / 2;
-      crop = [crop[0] + offX, crop[1] + offY, crop[0] + offX + side, crop[1] + offY + side];
-      pts = await this.runCrop(src, crop);
-    }
-    if (o.flip) {
-      const mirrored = await this.runCrop(src, crop, true);
-      pts = pts.map(([x, y], i): Point => [(x + mirrored[i][0]) / 2, (y + mirrored[i][1]) / 2]);
-    }
-    return pts;
+    return (await this.predictMany(src, [box], options))[0];
   }
 }

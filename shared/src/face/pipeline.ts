@@ -13,7 +13,13 @@ import { getSession, type ModelName, type SessionOptions } from "../models/regis
 import { StageTimes } from "../util/stats.ts";
 import { ALIGN_SIZE, alignmentAffine, alignmentTransform } from "./align.ts";
 import { AttributeModel, type Attributes } from "./attributes.ts";
-import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, FaceDetector } from "./detect.ts";
+import {
+  DEFAULT_DETECT_OPTIONS,
+  type Detection,
+  type DetectOptions,
+  type DetectorOptions,
+  FaceDetector,
+} from "./detect.ts";
 import { Embedder } from "./embed.ts";
 import { type Box, boxHeight, type Point } from "./geometry.ts";
 import { DEFAULT_LANDMARK_OPTIONS, fivePoints, LandmarkModel, type LandmarkOptions } from "./landmarks.ts";
@@ -25,6 +31,8 @@ export interface PipelineOptions extends SessionOptions {
   /** Plane order of the embedder's input; "bgr" is what fr_feature was trained on (benchmarks only change it). */
   channelOrder?: "bgr" | "rgb";
   landmarks?: Partial<LandmarkOptions>;
+  /** How regions are resampled for the detector (benchmarks compare them). */
+  detector?: Partial<DetectorOptions>;
   /**
    * Let other work of this thread run before each model run (FacePool workers: an embedding for a
    * chosen shot then runs between the detector views of a frame instead of after the whole frame).
@@ -48,6 +56,8 @@ export interface AnalyzedFace {
 export interface FrameOptions extends Partial<DetectOptions> {
   /** Detections at least this high (px) are analyzed; smaller ones are only detected. Default: minFaceSize. */
   analyzeMinSize?: number;
+  /** Also embed every analyzed face, all in one batched model run (same call, same worker). Default: false. */
+  embed?: boolean;
 }
 
 /** A detection of a frame, with its landmarks, aligned crop and quality when it was analyzed. */
@@ -67,7 +77,7 @@ export interface ProcessOptions extends Partial<DetectOptions> {
 export interface FaceEngine {
   /** Detection plus landmarks, alignment and quality of each large enough face; no embedding. */
   analyzeFrame(image: RgbImage, options?: FrameOptions): Promise<FrameDetection[]>;
-  /** Computes the embedding of each face (in place) from its aligned crop. */
+  /** Computes the embedding of each face (in place) from its aligned crop, all in one batched model run. */
   embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]>;
   /** detect + analyze + embed (+ attributes): everything for a photo. */
   process(image: RgbImage, options?: ProcessOptions): Promise<AnalyzedFace[]>;
@@ -90,14 +100,18 @@ export class FacePipeline implements FaceEngine {
       const s = await getSession(name, opts);
       return opts.yieldBetweenRuns ? yielding(s) : s;
     };
-    const [det, lm, feat] = await Promise.all([session("detect"), session("landmark"), session("feature")]);
+    const [det, lm, feat] = await Promise.all([
+      session("detectDynamic"),
+      session("landmarkBatch"),
+      session("featureBatch"),
+    ]);
     let attrs: AttributeModel | undefined;
     if (opts.attributes) {
       const [age, gender] = await Promise.all([session("age"), session("gender")]);
       attrs = new AttributeModel(age, gender);
     }
     return new FacePipeline(
-      new FaceDetector(det),
+      new FaceDetector(det, opts.detector),
       new LandmarkModel(lm),
       new Embedder(feat),
       attrs,
@@ -118,57 +132,84 @@ export class FacePipeline implements FaceEngine {
 
   /** Landmarks, alignment and quality for one detection (no embedding). */
   async analyzeOne(image: RgbImage | Pyramid, det: Detection): Promise<AnalyzedFace> {
-    const src = FacePipeline.pyramid(image);
-    const lm = await this.times.time("landmarks", () => this.landmarker.predict(src, det.box, this.landmarkOptions));
-    const t0 = performance.now();
-    const p5 = fivePoints(lm);
-    const aligned = warpToRgb(src, alignmentAffine(alignmentTransform(p5)), ALIGN_SIZE, ALIGN_SIZE);
-    this.times.add("align", performance.now() - t0);
-    const t1 = performance.now();
-    const grey = greyOf(aligned);
-    const stats = imageStats(grey, ALIGN_SIZE, ALIGN_SIZE);
-    const pose = poseFromLandmarks(lm);
-    const quality = combineQuality({
-      detScore: det.score,
-      sizePx: boxHeight(det.box),
-      interocularPx: Math.hypot(p5[1][0] - p5[0][0], p5[1][1] - p5[0][1]),
-      ...stats,
-      ...pose,
-    });
-    this.times.add("quality", performance.now() - t1);
-    return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality };
+    return (await this.analyze(image, [det]))[0];
   }
 
+  /**
+   * Landmarks, alignment and quality for each detection (no embedding): the landmarks of all
+   * faces in two batched model runs. Stage times are recorded per face.
+   */
+  async analyze(image: RgbImage | Pyramid, dets: readonly Detection[]): Promise<AnalyzedFace[]> {
+    if (dets.length === 0) return [];
+    const src = FacePipeline.pyramid(image);
+    const n = dets.length;
+    const t0 = performance.now();
+    const lms = await this.landmarker.predictMany(
+      src,
+      dets.map((d) => d.box),
+      this.landmarkOptions,
+    );
+    this.times.add("landmarks", (performance.now() - t0) / n);
+    return dets.map((det, k) => {
+      const lm = lms[k];
+      const t1 = performance.now();
+      const p5 = fivePoints(lm);
+      const aligned = warpToRgb(src, alignmentAffine(alignmentTransform(p5)), ALIGN_SIZE, ALIGN_SIZE);
+      this.times.add("align", performance.now() - t1);
+      const t2 = performance.now();
+      const grey = greyOf(aligned);
+      const stats = imageStats(grey, ALIGN_SIZE, ALIGN_SIZE);
+      const pose = poseFromLandmarks(lm);
+      const quality = combineQuality({
+        detScore: det.score,
+        sizePx: boxHeight(det.box),
+        interocularPx: Math.hypot(p5[1][0] - p5[0][0], p5[1][1] - p5[0][1]),
+        ...stats,
+        ...pose,
+      });
+      this.times.add("quality", performance.now() - t2);
+      return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality };
+    });
+  }
+
+  /** Detection, then landmarks, alignment and quality of the faces large enough (batched), and embeddings if asked. */
   async analyzeFrame(image: RgbImage | Pyramid, options: FrameOptions = {}): Promise<FrameDetection[]> {
     const src = FacePipeline.pyramid(checked(image));
     const dets: FrameDetection[] = await this.detect(src, options);
     const min = options.analyzeMinSize ?? options.minFaceSize ?? DEFAULT_DETECT_OPTIONS.minFaceSize;
-    for (const d of dets) if (boxHeight(d.box) >= min) d.face = await this.analyzeOne(src, d);
+    const large = dets.filter((d) => boxHeight(d.box) >= min);
+    const faces = await this.analyze(src, large);
+    large.forEach((d, k) => {
+      d.face = faces[k];
+    });
+    if (options.embed) await this.embed(faces);
     return dets;
   }
 
-  async analyze(image: RgbImage | Pyramid, dets: readonly Detection[]): Promise<AnalyzedFace[]> {
-    const src = FacePipeline.pyramid(image);
-    const out: AnalyzedFace[] = [];
-    for (const d of dets) out.push(await this.analyzeOne(src, d));
-    return out;
-  }
-
-  /** Computes the embedding of each face (in place) from its aligned crop. */
+  /** Computes the embedding of each face (in place) from its aligned crop, in one batched model run. */
   async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
-    if (faces.length === 0) return faces;
-    const t0 = performance.now();
-    const n = ALIGN_SIZE * ALIGN_SIZE;
-    const batch = new Float32Array(faces.length * 3 * n);
-    faces.forEach((f, k) => {
-      alignedToTensor(f.aligned, batch, k * 3 * n, this.channelOrder === "bgr");
-    });
-    const vecs = await this.embedder.embed(batch, faces.length);
+    const vecs = await this.embedMany(faces.map((f) => f.aligned));
     faces.forEach((f, k) => {
       f.embedding = vecs[k];
     });
-    this.times.add("embed", (performance.now() - t0) / faces.length);
     return faces;
+  }
+
+  /**
+   * L2-normalized embeddings of aligned 112x112 faces (AnalyzedFace.aligned), in one batched model
+   * run (up to MAX_EMBED_BATCH faces per run). The embed time is recorded per face.
+   */
+  async embedMany(aligned: readonly RgbImage[]): Promise<Float32Array[]> {
+    if (aligned.length === 0) return [];
+    const t0 = performance.now();
+    const n = ALIGN_SIZE * ALIGN_SIZE;
+    const batch = new Float32Array(aligned.length * 3 * n);
+    aligned.forEach((a, k) => {
+      alignedToTensor(a, batch, k * 3 * n, this.channelOrder === "bgr");
+    });
+    const vecs = await this.embedder.embed(batch, aligned.length);
+    this.times.add("embed", (performance.now() - t0) / aligned.length);
+    return vecs;
   }
 
   async attributes(image: RgbImage | Pyramid, faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {

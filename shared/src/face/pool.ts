@@ -155,14 +155,19 @@ export class FacePool implements FaceEngine {
     return (await this.call({ op: "process", image: img, options }, transfer)) as AnalyzedFace[];
   }
 
+  /** Computes the embedding of each face (in place): one urgent worker call, one batched model run. */
   async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
-    if (faces.length === 0) return faces;
-    const aligned = faces.map((f) => f.aligned);
-    const vecs = (await this.call({ op: "embed", aligned }, [], true)) as Float32Array[];
+    const vecs = await this.embedMany(faces.map((f) => f.aligned));
     faces.forEach((f, k) => {
       f.embedding = vecs[k];
     });
     return faces;
+  }
+
+  /** Embeddings of aligned 112x112 faces (AnalyzedFace.aligned): one urgent worker call, one batched model run. */
+  async embedMany(aligned: readonly RgbImage[]): Promise<Float32Array[]> {
+    if (aligned.length === 0) return [];
+    return (await this.call({ op: "embed", aligned: [...aligned] }, [], true)) as Float32Array[];
   }
 
   /** Waits for the calls in progress, rejects the waiting ones, ends the workers. Idempotent. */

@@ -36,9 +36,7 @@ async function serve(pipeline: FacePipeline, req: PoolRequest): Promise<[unknown
       return [dets, buffersOf(dets.map((d) => d.face))];
     }
     case "embed": {
-      const faces = req.aligned.map((aligned) => ({ aligned }) as AnalyzedFace);
-      await pipeline.embed(faces);
-      const vecs = faces.map((f) => f.embedding!);
+      const vecs = await pipeline.embedMany(req.aligned);
       return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
     }
     case "process": {

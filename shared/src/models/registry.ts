@@ -9,12 +9,26 @@ import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { ArgusError } from "../errors.ts";
 
-export type ModelName = "detect" | "landmark" | "feature" | "pose" | "age" | "gender" | "liveness" | "eye";
+export type ModelName =
+  | "detect"
+  | "landmark"
+  | "feature"
+  | "pose"
+  | "age"
+  | "gender"
+  | "liveness"
+  | "eye"
+  /** Derived at set-up from the fetched models (scripts/derive-models.mjs). */
+  | "detectDynamic"
+  | "landmarkBatch"
+  | "featureBatch";
 
 export interface ModelEntry {
   file: string;
   sha256: string;
-  input: { name: string; shape: number[] };
+  /** Set on models derived at set-up: the model they are derived from. */
+  derivedFrom?: ModelName;
+  input: { name: string; shape: (number | string)[] };
   preprocessing: string;
   outputs: Record<string, string>;
   required: boolean;
@@ -48,9 +62,13 @@ export function verifyModelFile(name: ModelName, dir = modelsDir()): string {
   if (!entry) throw new ArgusError("MODEL_UNKNOWN", `no model named '${name}' in models/manifest.json`);
   const path = join(dir, entry.file);
   if (!existsSync(path)) {
-    throw new ArgusError("MODEL_MISSING", `model file ${path} is missing; run 'pnpm models' to fetch it`, {
-      file: path,
-    });
+    throw new ArgusError(
+      "MODEL_MISSING",
+      `model file ${path} is missing; run 'pnpm models' to ${entry.derivedFrom ? "derive" : "fetch"} it`,
+      {
+        file: path,
+      },
+    );
   }
   const got = sha256File(path);
   if (got !== entry.sha256) {
