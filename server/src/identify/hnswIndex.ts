@@ -1,9 +1,15 @@
 /**
  * One HNSW graph (hnswlib-node, inner product) over L2-normalized embeddings, labelled by face id.
- * Similarity = 1 - distance = cosine. Capacity doubles when full; deleted slots are reused
- * (allowReplaceDeleted), so the index grows with live faces, not with churn.
+ * Similarity = 1 - distance = cosine. Capacity doubles when full of live faces; deleted slots are
+ * reused once the graph is full (allowReplaceDeleted), so it grows with live faces, not with churn.
+ * Not sooner: filling a deleted slot repairs its old neighbours' links and costs ~4x a fresh insert.
+ *
+ * Snapshots are written off the event loop (hnswlib's writeIndex runs in the libuv thread pool) while
+ * the graph is frozen: changes made meanwhile are searchable at once (exactly, from a small side list)
+ * and are applied to the graph when the write is done, so ingestion never waits for the disk.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import hnswlib from "hnswlib-node";
 
 export interface HnswParams {
@@ -22,23 +28,37 @@ export interface Neighbor {
   similarity: number;
 }
 
+interface Sidecar {
+  snapshotId: string;
+  live: number[];
+  deleted: number;
+}
+
+type Op = { add: number; vector: Float32Array } | { remove: number };
+
 export class HnswIndex {
   private readonly index: hnswlib.HierarchicalNSW;
   /** Live labels (the library keeps deleted ones in getIdsList until their slot is reused). */
   private readonly live = new Set<number>();
   private deletedSlots = 0;
+  /** Labels searchable in the graph itself (live.size differs while frozen). */
+  private inGraph = 0;
+  /** While a snapshot is being written: the graph must not change; changes wait here, in order. */
+  private frozen: { ops: Op[]; added: Map<number, Float32Array>; removed: Set<number> } | undefined;
 
   constructor(
     readonly dim: number,
     readonly params: HnswParams = DEFAULT_HNSW,
-    from?: { file: string; live: number[]; deleted: number },
+    from?: { index: hnswlib.HierarchicalNSW; side: Sidecar },
   ) {
-    this.index = new hnswlib.HierarchicalNSW("ip", dim);
     if (from) {
-      this.index.readIndexSync(from.file, true);
-      for (const l of from.live) this.live.add(l);
-      this.deletedSlots = from.deleted;
+      const { index, side } = from;
+      this.index = index;
+      for (const l of side.live) this.live.add(l);
+      this.inGraph = this.live.size;
+      this.deletedSlots = side.deleted;
     } else {
+      this.index = new hnswlib.HierarchicalNSW("ip", dim);
       this.index.initIndex(params.initialCapacity, params.m, params.efConstruction, 100, true);
     }
     this.index.setEf(params.efSearch);
@@ -47,13 +67,23 @@ export class HnswIndex {
   /** Loads a snapshot written by save() with the same snapshot id, or undefined if absent or stale. */
   static load(file: string, dim: number, params: HnswParams, snapshotId: string): HnswIndex | undefined {
     if (!existsSync(file) || !existsSync(`${file}.labels.json`)) return undefined;
-    const side = JSON.parse(readFileSync(`${file}.labels.json`, "utf8")) as {
-      snapshotId: string;
-      live: number[];
-      deleted: number;
-    };
+    const side = JSON.parse(readFileSync(`${file}.labels.json`, "utf8")) as Sidecar;
     if (side.snapshotId !== snapshotId) return undefined;
-    return new HnswIndex(dim, params, { file, live: side.live, deleted: side.deleted });
+    const index = new hnswlib.HierarchicalNSW("ip", dim);
+    index.readIndexSync(file, true);
+    return new HnswIndex(dim, params, { index, side });
+  }
+
+  /**
+   * load() with the graph read in the thread pool: the event loop stays free (100k faces are ~220 MB).
+   * The read has started when this returns (the caller can do other work meanwhile).
+   */
+  static loadAsync(file: string, dim: number, params: HnswParams, snapshotId: string): Promise<HnswIndex | undefined> {
+    if (!existsSync(file) || !existsSync(`${file}.labels.json`)) return Promise.resolve(undefined);
+    const side = JSON.parse(readFileSync(`${file}.labels.json`, "utf8")) as Sidecar;
+    if (side.snapshotId !== snapshotId) return Promise.resolve(undefined);
+    const index = new hnswlib.HierarchicalNSW("ip", dim);
+    return index.readIndex(file, true).then(() => new HnswIndex(dim, params, { index, side }));
   }
 
   get size(): number {
@@ -71,47 +101,126 @@ export class HnswIndex {
 
   add(label: number, vector: Float32Array | number[]): void {
     if (this.live.has(label)) return;
-    const reuse = this.deletedSlots > 0;
-    if (!reuse && this.index.getCurrentCount() >= this.index.getMaxElements()) {
-      this.index.resizeIndex(Math.max(this.params.initialCapacity, this.index.getMaxElements() * 2));
-    }
-    this.index.addPoint(Array.isArray(vector) ? vector : Array.from(vector), label, reuse);
-    if (reuse) this.deletedSlots--;
     this.live.add(label);
+    const f = this.frozen;
+    if (f) {
+      const v = Float32Array.from(vector);
+      f.ops.push({ add: label, vector: v });
+      // Removed and back during the write: the frozen graph still has it.
+      if (!f.removed.delete(label)) f.added.set(label, v);
+    } else this.graphAdd(label, vector);
   }
 
   remove(label: number): boolean {
     if (!this.live.delete(label)) return false;
-    this.index.markDelete(label);
-    this.deletedSlots++;
+    const f = this.frozen;
+    if (f) {
+      f.ops.push({ remove: label });
+      if (!f.added.delete(label)) f.removed.add(label);
+    } else this.graphRemove(label);
     return true;
   }
 
+  private graphAdd(label: number, vector: Float32Array | number[]): void {
+    if (this.deletedSlots > 0) {
+      // A label removed earlier (a face that left this scope and came back) still owns its deleted
+      // slot, with the same vector (a face's embedding never changes): revive it. Adding it anew would
+      // give the label a second slot, and reusing the old one later would drop the label from the
+      // library's lookup table (markDelete and getPoint would then fail for a live face).
+      try {
+        this.index.unmarkDelete(label);
+        this.deletedSlots--;
+        this.inGraph++;
+        return;
+      } catch {
+        // not in the graph: a new face
+      }
+    }
+    const full = this.index.getCurrentCount() >= this.index.getMaxElements();
+    const reuse = full && this.deletedSlots > 0;
+    if (full && !reuse) {
+      this.index.resizeIndex(Math.max(this.params.initialCapacity, this.index.getMaxElements() * 2));
+    }
+    this.index.addPoint(Array.isArray(vector) ? vector : Array.from(vector), label, reuse);
+    if (reuse) this.deletedSlots--;
+    this.inGraph++;
+  }
+
+  private graphRemove(label: number): void {
+    this.index.markDelete(label);
+    this.deletedSlots++;
+    this.inGraph--;
+  }
+
   vector(label: number): Float32Array | undefined {
-    return this.live.has(label) ? Float32Array.from(this.index.getPoint(label)) : undefined;
+    if (!this.live.has(label)) return undefined;
+    return this.frozen?.added.get(label) ?? Float32Array.from(this.index.getPoint(label));
   }
 
   search(query: Float32Array | number[], k: number): Neighbor[] {
     const n = Math.min(k, this.live.size);
     if (n === 0) return [];
-    const r = this.index.searchKnn(Array.isArray(query) ? query : Array.from(query), n);
-    const out: Neighbor[] = new Array(r.neighbors.length);
-    for (let i = 0; i < r.neighbors.length; i++) out[i] = { label: r.neighbors[i], similarity: 1 - r.distances[i] };
-    return out;
+    const q = Array.isArray(query) ? query : Array.from(query);
+    const f = this.frozen;
+    // Frozen: faces removed meanwhile are still in the graph (ask for more, drop them) ...
+    const want = Math.min(n + (f?.removed.size ?? 0), this.inGraph);
+    const out: Neighbor[] = [];
+    if (want > 0) {
+      const r = this.index.searchKnn(q, want);
+      for (let i = 0; i < r.neighbors.length; i++)
+        if (!f?.removed.has(r.neighbors[i])) out.push({ label: r.neighbors[i], similarity: 1 - r.distances[i] });
+    }
+    if (!f || f.added.size === 0) return out.slice(0, n);
+    // ... and faces added meanwhile are not in it yet: compared exactly (a few hundred at most).
+    for (const [label, v] of f.added) {
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i] * q[i];
+      out.push({ label, similarity: dot });
+    }
+    return out.sort((a, b) => b.similarity - a.similarity).slice(0, n);
   }
 
   setEf(ef: number): void {
     this.index.setEf(ef);
   }
 
+  private sidecar(snapshotId: string): string {
+    return JSON.stringify({ snapshotId, live: [...this.live], deleted: this.deletedSlots } satisfies Sidecar);
+  }
+
   /** Writes the graph and its labels; the gallery's manifest names the snapshot id that makes them valid. */
   save(file: string, snapshotId: string): void {
+    if (this.frozen) throw new Error("hnsw: a snapshot is already being written");
     this.index.writeIndexSync(`${file}.tmp`);
-    writeFileSync(
-      `${file}.labels.json.tmp`,
-      JSON.stringify({ snapshotId, live: [...this.live], deleted: this.deletedSlots }),
-    );
+    writeFileSync(`${file}.labels.json.tmp`, this.sidecar(snapshotId));
     renameSync(`${file}.tmp`, file);
     renameSync(`${file}.labels.json.tmp`, `${file}.labels.json`);
+  }
+
+  /**
+   * save() without blocking: the graph is written in the thread pool while it is frozen; changes made
+   * meanwhile are applied afterwards (returned: how many, and how long applying them took).
+   */
+  async saveAsync(file: string, snapshotId: string): Promise<{ writeMs: number; applied: number; applyMs: number }> {
+    if (this.frozen) throw new Error("hnsw: a snapshot is already being written");
+    const side = this.sidecar(snapshotId);
+    this.frozen = { ops: [], added: new Map(), removed: new Set() };
+    const t0 = performance.now();
+    let ops: Op[] = [];
+    try {
+      await this.index.writeIndex(`${file}.tmp`);
+      await writeFile(`${file}.labels.json.tmp`, side);
+      await rename(`${file}.tmp`, file);
+      await rename(`${file}.labels.json.tmp`, `${file}.labels.json`);
+    } finally {
+      ops = this.frozen.ops;
+      this.frozen = undefined;
+    }
+    const t1 = performance.now();
+    for (const op of ops) {
+      if ("add" in op) this.graphAdd(op.add, op.vector);
+      else this.graphRemove(op.remove);
+    }
+    return { writeMs: t1 - t0, applied: ops.length, applyMs: performance.now() - t1 };
   }
 }
