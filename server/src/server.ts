@@ -441,12 +441,14 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await (broker ? broker.stop() : consumer!.stop()).catch((e) =>
         log.warn({ err: (e as Error).message }, "MQTT stop"),
       );
-      // Waits for a snapshot being written, then writes the last one.
-      if (gallery.dirty)
-        await gallery
-          .snapshot()
-          .then((st) => log.info(st, "index snapshot written"))
-          .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
+      // After the batch in progress (the lock), and after a snapshot being written: the last one.
+      await lock.run(async () => {
+        if (gallery.dirty)
+          await gallery
+            .snapshot()
+            .then((st) => log.info(st, "index snapshot written"))
+            .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
+      });
       webhooks.stop();
       sse.close();
       http.closeAllConnections();

@@ -130,18 +130,26 @@ describe("restart after kill -9", () => {
       const events = await stream("gate-agent");
       let acked = 0;
       const acks: Promise<void>[] = [];
-      // Paced publishing (an agent's stream), not waiting for acks; the kill comes in the middle.
+      const send = (e: (typeof events)[number], onAck?: () => void) =>
+        acks.push(
+          publishEvent(client, e).then(() => {
+            acked++;
+            onAck?.();
+          }),
+        );
+      // The first half, acknowledged (= committed), and a snapshot of it (every 50 changes) ...
+      for (const e of events.slice(0, N / 2)) send(e);
+      await Promise.all(acks);
+      await waitFor(async () => existsSync(join(dataDir, "index/manifest.json")), "a snapshot");
+      // ... then the second half at an agent's pace, killed at its 20th acknowledgement.
+      const killAt = N / 2 + 20;
+      const kill = () => acked === killAt && child.kill("SIGKILL");
       const publishing = (async () => {
-        for (let k = 0; k < N; k += 10) {
-          for (const e of events.slice(k, k + 10)) acks.push(publishEvent(client, e).then(() => void acked++));
+        for (let k = N / 2; k < N; k += 10) {
+          for (const e of events.slice(k, k + 10)) send(e, kill);
           await new Promise((r) => setTimeout(r, 100));
         }
       })();
-      await waitFor(
-        async () => acked >= N / 2 && existsSync(join(dataDir, "index/manifest.json")),
-        "half the stream acknowledged and a snapshot written",
-      );
-      child.kill("SIGKILL");
       await exited;
       expect(acked).toBeLessThan(N); // killed mid-stream
 

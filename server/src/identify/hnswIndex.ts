@@ -5,8 +5,9 @@
  * Not sooner: filling a deleted slot repairs its old neighbours' links and costs ~4x a fresh insert.
  *
  * Snapshots are written off the event loop (hnswlib's writeIndex runs in the libuv thread pool) while
- * the graph is frozen: changes made meanwhile are searchable at once (exactly, from a small side list)
- * and are applied to the graph when the write is done, so ingestion never waits for the disk.
+ * the graph is frozen: faces added meanwhile are searched exactly from a side list, faces removed are
+ * filtered out, and both reach the graph after the write, a slice at a time; ingestion never waits
+ * for the disk.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
@@ -34,17 +35,27 @@ interface Sidecar {
   deleted: number;
 }
 
-type Op = { add: number; vector: Float32Array } | { remove: number };
+/** While a snapshot is written and until the graph has caught up after it. */
+interface Pending {
+  /** Live faces not in the graph yet (searched exactly). */
+  added: Map<number, Float32Array>;
+  /** Faces in the graph that are no longer live (filtered out of its results). */
+  removed: Set<number>;
+}
+
+/** During the catch-up after a write, the event loop gets a turn this often. */
+const DRAIN_SLICE_MS = 20;
 
 export class HnswIndex {
   private readonly index: hnswlib.HierarchicalNSW;
   /** Live labels (the library keeps deleted ones in getIdsList until their slot is reused). */
   private readonly live = new Set<number>();
   private deletedSlots = 0;
-  /** Labels searchable in the graph itself (live.size differs while frozen). */
+  /** Labels searchable in the graph itself (live.size differs while changes are pending). */
   private inGraph = 0;
-  /** While a snapshot is being written: the graph must not change; changes wait here, in order. */
-  private frozen: { ops: Op[]; added: Map<number, Float32Array>; removed: Set<number> } | undefined;
+  private pending: Pending | undefined;
+  /** A snapshot write is running: the graph must not change (changes go to `pending`). */
+  private frozen = false;
 
   constructor(
     readonly dim: number,
@@ -92,6 +103,10 @@ export class HnswIndex {
   get capacity(): number {
     return this.index.getMaxElements();
   }
+  /** Changes made during a snapshot write that the graph has not caught up with yet. */
+  get pendingChanges(): number {
+    return (this.pending?.added.size ?? 0) + (this.pending?.removed.size ?? 0);
+  }
   has(label: number): boolean {
     return this.live.has(label);
   }
@@ -102,22 +117,17 @@ export class HnswIndex {
   add(label: number, vector: Float32Array | number[]): void {
     if (this.live.has(label)) return;
     this.live.add(label);
-    const f = this.frozen;
-    if (f) {
-      const v = Float32Array.from(vector);
-      f.ops.push({ add: label, vector: v });
-      // Removed and back during the write: the frozen graph still has it.
-      if (!f.removed.delete(label)) f.added.set(label, v);
-    } else this.graphAdd(label, vector);
+    // Removed and back before the graph saw the removal: it still has it.
+    if (this.pending?.removed.delete(label)) return;
+    if (this.frozen) this.pending!.added.set(label, Float32Array.from(vector));
+    else this.graphAdd(label, vector);
   }
 
   remove(label: number): boolean {
     if (!this.live.delete(label)) return false;
-    const f = this.frozen;
-    if (f) {
-      f.ops.push({ remove: label });
-      if (!f.added.delete(label)) f.removed.add(label);
-    } else this.graphRemove(label);
+    if (this.pending?.added.delete(label)) return true; // never reached the graph
+    if (this.frozen) this.pending!.removed.add(label);
+    else this.graphRemove(label);
     return true;
   }
 
@@ -154,15 +164,15 @@ export class HnswIndex {
 
   vector(label: number): Float32Array | undefined {
     if (!this.live.has(label)) return undefined;
-    return this.frozen?.added.get(label) ?? Float32Array.from(this.index.getPoint(label));
+    return this.pending?.added.get(label) ?? Float32Array.from(this.index.getPoint(label));
   }
 
   search(query: Float32Array | number[], k: number): Neighbor[] {
     const n = Math.min(k, this.live.size);
     if (n === 0) return [];
     const q = Array.isArray(query) ? query : Array.from(query);
-    const f = this.frozen;
-    // Frozen: faces removed meanwhile are still in the graph (ask for more, drop them) ...
+    const f = this.pending;
+    // Faces removed but still in the graph: ask it for more, drop them ...
     const want = Math.min(n + (f?.removed.size ?? 0), this.inGraph);
     const out: Neighbor[] = [];
     if (want > 0) {
@@ -170,12 +180,15 @@ export class HnswIndex {
       for (let i = 0; i < r.neighbors.length; i++)
         if (!f?.removed.has(r.neighbors[i])) out.push({ label: r.neighbors[i], similarity: 1 - r.distances[i] });
     }
-    if (!f || f.added.size === 0) return out.slice(0, n);
-    // ... and faces added meanwhile are not in it yet: compared exactly (a few hundred at most).
+    if (out.length > n) out.length = n;
+    if (!f || f.added.size === 0) return out;
+    // ... and faces not in it yet: compared exactly (those added during one write); only those that
+    // beat the graph's n-th best can be among the n best.
+    const floor = out.length === n ? out[n - 1].similarity : Number.NEGATIVE_INFINITY;
     for (const [label, v] of f.added) {
       let dot = 0;
       for (let i = 0; i < v.length; i++) dot += v[i] * q[i];
-      out.push({ label, similarity: dot });
+      if (dot > floor) out.push({ label, similarity: dot });
     }
     return out.sort((a, b) => b.similarity - a.similarity).slice(0, n);
   }
@@ -190,7 +203,7 @@ export class HnswIndex {
 
   /** Writes the graph and its labels; the gallery's manifest names the snapshot id that makes them valid. */
   save(file: string, snapshotId: string): void {
-    if (this.frozen) throw new Error("hnsw: a snapshot is already being written");
+    if (this.pending) throw new Error("hnsw: a snapshot is already being written");
     this.index.writeIndexSync(`${file}.tmp`);
     writeFileSync(`${file}.labels.json.tmp`, this.sidecar(snapshotId));
     renameSync(`${file}.tmp`, file);
@@ -198,29 +211,46 @@ export class HnswIndex {
   }
 
   /**
-   * save() without blocking: the graph is written in the thread pool while it is frozen; changes made
-   * meanwhile are applied afterwards (returned: how many, and how long applying them took).
+   * save() without blocking: the graph is written in the thread pool while frozen; changes made
+   * meanwhile are applied after it, DRAIN_SLICE_MS at a time (changes after the write go straight in).
    */
   async saveAsync(file: string, snapshotId: string): Promise<{ writeMs: number; applied: number; applyMs: number }> {
-    if (this.frozen) throw new Error("hnsw: a snapshot is already being written");
+    if (this.pending) throw new Error("hnsw: a snapshot is already being written");
     const side = this.sidecar(snapshotId);
-    this.frozen = { ops: [], added: new Map(), removed: new Set() };
+    const p: Pending = { added: new Map(), removed: new Set() };
+    this.pending = p;
+    this.frozen = true;
     const t0 = performance.now();
-    let ops: Op[] = [];
+    let applied = 0;
     try {
-      await this.index.writeIndex(`${file}.tmp`);
-      await writeFile(`${file}.labels.json.tmp`, side);
-      await rename(`${file}.tmp`, file);
-      await rename(`${file}.labels.json.tmp`, `${file}.labels.json`);
+      try {
+        await this.index.writeIndex(`${file}.tmp`);
+        await writeFile(`${file}.labels.json.tmp`, side);
+        await rename(`${file}.tmp`, file);
+        await rename(`${file}.labels.json.tmp`, `${file}.labels.json`);
+      } finally {
+        this.frozen = false;
+      }
+      const t1 = performance.now();
+      for (const l of p.removed) this.graphRemove(l);
+      applied += p.removed.size;
+      p.removed.clear();
+      let slice = performance.now();
+      for (const [l, v] of p.added) {
+        p.added.delete(l);
+        this.graphAdd(l, v);
+        applied++;
+        if (performance.now() - slice >= DRAIN_SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          slice = performance.now();
+        }
+      }
+      return { writeMs: t1 - t0, applied, applyMs: performance.now() - t1 };
     } finally {
-      ops = this.frozen.ops;
-      this.frozen = undefined;
+      // A failed write: what is pending goes into the graph at once.
+      for (const l of p.removed) this.graphRemove(l);
+      for (const [l, v] of p.added) this.graphAdd(l, v);
+      this.pending = undefined;
     }
-    const t1 = performance.now();
-    for (const op of ops) {
-      if ("add" in op) this.graphAdd(op.add, op.vector);
-      else this.graphRemove(op.remove);
-    }
-    return { writeMs: t1 - t0, applied: ops.length, applyMs: performance.now() - t1 };
   }
 }
