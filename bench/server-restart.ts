@@ -426,6 +426,22 @@ async function snapshotCost(): Promise<void> {
     sync.push(performance.now() - t);
   }
   console.log(`(s) blocking save (writeIndexSync; before: under the ingestion lock): ${fmt(sync)}`);
+  // The same load without a snapshot: what the event loop delay is on this machine anyway.
+  {
+    const h = monitorEventLoopDelay({ resolution: 5 });
+    h.enable();
+    const timer = setInterval(() => {
+      const v = unit();
+      g.addFace({ id: next++, personId: pid, quality: 0.9, source: "sighting", cameraId: "cam-1" }, v);
+      g.search(v, 1);
+    }, 5);
+    await new Promise((r) => setTimeout(r, 2000));
+    clearInterval(timer);
+    h.disable();
+    console.log(
+      `(s) baseline, no snapshot, 2 s of the same adds and searches: event loop delay max ${(h.max / 1e6).toFixed(0)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(0)} ms`,
+    );
+  }
   for (let r = 0; r < RUNS; r++) {
     g.addFace({ id: next++, personId: pid, quality: 0.9, source: "sighting", cameraId: "cam-1" }, unit());
     // Meanwhile: a face added every 5 ms (200/s, a busy site's learning rate) and a search for each.

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { rename, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Logger } from "@argus/shared";
 import type { Face, ListName, PersonKind } from "../domain/types.ts";
@@ -290,13 +290,13 @@ export class Gallery {
     return join(this.opts.snapshotDir, snapshotId ? `${base}.${snapshotId}.hnsw` : `${base}.hnsw`);
   }
 
-  /** After a new manifest: every graph file it does not name goes. */
-  private removeOldFiles(keep: string[]): void {
+  /** After a new manifest: the graph files it does not name. */
+  private oldFiles(keep: string[]): string[] {
     const names = new Set(keep.flatMap((f) => [basename(f), `${basename(f)}.labels.json`]));
     names.add("manifest.json");
-    for (const f of readdirSync(this.opts.snapshotDir))
-      if (!names.has(f) && /\.(hnsw|labels\.json|tmp)$/.test(f))
-        rmSync(join(this.opts.snapshotDir, f), { force: true });
+    return readdirSync(this.opts.snapshotDir)
+      .filter((f) => !names.has(f) && /\.(hnsw|labels\.json|tmp)$/.test(f))
+      .map((f) => join(this.opts.snapshotDir, f));
   }
 
   /**
@@ -449,7 +449,7 @@ export class Gallery {
     for (const s of scopes) this.indexes.get(s)!.save(this.fileOf(s, snapshotId), snapshotId);
     writeFileSync(`${this.manifestPath()}.tmp`, this.manifest(snapshotId, scopes));
     renameSync(`${this.manifestPath()}.tmp`, this.manifestPath());
-    this.removeOldFiles(scopes.map((s) => this.fileOf(s, snapshotId)));
+    for (const f of this.oldFiles(scopes.map((s) => this.fileOf(s, snapshotId)))) rmSync(f, { force: true });
     this.changes = 0;
     this.lastSnapshot = { faces: this.faceCount, writeMs: 0, applied: 0, applyMs: 0, totalMs: 0, at: Date.now() };
   }
@@ -491,7 +491,8 @@ export class Gallery {
       ),
     );
     await rename(`${this.manifestPath()}.tmp`, this.manifestPath());
-    this.removeOldFiles(scopes.map(([s]) => this.fileOf(s, snapshotId)));
+    // Unlinking a 200 MB file takes a while: not on the event loop.
+    for (const f of this.oldFiles(scopes.map(([s]) => this.fileOf(s, snapshotId)))) await rm(f, { force: true });
     // Changes made during the write may be missing from it: they count towards the next one.
     this.changes = Math.max(0, this.changes - counted);
     stats.writeMs = Math.round(stats.writeMs);
