@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { EMBEDDING_DIM, encodeJpeg } from "@argus/shared";
+import { HealthSchema } from "@argus/shared/api/index";
 import { describe, expect, it } from "vitest";
 import type { LoadProgress } from "../src/identify/gallery.ts";
 import { normalize } from "../src/identify/vector.ts";
@@ -181,6 +182,7 @@ describe("restart after kill -9", () => {
       let h = await api("GET", "/health");
       expect(h.status).toBe(503);
       expect(h.body).toMatchObject({ status: "starting", index: { loading: { phase: "snapshot" } } });
+      HealthSchema.parse(h.body); // the contract knows "starting"
       const other = await api("GET", "/api/v1/persons");
       expect(other.status).toBe(503);
       expect(other.body.error.code).toBe("STARTING");
@@ -194,6 +196,7 @@ describe("restart after kill -9", () => {
       expect(h.status).toBe(503);
       expect(h.body.status).toBe("starting");
       expect(h.body.index.loading).toMatchObject({ phase: "catch-up", done: 0 });
+      HealthSchema.parse(h.body);
       const missing = h.body.index.loading.total;
       expect(await mqttListening(mqttPort)).toBe(false);
       held.shift()!.release();
