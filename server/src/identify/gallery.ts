@@ -52,7 +52,10 @@ export interface GalleryOptions {
 
 /** Where a load is (for /health while the server starts). */
 export interface LoadProgress {
-  /** snapshot: reading the graphs; database: reading persons and faces; catch-up: adding missing faces. */
+  /**
+   * pending: not begun; snapshot: opening it; database: reading persons and faces (the snapshot's graphs
+   * are read meanwhile); catch-up: inserting the faces missing from the snapshot.
+   */
   phase: "pending" | "snapshot" | "database" | "catch-up";
   /** catch-up: faces added so far, of `total` missing from the snapshot (0 of 0 in the other phases). */
   done: number;
@@ -83,7 +86,7 @@ export interface SnapshotStats {
   faces: number;
   /** Writing the graphs (off the event loop; the graphs are frozen meanwhile). */
   writeMs: number;
-  /** Changes made during the write, applied to the graphs after it (on the event loop). */
+  /** Changes made during the write, applied to the graphs after it (on the event loop, 20 ms at a time). */
   applied: number;
   applyMs: number;
   totalMs: number;
@@ -108,9 +111,8 @@ export class Gallery {
   private loadStart = performance.now();
   private progress: Omit<LoadProgress, "seconds"> | undefined = { phase: "pending", done: 0, total: 0 };
   private writing: Promise<SnapshotStats> | undefined;
-  /** Set by load() and by snapshots. */
+  /** What the last load() did. */
   lastLoad: LoadStats | undefined;
-  lastSnapshot: (SnapshotStats & { at: number }) | undefined;
 
   constructor(readonly opts: GalleryOptions) {}
 
@@ -451,7 +453,6 @@ export class Gallery {
     renameSync(`${this.manifestPath()}.tmp`, this.manifestPath());
     for (const f of this.oldFiles(scopes.map((s) => this.fileOf(s, snapshotId)))) rmSync(f, { force: true });
     this.changes = 0;
-    this.lastSnapshot = { faces: this.faceCount, writeMs: 0, applied: 0, applyMs: 0, totalMs: 0, at: Date.now() };
   }
 
   /**
@@ -498,7 +499,6 @@ export class Gallery {
     stats.writeMs = Math.round(stats.writeMs);
     stats.applyMs = Math.round(stats.applyMs);
     stats.totalMs = Math.round(performance.now() - t0);
-    this.lastSnapshot = { ...stats, at: Date.now() };
     return stats;
   }
 }

@@ -227,7 +227,9 @@ export const HealthSchema = z.object({
         seconds: z.number().nonnegative().describe("since the load began"),
       })
       .optional()
-      .describe("While the index loads: snapshot read, then the database, then the catch-up of missing faces"),
+      .describe(
+        "While the index loads: snapshot opened, database read (the graphs meanwhile), then the catch-up of missing faces",
+      ),
   }),
   ingestBacklog: count,
   uptimeSeconds: count,
