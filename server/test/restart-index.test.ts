@@ -5,7 +5,7 @@
  * MQTT not yet listening. The load is held by the test hook of startServer (no timing assumptions).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { EMBEDDING_DIM, encodeJpeg } from "@argus/shared";
@@ -223,6 +223,7 @@ describe("restart after kill -9", () => {
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
       await server?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
