@@ -1,6 +1,10 @@
 /**
  * startServer(): builds and starts everything (store, gallery, ingestion, broker or consumer, alerts,
  * REST API, retention) and returns a handle to stop it cleanly.
+ *
+ * Start order: store; everything built (nothing running); HTTP listening, answering only /health
+ * ("starting", 503, with the index load's progress) and 503 STARTING to everything else; the face
+ * index loaded; then webhooks, the MQTT side (ingestion needs the index) and the other routes.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,7 +21,7 @@ import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
-import { Gallery } from "./identify/gallery.ts";
+import { Gallery, type LoadProgress } from "./identify/gallery.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
@@ -46,6 +50,8 @@ export interface StartOptions {
   log?: Logger;
   /** Use this store instead of opening one from the settings (tests). */
   store?: Store;
+  /** Called, and awaited, as the face index loads (tests hold the load here to watch /health). */
+  onIndexProgress?: (p: LoadProgress) => void | Promise<void>;
 }
 
 export interface RunningServer {
@@ -108,13 +114,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     snapshotDir: join(config.dataDir, "index"),
     log,
   });
-  const t0 = performance.now();
-  const loaded = await gallery.load(store);
-  log.info(
-    { ...loaded, persons: gallery.personCount, faces: gallery.faceCount, ms: Math.round(performance.now() - t0) },
-    "face index ready",
-  );
-
   const regulars = new Regulars(store, config.regulars);
   const persons = new PersonCache(store);
   const cameras = new Map(
@@ -126,7 +125,6 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     backoffMs: config.alerts.webhookBackoffMs,
     allowHosts: config.alerts.webhookAllowHosts,
   });
-  await webhooks.start();
   const ids = await IdAllocator.open(store);
   const deadLetters = new DeadLetterKeeper({
     store,
@@ -208,6 +206,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   metrics.gauge("argus_persons", "Persons in the gallery", () => gallery.personCount);
   metrics.gauge("argus_index_faces", "Representative faces in the index", () => gallery.faceCount);
+  metrics.gauge(
+    "argus_index_unsnapshotted_changes",
+    "Index changes not in the snapshot yet (each costs catch-up time at the next start after a crash)",
+    () => gallery.changesSinceSnapshot,
+  );
   metrics.gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog);
   metrics.gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size);
 
@@ -250,10 +253,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   let snapshotTimer: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
-  const saveSnapshot = async () => {
-    if (!gallery.dirty) return;
-    await lock.run(async () => gallery.save());
-  };
+  let mqttStarted = false;
 
   const services: Services = {
     config,
@@ -295,11 +295,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       const t = performance.now();
       await lock.run(async () => {
         await gallery.load(store, { ignoreSnapshot: true });
-        gallery.save();
+        await gallery.snapshot();
       });
       return { faces: gallery.faceCount, ms: Math.round(performance.now() - t) };
     },
-    brokerHealthy: () => (broker ? true : (consumer?.connected ?? false)),
+    brokerHealthy: () => mqttStarted && (broker ? true : (consumer?.connected ?? false)),
     cameraRates: () => rates.perMinute(),
   };
 
@@ -340,8 +340,29 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await store.meta.set("console-admin-created", new Date().toISOString());
   }
 
+  // HTTP first, behind one gate: until the index is loaded and ingestion runs, only /health is served
+  // (503 "starting", with the load's progress); everything else is 503 STARTING with Retry-After.
   const { app } = createApp(services);
-  const http: Server = createServer(app.callback());
+  const handle = app.callback();
+  let serving = false;
+  const http: Server = createServer((req, res) => {
+    if (serving || req.url === "/health" || req.url?.startsWith("/health?")) return void handle(req, res);
+    const p = gallery.loading;
+    res.writeHead(503, {
+      "content-type": "application/json; charset=utf-8",
+      "retry-after": "5",
+      "x-content-type-options": "nosniff",
+    });
+    res.end(
+      JSON.stringify({
+        error: {
+          code: "STARTING",
+          message: `the server is starting (${p ? `face index: ${p.phase}${p.total ? ` ${p.done} of ${p.total} faces` : ""}` : "connecting MQTT"}); retry shortly`,
+          ...(p ? { details: { index: p } } : {}),
+        },
+      }),
+    );
+  });
   http.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -350,12 +371,52 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const addr = http.address();
   const httpPort = typeof addr === "object" && addr ? addr.port : config.http.port;
 
-  // Ingestion last: everything it feeds is ready.
-  await (broker ? broker.start() : consumer!.start());
+  try {
+    let lastLog = 0;
+    await gallery.load(store, {
+      onProgress: async (p) => {
+        if (p.phase === "catch-up" && p.total > 0 && p.seconds - lastLog >= 5) {
+          lastLog = p.seconds;
+          log.info(p, "loading the face index");
+        }
+        await opts.onIndexProgress?.(p);
+      },
+    });
+    log.info({ ...gallery.lastLoad, persons: gallery.personCount, faces: gallery.faceCount }, "face index ready");
+    // Ingestion last: everything it feeds is ready.
+    await webhooks.start();
+    await (broker ? broker.start() : consumer!.start());
+    mqttStarted = true;
+  } catch (e) {
+    webhooks.stop();
+    if (mqttStarted) await (broker ? broker.stop() : consumer!.stop()).catch(() => {});
+    http.closeAllConnections();
+    await new Promise<void>((r) => http.close(() => r()));
+    if (!opts.store) await store.close();
+    throw e;
+  }
+  serving = true;
 
+  // Snapshots when enough changed (a kill then costs at most that many faces of catch-up at the next
+  // start) or, if anything changed, when the interval has passed; written without holding the lock.
+  const snapshotEvery = config.identify.snapshotEveryChanges;
+  const snapshotIntervalMs = config.identify.snapshotIntervalSeconds * 1000;
+  let lastSnapshotAt = Date.now();
+  let snapshotting = false;
   snapshotTimer = setInterval(() => {
-    saveSnapshot().catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
-  }, config.identify.snapshotIntervalSeconds * 1000);
+    const due =
+      gallery.ready &&
+      gallery.dirty &&
+      (gallery.changesSinceSnapshot >= snapshotEvery || Date.now() - lastSnapshotAt >= snapshotIntervalMs);
+    if (!due || snapshotting) return;
+    snapshotting = true;
+    lastSnapshotAt = Date.now();
+    gallery
+      .snapshot()
+      .then((st) => log.info(st, "index snapshot written"))
+      .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"))
+      .finally(() => (snapshotting = false));
+  }, 1000);
   snapshotTimer.unref();
   const retention = () =>
     runRetention({
@@ -399,8 +460,13 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       await (broker ? broker.stop() : consumer!.stop()).catch((e) =>
         log.warn({ err: (e as Error).message }, "MQTT stop"),
       );
+      // After the batch in progress (the lock), and after a snapshot being written: the last one.
       await lock.run(async () => {
-        if (gallery.dirty) gallery.save();
+        if (gallery.dirty)
+          await gallery
+            .snapshot()
+            .then((st) => log.info(st, "index snapshot written"))
+            .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
       });
       webhooks.stop();
       await sse.flush();

@@ -161,6 +161,11 @@ export const ConfigSchema = z
         snapshotIntervalSeconds: int(5)
           .default(300)
           .describe("Seconds between index snapshots when it changed (one is also written at stop)"),
+        snapshotEveryChanges: int(1)
+          .default(500)
+          .describe(
+            "Also snapshot after this many index changes: each one not in the snapshot costs catch-up time at a start after a crash",
+          ),
       })
       .strict()
       .prefault({})

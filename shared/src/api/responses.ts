@@ -219,10 +219,26 @@ export const SignedInSchema = z.object({
 });
 
 export const HealthSchema = z.object({
-  status: z.enum(["ok", "degraded"]),
+  status: z
+    .enum(["ok", "degraded", "starting"])
+    .describe("starting: the face index is loading (every other route answers 503 STARTING until it is ready)"),
   store: z.object({ kind: z.enum(["sqlite", "mongo"]), status: z.string() }),
   broker: z.object({ embedded: z.boolean(), status: z.string() }),
-  index: z.object({ persons: count, faces: count }),
+  index: z.object({
+    persons: count,
+    faces: count,
+    loading: z
+      .object({
+        phase: z.enum(["pending", "snapshot", "database", "catch-up"]),
+        done: count.describe("catch-up: faces added to the index so far"),
+        total: count.describe("catch-up: faces missing from the snapshot"),
+        seconds: z.number().nonnegative().describe("since the load began"),
+      })
+      .optional()
+      .describe(
+        "While the index loads: snapshot opened, database read (the graphs meanwhile), then the catch-up of missing faces",
+      ),
+  }),
   ingestBacklog: count,
   uptimeSeconds: count,
 });

@@ -12,13 +12,15 @@ export function openRoutes(r: Routes, s: Services, o: { doc: OpenApiDocument; do
     } catch (e) {
       store = `error: ${(e as Error).message}`;
     }
-    const broker = s.brokerHealthy() ? "ok" : "disconnected";
+    // Starting: the index is loading; ingestion (MQTT) begins after it.
+    const loading = s.gallery.loading;
+    const broker = loading ? "not started" : s.brokerHealthy() ? "ok" : "disconnected";
     const ok = store === "ok" && broker === "ok";
     const body = {
-      status: ok ? ("ok" as const) : ("degraded" as const),
+      status: loading ? ("starting" as const) : ok ? ("ok" as const) : ("degraded" as const),
       store: { kind: s.store.kind, status: store },
       broker: { embedded: !s.config.mqtt.url, status: broker },
-      index: { persons: s.gallery.personCount, faces: s.gallery.faceCount },
+      index: { persons: s.gallery.personCount, faces: s.gallery.faceCount, ...(loading ? { loading } : {}) },
       ingestBacklog: s.ingestor.backlog,
       uptimeSeconds: Math.round((Date.now() - s.startedAt) / 1000),
     };
