@@ -129,6 +129,9 @@ async function buildBase(): Promise<void> {
       attributes: null,
       createdAt: now,
       clockSkewed: false,
+      grade: null,
+      unlinkedReason: null,
+      indexId: null,
     });
     const identity = unit();
     const faces = 1 + (p % 3); // 1..3, two on average

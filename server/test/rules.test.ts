@@ -158,6 +158,9 @@ describe("friend or foe, and alerts", () => {
     attributes: null,
     createdAt: 1_000_100,
     clockSkewed: false,
+    grade: null,
+    unlinkedReason: null,
+    indexId: null,
     ...over,
   });
   const hook = (id: string, over: Partial<Webhook> = {}): Webhook => ({

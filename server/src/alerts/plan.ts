@@ -44,6 +44,7 @@ export function planAlerts(
       agentId: s.agentId,
       capturedAt: s.capturedAt,
       similarity: s.similarity,
+      grade: s.grade,
       createdAt: receivedAt,
       ackedAt: null,
       ackedBy: null,

@@ -8,6 +8,9 @@
 
 export type ListName = "friend" | "foe";
 export type PersonKind = "auto" | "enrolled";
+/** How sure a match is: strong, likely or possible (calibrated on the model's impostor scores). */
+export type Grade = "strong" | "likely" | "possible";
+
 /** What a sighting meant when it was stored: the person's list, or a regular at that camera. */
 export type Verdict = "foe" | "friend" | "regular" | "none";
 export type Role = "admin" | "operator" | "viewer";
@@ -76,6 +79,20 @@ export interface Sighting {
    * ingest.maxEventAgeDays): its receive time stands in for it in capturedAt/lastSeenAt.
    */
   clockSkewed: boolean;
+  /** How sure the link to the person is (calibrated: shared/src/models/calibration.ts); null without a match. */
+  grade: Grade | null;
+  /**
+   * Why a sighting has no person: `not_a_face:<check>` (the face check failed), `low_quality`,
+   * `candidate` (an unmatched face waiting for more evidence), `unlinked` (an operator said "not X").
+   */
+  unlinkedReason: string | null;
+  /** The sighting's label in the history index (search by photo over every sighting); null: not indexed. */
+  indexId: number | null;
+}
+
+/** A sighting with the embedding it was identified with (the track template, else the best shot's). */
+export interface SightingWithEmbedding extends Sighting {
+  embedding: Float32Array | null;
 }
 
 export type AlertType = "foe" | "unknown_at_sensitive_camera";
@@ -89,6 +106,8 @@ export interface Alert {
   agentId: string;
   capturedAt: number;
   similarity: number | null;
+  /** The grade of the match that raised it (a foe alert needs at least `alerts.foeMinGrade`). */
+  grade: Grade | null;
   createdAt: number;
   ackedAt: number | null;
   ackedBy: string | null;
@@ -206,4 +225,70 @@ export interface Delivery {
   lastError: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** Who did something: a token or a console user (the API's principal), or the server itself. */
+export interface Actor {
+  kind: "token" | "session" | "system";
+  id: string;
+  name: string;
+}
+
+/** One operator action, with the state before and after: who, what, when. */
+export interface AuditEntry {
+  /** Increasing (the store's sequence). */
+  id: number;
+  at: number;
+  actor: Actor;
+  /** e.g. person.rename, person.merge, sighting.move, user.create, token.revoke, alert.ack. */
+  action: string;
+  targetType: string;
+  targetId: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** "Not X": the track (agent/camera/track) is never linked to the person again by a later event. */
+export interface Exclusion {
+  trackKey: string;
+  personId: string;
+  sightingId: string | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+export type ProposalKind = "merge_persons" | "link_sightings";
+export type ProposalStatus = "open" | "accepted" | "rejected";
+
+/** A clustering suggestion: "these look like one person", with a score; a rejected pair is never proposed again. */
+export interface Proposal {
+  id: string;
+  kind: ProposalKind;
+  /** merge_persons: two person ids; link_sightings: a person id (or a sighting id) and a sighting id. */
+  a: string;
+  b: string;
+  score: number;
+  status: ProposalStatus;
+  createdAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+  jobId: string | null;
+}
+
+export type JobStatus = "queued" | "running" | "done" | "failed";
+
+/** A background job (clustering, index rebuild): its status for the API. */
+export interface Job {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  /** 0-1 while running. */
+  progress: number;
+  message: string | null;
+  result: unknown;
+  error: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  createdBy: string | null;
 }

@@ -12,7 +12,7 @@ import { cameraKey, type Person, type Sighting, type Webhook } from "../domain/t
 import type { Gallery } from "../identify/gallery.ts";
 import { identify, learnDecision, type PendingFace } from "../identify/identification.ts";
 import type { IdAllocator } from "../identify/ids.ts";
-import type { IngestBatch } from "../store/types.ts";
+import type { IngestBatch, SightingEmbedding } from "../store/types.ts";
 import { derivedId } from "../util/ids.ts";
 import type { ValidEvent } from "./validate.ts";
 
@@ -32,6 +32,8 @@ export class BatchPlan {
   readonly repTouched = new Set<string>();
   readonly personSeen = new Map<string, number>();
   readonly crops: Crop[] = [];
+  /** Each sighting's embedding and history-index label (the latest of the batch). */
+  readonly embeddings = new Map<string, SightingEmbedding>();
   private readonly cams = new Map<string, { cameraId: string; agentId: string; at: number; events: number }>();
 
   constructor(readonly batch: IngestBatch) {}
@@ -51,6 +53,7 @@ export class BatchPlan {
     const b = this.batch;
     b.sightingUpdates = [...this.updates].map(([id, set]) => ({ id, set }));
     b.personSeen = [...this.personSeen].map(([id, at]) => ({ id, at }));
+    b.sightingEmbeddings = [...this.embeddings.values()];
     b.cameraEvents = [...this.cams.values()];
     return b;
   }
@@ -186,7 +189,16 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     }
     plan.tracks.set(trackKey, track);
     plan.sightingById.set(track.id, track);
-    if (u.better) queueCrops(plan, config, track.id, v);
+    if (u.better) {
+      queueCrops(plan, config, track.id, v);
+      // The history index searches the sighting by its best shot's embedding.
+      const indexId = track.indexId ?? d.ids.nextSightingIndexId();
+      if (track.indexId === null) {
+        track.indexId = indexId;
+        plan.updates.set(track.id, { ...(plan.updates.get(track.id) ?? {}), indexId });
+      }
+      plan.embeddings.set(track.id, { id: track.id, indexId, embedding: vector });
+    }
     return "updated";
   }
 
@@ -203,8 +215,12 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     shots: 1,
     createdAt: v.receivedAt,
     clockSkewed: v.clockSkewed,
+    grade: null,
+    unlinkedReason: personId ? null : "low_quality",
+    indexId: d.ids.nextSightingIndexId(),
     ...shot,
   };
+  plan.embeddings.set(s.id, { id: s.id, indexId: s.indexId!, embedding: vector });
   batch.newSightings.push(s);
   plan.newSightingIds.add(s.id);
   plan.tracks.set(trackKey, s);

@@ -10,16 +10,22 @@ import type {
   Agent,
   Alert,
   AlertType,
+  AuditEntry,
   Camera,
   CameraKey,
   CameraRef,
   DeadLetter,
   Delivery,
+  Exclusion,
   Face,
   FaceWithEmbedding,
+  Job,
   ListName,
   Person,
   PersonKind,
+  Proposal,
+  ProposalKind,
+  ProposalStatus,
   Role,
   Session,
   Sighting,
@@ -81,6 +87,20 @@ export interface CameraPatch {
 }
 
 /** Everything one ingested batch of events writes, committed at once (atomically where the store can). */
+export interface SightingEmbedding {
+  id: string;
+  indexId: number;
+  embedding: Float32Array;
+}
+
+/** What the history index needs of a sighting (search by photo over every sighting, clustering). */
+export interface IndexedSighting extends SightingEmbedding {
+  personId: string | null;
+  agentId: string;
+  cameraId: string;
+  capturedAt: number;
+}
+
 export interface IngestBatch {
   newPersons: Person[];
   newFaces: FaceWithEmbedding[];
@@ -88,6 +108,8 @@ export interface IngestBatch {
   newSightings: Sighting[];
   /** Later shots of a track: replace these fields of an existing sighting. */
   sightingUpdates: Array<{ id: string; set: Partial<Sighting> }>;
+  /** The embedding a sighting was identified with, and its label in the history index (new or replaced). */
+  sightingEmbeddings: SightingEmbedding[];
   /** Persons seen: lastSeenAt becomes max(old, at); sightingCount grows by the new sightings really inserted. */
   personSeen: Array<{ id: string; at: number }>;
   alerts: Alert[];
@@ -105,6 +127,7 @@ export function emptyBatch(): IngestBatch {
     deletedFaceIds: [],
     newSightings: [],
     sightingUpdates: [],
+    sightingEmbeddings: [],
     personSeen: [],
     alerts: [],
     deliveries: [],
@@ -166,6 +189,12 @@ export interface SightingRepository {
   distinctDays(personId: string, agentId: string, cameraId: string, sinceDay: number): Promise<number[]>;
   /** Cameras (keys `agent/camera`) at which the person has >= minDays distinct days since sinceDay. */
   regularCameras(personId: string, sinceDay: number, minDays: number): Promise<CameraKey[]>;
+  /** Sightings' embeddings by id (those without one are absent). */
+  embeddings(ids: string[]): Promise<Map<string, Float32Array>>;
+  /** Indexed sightings with a label above `afterIndexId`, ascending, at most `limit` (the history index's load). */
+  indexed(afterIndexId: number, limit: number): Promise<IndexedSighting[]>;
+  /** The largest history-index label handed out (0 when none). */
+  maxIndexId(): Promise<number>;
   /**
    * Retention: deletes up to `limit` sightings last seen before `before`, skipping persons on a list when
    * keepListed; returns the deleted ids (their crops go next). Their alerts go too.
@@ -295,6 +324,60 @@ export interface StreamJournalRepository {
   prune(keep: number, before: number): Promise<number>;
 }
 
+export interface AuditFilter {
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  /** The actor's name (a user or token name). */
+  actor?: string;
+  from?: number;
+  to?: number;
+}
+
+/** The operator actions, newest first; entries are only ever added (and removed by retention). */
+export interface AuditRepository {
+  /** Appends one entry; returns its id (increasing). */
+  append(e: Omit<AuditEntry, "id">): Promise<number>;
+  list(filter: AuditFilter, cursor: string | undefined, limit: number): Promise<Page<AuditEntry>>;
+  deleteBefore(before: number): Promise<number>;
+}
+
+/** "Not X" decisions per track. */
+export interface ExclusionRepository {
+  add(e: Exclusion): Promise<void>;
+  /** The persons a track must not be linked to. */
+  personsFor(trackKey: string): Promise<string[]>;
+  listForPerson(personId: string): Promise<Exclusion[]>;
+  /** A person deleted or merged away: their exclusions go (merge: they move to `into`). */
+  movePerson(fromId: string, intoId: string | null): Promise<void>;
+}
+
+export interface ProposalFilter {
+  status?: ProposalStatus;
+  kind?: ProposalKind;
+}
+
+/** Clustering proposals; one per (kind, a, b): a decided pair is never proposed again. */
+export interface ProposalRepository {
+  /** Inserts proposals not already known for their (kind, a, b); returns how many were new. */
+  offer(ps: Proposal[]): Promise<number>;
+  get(id: string): Promise<Proposal | undefined>;
+  /** Highest score first. */
+  list(filter: ProposalFilter, cursor: string | undefined, limit: number): Promise<Page<Proposal>>;
+  /** Decides an open proposal; undefined when it does not exist. */
+  decide(id: string, status: "accepted" | "rejected", by: string, at: number): Promise<Proposal | undefined>;
+  /** Open proposals naming this id (a person deleted or merged): they are dropped. */
+  dropOpenNaming(id: string): Promise<number>;
+}
+
+export interface JobRepository {
+  insert(j: Job): Promise<void>;
+  update(id: string, patch: Partial<Omit<Job, "id" | "kind" | "createdAt">>): Promise<Job | undefined>;
+  get(id: string): Promise<Job | undefined>;
+  /** Newest first. */
+  list(limit: number): Promise<Job[]>;
+}
+
 /** Small key/value settings (first-start markers). */
 export interface MetaRepository {
   get(key: string): Promise<string | undefined>;
@@ -325,4 +408,8 @@ export interface Store {
   readonly deadLetters: DeadLetterRepository;
   readonly meta: MetaRepository;
   readonly streamJournal: StreamJournalRepository;
+  readonly audit: AuditRepository;
+  readonly exclusions: ExclusionRepository;
+  readonly proposals: ProposalRepository;
+  readonly jobs: JobRepository;
 }

@@ -74,6 +74,8 @@ export function sightingView(s: Sighting, person?: Person | null): Wire<typeof C
     attributes: s.attributes,
     faceUrl: `${API}/sightings/${s.id}/face`,
     contextUrl: s.hasContext ? `${API}/sightings/${s.id}/context` : null,
+    grade: s.grade,
+    unlinkedReason: s.unlinkedReason,
     clockSkewed: s.clockSkewed,
   };
 }
@@ -89,6 +91,7 @@ export function alertView(a: Alert, person?: Person | null, sighting?: Sighting)
     agentId: a.agentId,
     capturedAt: iso(a.capturedAt),
     similarity: a.similarity,
+    grade: a.grade,
     createdAt: iso(a.createdAt),
     ackedAt: iso(a.ackedAt),
     ackedBy: a.ackedBy,

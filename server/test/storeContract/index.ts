@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import type { Store } from "../../src/store/types.ts";
 import { adminCases } from "./adminCases.ts";
+import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
 import { journalCases } from "./journalCases.ts";
 
@@ -24,5 +25,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     ingestCases(ctx);
     adminCases(ctx);
     journalCases(ctx);
+    identityCases(ctx);
   });
 }

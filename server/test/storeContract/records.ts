@@ -61,6 +61,9 @@ export function sighting(personId: string | null, over: Partial<Sighting> = {}):
     attributes: null,
     createdAt: T0,
     clockSkewed: false,
+    grade: null,
+    unlinkedReason: null,
+    indexId: null,
     ...over,
   };
 }
@@ -79,6 +82,7 @@ export function alert(s: Sighting, over: Partial<Alert> = {}): Alert {
     agentId: s.agentId,
     capturedAt: s.capturedAt,
     similarity: s.similarity,
+    grade: null,
     createdAt: s.capturedAt,
     ackedAt: null,
     ackedBy: null,

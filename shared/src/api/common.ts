@@ -1,6 +1,6 @@
 /** Building blocks of the REST contract's shapes, shared by requests and responses. */
 import { z } from "zod";
-import { ALERT_TYPES, LISTS, PERSON_KINDS, ROLES, VERDICTS } from "./enums.ts";
+import { ALERT_TYPES, GRADES, LISTS, PERSON_KINDS, ROLES, VERDICTS } from "./enums.ts";
 
 // ------------------------------------------------------------------ building blocks
 
@@ -9,6 +9,11 @@ export const ListSchema = z.enum(LISTS);
 export const PersonKindSchema = z.enum(PERSON_KINDS);
 export const VerdictSchema = z.enum(VERDICTS);
 export const AlertTypeSchema = z.enum(ALERT_TYPES);
+export const GradeSchema = z
+  .enum(GRADES)
+  .describe(
+    "how sure the match is: strong, likely or possible (the chance a stranger scores as high in this gallery, and the margin to the second person)",
+  );
 
 export const time = z.iso.datetime();
 export const maybeTime = time.nullable();

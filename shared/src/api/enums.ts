@@ -30,3 +30,7 @@ export type FaceSource = (typeof FACE_SOURCES)[number];
 /** Event types of GET /api/v1/stream. */
 export const STREAM_EVENTS = ["sighting", "alert", "alert-ack", "person", "camera", "agent"] as const;
 export type StreamEventType = (typeof STREAM_EVENTS)[number];
+
+/** How sure a match is (calibrated on the model's impostor scores), weakest first. */
+export const GRADES = ["possible", "likely", "strong"] as const;
+export type Grade = (typeof GRADES)[number];

@@ -8,6 +8,7 @@ import {
   AlertTypeSchema,
   BoxSchema,
   count,
+  GradeSchema,
   ListSchema,
   maybeTime,
   PersonKindSchema,
@@ -87,6 +88,15 @@ export const SightingSchema = z
     attributes: z.object({ age: z.number().optional(), gender: z.enum(["male", "female"]).optional() }).nullable(),
     faceUrl: z.string(),
     contextUrl: z.string().nullable(),
+    grade: GradeSchema.nullable().describe(
+      "of the link to the person; null: the face founded the person, or no person",
+    ),
+    unlinkedReason: z
+      .string()
+      .nullable()
+      .describe(
+        "why there is no person: not_a_face:<check>, low_quality, candidate (waiting for more evidence), unlinked (an operator's 'not X')",
+      ),
     clockSkewed: z
       .boolean()
       .describe(
@@ -106,6 +116,7 @@ export const AlertSchema = z
     agentId: z.string(),
     capturedAt: time,
     similarity: similarity.nullable(),
+    grade: GradeSchema.nullable(),
     createdAt: time,
     ackedAt: maybeTime,
     ackedBy: z.string().nullable(),

@@ -25,7 +25,11 @@ export type CollectionName =
   | "deliveries"
   | "meta"
   | "stream_events"
-  | "counters";
+  | "counters"
+  | "audit"
+  | "exclusions"
+  | "proposals"
+  | "jobs";
 
 /** The collections of the connected database (valid once the store's init() has connected). */
 export type Collections = (name: CollectionName) => Collection<Doc>;

@@ -15,7 +15,16 @@ import { MongoAccounts } from "./accounts.ts";
 import { MongoAlerts } from "./alerts.ts";
 import { MongoDeadLetters } from "./deadLetters.ts";
 import { MongoAgents, MongoCameras } from "./devices.ts";
-import { type CollectionName, type Collections, type Doc, insertIdempotent, isDup, withId } from "./docs.ts";
+import {
+  type CollectionName,
+  type Collections,
+  type Doc,
+  embeddingToBinary,
+  insertIdempotent,
+  isDup,
+  withId,
+} from "./docs.ts";
+import { MongoAudit, MongoExclusions, MongoJobs, MongoProposals } from "./identities.ts";
 import { MongoMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { faceDoc, MongoPersons } from "./persons.ts";
@@ -38,6 +47,10 @@ export class MongoStore implements Store {
   readonly deadLetters = new MongoDeadLetters(this.c);
   readonly meta = new MongoMeta(this.c);
   readonly streamJournal = new MongoStreamJournal(this.c);
+  readonly audit = new MongoAudit(this.c);
+  readonly exclusions = new MongoExclusions(this.c);
+  readonly proposals = new MongoProposals(this.c);
+  readonly jobs = new MongoJobs(this.c);
 
   constructor(
     readonly url: string,
@@ -87,6 +100,11 @@ export class MongoStore implements Store {
         );
       await c("sightings").updateOne({ _id: u.id }, { $set: set });
     }
+    for (const e of b.sightingEmbeddings)
+      await c("sightings").updateOne(
+        { _id: e.id },
+        { $set: { embedding: embeddingToBinary(e.embedding), indexId: e.indexId } },
+      );
     for (const p of b.personSeen) {
       // Count only sightings this attempt really inserted, so a replay does not count twice.
       const n = b.newSightings.filter((s) => s.personId === p.id && inserted.has(s.id)).length;

@@ -145,6 +145,22 @@ export const MIGRATIONS: readonly MongoMigration[] = [
     name: "cameras keyed by (agent, camera); camera names from the agents; state since",
     up: camerasByAgent,
   },
+  {
+    version: 5,
+    name: "identities: sighting embeddings, grades and reasons; audit log; exclusions; proposals; jobs",
+    up: async (db) => {
+      // New fields read as null where missing (toSighting); the collections need their indexes.
+      await db.collection("sightings").createIndexes([{ key: { indexId: 1 }, sparse: true }]);
+      await db
+        .collection("audit")
+        .createIndexes([{ key: { at: 1 } }, { key: { targetType: 1, targetId: 1, _id: -1 } }]);
+      await db.collection("exclusions").createIndexes([{ key: { trackKey: 1 } }, { key: { personId: 1 } }]);
+      await db
+        .collection("proposals")
+        .createIndexes([{ key: { pid: 1 }, unique: true }, { key: { status: 1, score: -1 } }]);
+      await db.collection("jobs").createIndexes([{ key: { createdAt: -1 } }]);
+    },
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -2,10 +2,10 @@
  * Sightings carry their person's list and kind (`personList`, `personKind`) so the list and kind
  * filters need no join; persons.update and merge keep them current.
  */
-import type { Document } from "mongodb";
+import type { Binary, Document } from "mongodb";
 import { type CameraKey, cameraKey, type Sighting } from "../../domain/types.ts";
-import type { Page, SightingFilter, SightingRepository } from "../types.ts";
-import { type Collections, cameraQuery, type Doc, fromDoc, idsOf, pageOf } from "./docs.ts";
+import type { IndexedSighting, Page, SightingFilter, SightingRepository } from "../types.ts";
+import { type Collections, cameraQuery, type Doc, embeddingFromBinary, fromDoc, idsOf, pageOf } from "./docs.ts";
 
 type PersonMeta = { list: string | null; kind: string };
 
@@ -32,9 +32,50 @@ export class MongoSightings implements SightingRepository {
     const {
       personList: _l,
       personKind: _k,
+      embedding: _e,
       ...rest
-    } = fromDoc<Sighting & { personList: unknown; personKind: unknown }>(d)!;
-    return { ...rest, clockSkewed: rest.clockSkewed ?? false } as Sighting;
+    } = fromDoc<Sighting & { personList: unknown; personKind: unknown; embedding: unknown }>(d)!;
+    return {
+      ...rest,
+      clockSkewed: rest.clockSkewed ?? false,
+      grade: rest.grade ?? null,
+      unlinkedReason: rest.unlinkedReason ?? null,
+      indexId: rest.indexId ?? null,
+    } as Sighting;
+  }
+
+  async embeddings(ids: string[]): Promise<Map<string, Float32Array>> {
+    const docs = await this.c("sightings")
+      .find({ _id: { $in: ids }, embedding: { $ne: null } }, { projection: { embedding: 1 } })
+      .toArray();
+    return new Map(docs.map((d) => [String(d._id), embeddingFromBinary(d.embedding as Binary)]));
+  }
+  async indexed(afterIndexId: number, limit: number): Promise<IndexedSighting[]> {
+    const docs = await this.c("sightings")
+      .find(
+        { indexId: { $gt: afterIndexId }, embedding: { $ne: null } },
+        { projection: { indexId: 1, embedding: 1, personId: 1, agentId: 1, cameraId: 1, capturedAt: 1 } },
+      )
+      .sort({ indexId: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((d) => ({
+      id: String(d._id),
+      indexId: Number(d.indexId),
+      embedding: embeddingFromBinary(d.embedding as Binary),
+      personId: (d.personId as string) ?? null,
+      agentId: String(d.agentId),
+      cameraId: String(d.cameraId),
+      capturedAt: Number(d.capturedAt),
+    }));
+  }
+  async maxIndexId(): Promise<number> {
+    const [d] = await this.c("sightings")
+      .find({ indexId: { $ne: null } }, { projection: { indexId: 1 } })
+      .sort({ indexId: -1 })
+      .limit(1)
+      .toArray();
+    return Number(d?.indexId ?? 0);
   }
 
   async get(id: string): Promise<Sighting | undefined> {

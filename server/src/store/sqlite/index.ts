@@ -11,6 +11,7 @@ import { SqliteAlerts } from "./alerts.ts";
 import { Sql } from "./db.ts";
 import { SqliteDeadLetters } from "./deadLetters.ts";
 import { SqliteAgents, SqliteCameras } from "./devices.ts";
+import { SqliteAudit, SqliteExclusions, SqliteJobs, SqliteProposals } from "./identities.ts";
 import { SqliteMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { SqlitePersons } from "./persons.ts";
@@ -32,6 +33,10 @@ export class SqliteStore implements Store {
   readonly deadLetters: SqliteDeadLetters;
   readonly meta: SqliteMeta;
   readonly streamJournal: SqliteStreamJournal;
+  readonly audit: SqliteAudit;
+  readonly exclusions: SqliteExclusions;
+  readonly proposals: SqliteProposals;
+  readonly jobs: SqliteJobs;
 
   constructor(readonly file: string) {
     this.db = new Database(file);
@@ -51,6 +56,10 @@ export class SqliteStore implements Store {
     this.deadLetters = new SqliteDeadLetters(sql);
     this.meta = new SqliteMeta(sql);
     this.streamJournal = new SqliteStreamJournal(sql);
+    this.audit = new SqliteAudit(sql);
+    this.exclusions = new SqliteExclusions(sql);
+    this.proposals = new SqliteProposals(sql);
+    this.jobs = new SqliteJobs(sql);
   }
 
   async init(onStep?: (step: SchemaStep) => void): Promise<SchemaStep[]> {
@@ -75,6 +84,7 @@ export class SqliteStore implements Store {
         if (this.sightings.insertSync(s) && s.personId) added.set(s.personId, (added.get(s.personId) ?? 0) + 1);
       }
       for (const u of b.sightingUpdates) this.sightings.updateSync(u.id, u.set);
+      for (const e of b.sightingEmbeddings) this.sightings.embeddingSync(e);
       for (const p of b.personSeen) this.persons.seenSync(p.id, p.at, added.get(p.id) ?? 0);
       for (const a of b.alerts) this.alerts.insertSync(a);
       for (const d of b.deliveries) this.webhooks.insertDeliverySync(d);

@@ -117,6 +117,39 @@ DROP INDEX IF EXISTS sightings_days;
 CREATE INDEX sightings_days ON sightings(person_id, agent_id, camera_id, day);
 `;
 
+/**
+ * Identities you can trust: each sighting keeps the embedding it was identified with (the history
+ * index and clustering search them; `index_id` is its label there), the grade of its match and why it
+ * has no person; alerts keep their grade. Operator actions are audited; "not X" decisions are kept per
+ * track; clustering proposals and background jobs have their tables.
+ */
+const V5_IDENTITIES = `
+ALTER TABLE sightings ADD COLUMN grade TEXT;
+ALTER TABLE sightings ADD COLUMN unlinked_reason TEXT;
+ALTER TABLE sightings ADD COLUMN index_id INTEGER;
+ALTER TABLE sightings ADD COLUMN embedding BLOB;
+CREATE UNIQUE INDEX sightings_index_id ON sightings(index_id) WHERE index_id IS NOT NULL;
+ALTER TABLE alerts ADD COLUMN grade TEXT;
+CREATE TABLE audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  target_type TEXT NOT NULL, target_id TEXT NOT NULL, before TEXT, after TEXT);
+CREATE INDEX audit_at ON audit(at);
+CREATE INDEX audit_target ON audit(target_type, target_id, id);
+CREATE TABLE exclusions (
+  track_key TEXT NOT NULL, person_id TEXT NOT NULL, sighting_id TEXT, created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL, PRIMARY KEY (track_key, person_id));
+CREATE INDEX exclusions_person ON exclusions(person_id);
+CREATE TABLE proposals (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL, score REAL NOT NULL,
+  status TEXT NOT NULL, created_at INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT, job_id TEXT,
+  UNIQUE (kind, a, b));
+CREATE INDEX proposals_status ON proposals(status, score);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, progress REAL NOT NULL, message TEXT,
+  result TEXT, error TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, created_by TEXT);
+CREATE INDEX jobs_created ON jobs(created_at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", up: V1_INITIAL },
   {
@@ -135,6 +168,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: "cameras keyed by (agent, camera); camera names from the agents; state since",
     up: V4_CAMERA_KEYS,
+  },
+  {
+    version: 5,
+    name: "identities: sighting embeddings, grades and reasons; audit log; exclusions; proposals; jobs",
+    up: V5_IDENTITIES,
   },
 ];
 checkNumbering(MIGRATIONS);

@@ -1,7 +1,8 @@
 import type { CameraKey, Sighting } from "../../domain/types.ts";
-import type { Page, SightingFilter, SightingRepository } from "../types.ts";
+import type { IndexedSighting, Page, SightingEmbedding, SightingFilter, SightingRepository } from "../types.ts";
 import { cameraWhere, keyset, page, type Sql, whereSql } from "./db.ts";
-import { sightings } from "./tables.ts";
+import { embeddingFromBlob, embeddingToBlob } from "./rows.ts";
+import { SIGHTING_SELECT, sightings } from "./tables.ts";
 
 export class SqliteSightings implements SightingRepository {
   constructor(private readonly sql: Sql) {}
@@ -21,6 +22,46 @@ export class SqliteSightings implements SightingRepository {
   }
 
   /** An event id handled (for dedup). */
+  /** The embedding a sighting was identified with, and its history-index label (commitBatch). */
+  embeddingSync(e: SightingEmbedding): void {
+    this.sql.run("UPDATE sightings SET embedding = ?, index_id = ? WHERE id = ?", [
+      embeddingToBlob(e.embedding),
+      e.indexId,
+      e.id,
+    ]);
+  }
+
+  async embeddings(ids: string[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const id of ids) {
+      const b = this.sql.value("SELECT embedding FROM sightings WHERE id = ?", [id]);
+      if (b instanceof Uint8Array) out.set(id, embeddingFromBlob(b));
+    }
+    return out;
+  }
+
+  async indexed(afterIndexId: number, limit: number): Promise<IndexedSighting[]> {
+    return this.sql
+      .all(
+        `SELECT id, index_id, embedding, person_id, agent_id, camera_id, captured_at FROM sightings
+         WHERE index_id > ? AND embedding IS NOT NULL ORDER BY index_id LIMIT ?`,
+        [afterIndexId, limit],
+      )
+      .map((r) => ({
+        id: String(r.id),
+        indexId: Number(r.index_id),
+        embedding: embeddingFromBlob(r.embedding as Uint8Array),
+        personId: r.person_id === null ? null : String(r.person_id),
+        agentId: String(r.agent_id),
+        cameraId: String(r.camera_id),
+        capturedAt: Number(r.captured_at),
+      }));
+  }
+
+  async maxIndexId(): Promise<number> {
+    return this.sql.number("SELECT COALESCE(MAX(index_id), 0) FROM sightings");
+  }
+
   eventSync(e: { eventId: string; sightingId: string | null; receivedAt: number }): void {
     this.sql.run("INSERT OR IGNORE INTO events (event_id, sighting_id, received_at) VALUES (?, ?, ?)", [
       e.eventId,
@@ -30,7 +71,7 @@ export class SqliteSightings implements SightingRepository {
   }
 
   async get(id: string): Promise<Sighting | undefined> {
-    const r = this.sql.get("SELECT * FROM sightings WHERE id = ?", [id]);
+    const r = this.sql.get(`SELECT ${SIGHTING_SELECT} FROM sightings s WHERE id = ?`, [id]);
     return r && sightings.read(r);
   }
 
@@ -66,7 +107,7 @@ export class SqliteSightings implements SightingRepository {
     }
     keyset("s.captured_at", cursor, where, params, "s.id");
     const rows = this.sql.all(
-      `SELECT s.* FROM sightings s ${join ? "LEFT JOIN persons p ON p.id = s.person_id" : ""}
+      `SELECT ${SIGHTING_SELECT} FROM sightings s ${join ? "LEFT JOIN persons p ON p.id = s.person_id" : ""}
        ${whereSql(where)} ORDER BY s.captured_at DESC, s.id DESC LIMIT ?`,
       [...params, limit + 1],
       false,
@@ -76,7 +117,7 @@ export class SqliteSightings implements SightingRepository {
 
   async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {
     const r = this.sql.get(
-      `SELECT * FROM sightings WHERE agent_id = ? AND camera_id = ? AND track_id = ? AND last_seen_at >= ?
+      `SELECT ${SIGHTING_SELECT} FROM sightings s WHERE agent_id = ? AND camera_id = ? AND track_id = ? AND last_seen_at >= ?
        ORDER BY last_seen_at DESC LIMIT 1`,
       [agentId, cameraId, trackId, since],
     );

@@ -6,15 +6,23 @@ import type {
   Agent,
   Alert,
   AlertType,
+  AuditEntry,
   Box,
   Camera,
   DeadLetter,
   Delivery,
   DeliveryStatus,
+  Exclusion,
   FaceWithEmbedding,
+  Grade,
+  Job,
+  JobStatus,
   ListName,
   Person,
   PersonKind,
+  Proposal,
+  ProposalKind,
+  ProposalStatus,
   Role,
   Session,
   Sighting,
@@ -78,7 +86,12 @@ export const sightings = table<Sighting>("sightings", {
   attributes: json<Sighting["attributes"]>(),
   createdAt: num,
   clockSkewed: bool,
+  grade: nullable(oneOf<Grade>()),
+  unlinkedReason: nullable(text),
+  indexId: nullable(num),
 });
+/** `s.a, s.b, ...`: sightings read without their embedding (2 kB a row, only the history index needs it). */
+export const SIGHTING_SELECT = sightings.fields.map((f) => `s.${sightings.column(f)}`).join(", ");
 
 export const deadLetters = table<DeadLetter>("dead_letters", {
   id: text,
@@ -98,6 +111,7 @@ export const alerts = table<Alert>("alerts", {
   agentId: text,
   capturedAt: num,
   similarity: nullable(num),
+  grade: nullable(oneOf<Grade>()),
   createdAt: num,
   ackedAt: nullable(num),
   ackedBy: nullable(text),
@@ -173,4 +187,50 @@ export const deliveries = table<Delivery>("deliveries", {
   lastError: nullable(text),
   createdAt: num,
   updatedAt: num,
+});
+
+export const audit = table<AuditEntry>("audit", {
+  id: num,
+  at: num,
+  actor: json<AuditEntry["actor"]>(),
+  action: text,
+  targetType: text,
+  targetId: text,
+  before: json<unknown>(),
+  after: json<unknown>(),
+});
+
+export const exclusions = table<Exclusion>("exclusions", {
+  trackKey: text,
+  personId: text,
+  sightingId: nullable(text),
+  createdAt: num,
+  createdBy: text,
+});
+
+export const proposals = table<Proposal>("proposals", {
+  id: text,
+  kind: oneOf<ProposalKind>(),
+  a: text,
+  b: text,
+  score: num,
+  status: oneOf<ProposalStatus>(),
+  createdAt: num,
+  decidedAt: nullable(num),
+  decidedBy: nullable(text),
+  jobId: nullable(text),
+});
+
+export const jobs = table<Job>("jobs", {
+  id: text,
+  kind: text,
+  status: oneOf<JobStatus>(),
+  progress: num,
+  message: nullable(text),
+  result: json<unknown>(),
+  error: nullable(text),
+  createdAt: num,
+  startedAt: nullable(num),
+  finishedAt: nullable(num),
+  createdBy: nullable(text),
 });
