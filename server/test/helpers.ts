@@ -42,15 +42,24 @@ export function getPipeline(): Promise<FacePipeline> {
   return pipeline;
 }
 
-/** The most confident face of each image, with its embedding and aligned JPEG crop. */
+/**
+ * The most confident face of each image, with its embedding and aligned JPEG crop. `photo.jpg@ref.png`
+ * names a face of a group photo by who it is: the face most like the (single) face of `ref.png`.
+ */
 export async function realFaces(files: string[]): Promise<RealFace[]> {
   const p = await getPipeline();
   const out: RealFace[] = [];
-  for (const file of files) {
+  for (const spec of files) {
+    const [file, like] = spec.split("@");
     const img = await decodeImage(readFileSync(file));
     const faces = await p.process(img);
     if (!faces.length) throw new Error(`no face in ${file}`);
-    const f = faces[0];
+    let f = faces[0];
+    if (like) {
+      const [ref] = await p.process(await decodeImage(readFileSync(like)));
+      const sim = (x: typeof f) => x.embedding!.reduce((s, v, i) => s + v * ref.embedding![i], 0);
+      f = faces.reduce((a, b) => (sim(b) > sim(a) ? b : a));
+    }
     out.push({
       file,
       embedding: f.embedding!,

@@ -48,10 +48,18 @@ export async function contextCrop(face: RealFace): Promise<{ jpeg: Buffer; width
 
 export async function startConsole(faceFiles: string[]) {
   mkdirSync(SHOTS, { recursive: true });
-  const list = await realFaces(faceFiles.map((f) => (f.includes("/") ? join(DATA_DIR, f) : bbt(f))));
+  // "groups/x.jpg@leonard1": the face of the group photo most like bbt's leonard1 (see realFaces).
+  const path = (f: string) => (f.includes("/") ? join(DATA_DIR, f) : bbt(f));
+  const list = await realFaces(
+    faceFiles.map((f) => {
+      const [file, like] = f.split("@");
+      return like ? `${path(file)}@${bbt(like)}` : path(file);
+    }),
+  );
   const faces: Record<string, RealFace> = Object.fromEntries(
     faceFiles.map((n, i) => [
       n
+        .split("@")[0]
         .split("/")
         .pop()!
         .replace(/\.\w+$/, ""),
