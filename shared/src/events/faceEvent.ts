@@ -37,6 +37,8 @@ export const FACE_EVENT_BOUNDS = {
   maxFaceJpegSide: 1024,
   maxContextJpegSide: 8192,
   maxContextJpegPixels: 40_000_000,
+  /** Shot embeddings sent with a track's template. */
+  maxTemplateShots: 8,
 } as const;
 const B = FACE_EVENT_BOUNDS;
 
@@ -89,6 +91,12 @@ export const QualitySchema = z.object({
   contrast: grey,
 });
 
+/** base64 of EMBEDDING_DIM little-endian float32 values, L2-normalized. */
+const vector = () =>
+  base64(EMBEDDING_DIM * 4).refine((s) => Buffer.from(s, "base64").length === EMBEDDING_DIM * 4, {
+    message: `must decode to ${EMBEDDING_DIM * 4} bytes (${EMBEDDING_DIM} float32)`,
+  });
+
 export const FaceEventSchema = z
   .object({
     schema: z.literal(FACE_EVENT_SCHEMA),
@@ -125,11 +133,40 @@ export const FaceEventSchema = z
       model: z.string().min(1).max(128),
       modelSha256: z.string().regex(/^[0-9a-f]{64}$/),
       dim: z.literal(EMBEDDING_DIM),
-      /** base64 of dim little-endian float32 values, L2-normalized. */
-      vector: base64(EMBEDDING_DIM * 4).refine((s) => Buffer.from(s, "base64").length === EMBEDDING_DIM * 4, {
-        message: `must decode to ${EMBEDDING_DIM * 4} bytes (${EMBEDDING_DIM} float32)`,
-      }),
+      /** base64 of dim little-endian float32 values, L2-normalized: the embedding of this shot's face. */
+      vector: vector(),
+      /**
+       * The track's template: the quality-weighted mean of the embeddings of the track's best few
+       * aligned faces, renormalized. The server identifies with it when present.
+       */
+      template: vector().optional(),
+      /** The embeddings of the shots the template was made of (for the server's representatives). */
+      shots: z
+        .array(z.object({ vector: vector(), quality: z.number().min(0).max(1) }))
+        .max(B.maxTemplateShots)
+        .optional(),
     }),
+    /**
+     * The agent's face check of this shot: plausible landmark geometry, a second look at the aligned
+     * crop, pose within limits. `failed` names the checks that failed; absent: not checked (older agents).
+     */
+    faceCheck: z
+      .object({
+        passed: z.boolean(),
+        failed: z.array(z.string().min(1).max(64)).max(16),
+        /** The check's own scores (0-1 where higher is more face-like), for diagnosis. */
+        scores: z.record(z.string().max(64), z.number().min(-1e3).max(1e3)).optional(),
+      })
+      .optional(),
+    /** How much evidence the track holds: analyzed frames with the face, and how long it lasted. */
+    track: z
+      .object({
+        frames: z.number().int().min(1).max(B.maxSeq),
+        durationMs: z.number().min(0).max(B.maxStreamTimeMs),
+        /** The agent joined this track to an earlier one of the same face (the earlier track id). */
+        continues: z.string().min(1).max(128).optional(),
+      })
+      .optional(),
     /** The aligned 112x112 face, JPEG, base64. */
     faceJpeg: jpeg(MAX_FACE_JPEG_BYTES, { maxSide: B.maxFaceJpegSide }),
     /** A larger crop around the face for context, JPEG, base64. */
@@ -169,7 +206,10 @@ export const FaceEventSchema = z
  * longest, with room for the numbers and keys): brokers must accept messages of this size.
  */
 export const MAX_FACE_EVENT_BYTES =
-  base64Max(MAX_FACE_JPEG_BYTES) + base64Max(MAX_CONTEXT_JPEG_BYTES) + base64Max(EMBEDDING_DIM * 4) + 4096;
+  base64Max(MAX_FACE_JPEG_BYTES) +
+  base64Max(MAX_CONTEXT_JPEG_BYTES) +
+  (2 + B.maxTemplateShots) * (base64Max(EMBEDDING_DIM * 4) + 64) +
+  4096;
 
 export type FaceEvent = z.infer<typeof FaceEventSchema>;
 
