@@ -25,10 +25,16 @@
  *
  *   pnpm exec tsx bench/soak.ts [--minutes 60] [--cameras 2] [--outage-at 20 --outage-seconds 60]
  *       [--warmup 10] [--interval 5] [--videos station-crowd-1080p.mp4,talking-head-1.mp4]
- *       [--out /tmp/argus-soak-<time>.jsonl] [--no-sse] [--no-ids] [--keep]
+ *       [--out /tmp/argus-soak-<time>.jsonl] [--no-sse] [--no-ids] [--heap-snapshots 10,30,50] [--keep]
  *
  * --no-sse runs without the stream client and --no-ids without the agent's file sink (to narrow a
- * leak down); --keep keeps the temp dir (looped videos, server data, agent config and spool).
+ * leak down); --heap-snapshots makes both processes write a V8 heap snapshot at those minutes
+ * (node's --heapsnapshot-signal through NODE_OPTIONS, into <out>-heap/; each one starts with a full
+ * GC, so the heap sampled right after it is the live heap, whose trend is printed; compare the files
+ * with bench/lib/heap-diff.ts); --keep keeps the temp dir (looped videos, server data, agent config
+ * and spool). V8 collects the old generation rarely when allocation is slow (the server went 40
+ * minutes without a major GC): heap used, and RSS with it, then climbs for a long while before it
+ * falls back, so a trend over less than a few GC cycles says little; the live heap says more.
  * Goal: after the warm-up, memory grows under 5 MB/h in each process, and nothing is lost.
  */
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -59,6 +65,7 @@ const { values } = parseArgs({
     "no-ids": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     "log-level": { type: "string", default: "info" },
+    "heap-snapshots": { type: "string" },
   },
 });
 const MINUTES = Number(values.minutes);
@@ -76,6 +83,20 @@ const OUT = resolve(values.out ?? join(tmpdir(), `argus-soak-${stamp}.jsonl`));
 const OUT_BASE = OUT.replace(/\.jsonl$/, "");
 const RTSP_SERVE = resolve(REPO, "../shared/tools/rtsp-serve.py");
 const MB = 1e6;
+/** Minutes (from the agent's start) at which both processes write a V8 heap snapshot. */
+const SNAPSHOTS = (values["heap-snapshots"] ?? "").split(",").filter(Boolean).map(Number);
+const SNAP_DIR = `${OUT_BASE}-heap`;
+/**
+ * With --heap-snapshots: node writes a snapshot on SIGUSR2 (no code change; a full GC comes first, so
+ * the heap sampled just after it is the live heap), into SNAP_DIR.
+ */
+const NODE_OPTIONS = SNAPSHOTS.length
+  ? {
+      NODE_OPTIONS:
+        `${process.env.NODE_OPTIONS ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAP_DIR}`.trim(),
+    }
+  : {};
+if (SNAPSHOTS.length) mkdirSync(SNAP_DIR, { recursive: true });
 
 for (const v of VIDEOS)
   if (!existsSync(join(VIDEO_DIR, v))) {
@@ -174,6 +195,7 @@ async function startServerProc(): Promise<void> {
         ARGUS_HTTP_HOST: "127.0.0.1",
         ARGUS_MQTT_HOST: "127.0.0.1",
         ARGUS_LOG_LEVEL: values["log-level"],
+        ...NODE_OPTIONS,
       },
       log: `${OUT_BASE}.server.log`,
     },
@@ -218,7 +240,7 @@ interface ProcSample {
 interface Sample {
   t: number;
   at: string;
-  phase: "run" | "outage" | "final";
+  phase: "run" | "outage" | "final" | "snapshot";
   load1: number;
   server: ProcSample;
   agent: ProcSample & { ffmpegRss?: number; ffmpegCount?: number };
@@ -254,7 +276,7 @@ function procSample(pid: number | undefined, text: string | undefined, names: Re
     for (const sp of ["new", "old", "code", "large_object"])
       s.spaces[sp] = metric(text, "nodejs_heap_space_size_used_bytes", `space="${sp}"`);
     s.m = {};
-    for (const [k, name] of Object.entries(names)) s.m[k] = metric(text, name);
+    for (const [k, name] of Object.entries(names)) s.m[k] = metricExact(text, name);
   }
   return s;
 }
@@ -271,6 +293,7 @@ const SERVER_METRICS = {
   indexFaces: "argus_index_faces",
   sseClients: "argus_sse_clients",
   handles: "nodejs_active_handles_total",
+  gcMajor: 'nodejs_gc_duration_seconds_count{kind="major"}',
 };
 const AGENT_METRICS = {
   decoded: "argus_agent_frames_decoded_total",
@@ -288,6 +311,7 @@ const AGENT_METRICS = {
   tracksLive: "argus_agent_tracks_live",
   faceCallsWaiting: "argus_agent_face_calls_waiting",
   handles: "nodejs_active_handles_total",
+  gcMajor: 'nodejs_gc_duration_seconds_count{kind="major"}',
 };
 
 /** A metric line with labels: `name{labels}` exactly (metric() sums every label set). */
@@ -421,6 +445,7 @@ agent = new GroupChild(
       ARGUS_BROKER_USERNAME: creds.mqtt.username,
       ARGUS_BROKER_PASSWORD: creds.mqtt.password,
       ARGUS_LOG_LEVEL: values["log-level"],
+      ...NODE_OPTIONS,
     },
     log: `${OUT_BASE}.agent.log`,
   },
@@ -444,6 +469,27 @@ const outageStart = OUTAGE_AT === undefined ? undefined : agentStart + OUTAGE_AT
 let outageDone = false;
 let downSince: number | undefined;
 let lastReport = -1;
+
+/** SIGUSR2 to both node processes; waits until their snapshot files are complete, then samples (live heap). */
+async function heapSnapshots(): Promise<string[]> {
+  const before = new Set(readdirSync(SNAP_DIR));
+  const pids = [server?.running ? server.nodePid : undefined, agent?.running ? agent.nodePid : undefined].filter(
+    (p): p is number => p !== undefined,
+  );
+  for (const p of pids) process.kill(p, "SIGUSR2");
+  const end = Date.now() + 120_000;
+  let sizes = "";
+  for (;;) {
+    await sleep(1000);
+    const fresh = readdirSync(SNAP_DIR).filter((f) => !before.has(f) && f.endsWith(".heapsnapshot"));
+    const now2 = fresh.map((f) => `${f}:${statSync(join(SNAP_DIR, f)).size}`).join(",");
+    if ((fresh.length >= pids.length && now2 === sizes) || Date.now() > end) {
+      await takeSample("snapshot");
+      return fresh.map((f) => join(SNAP_DIR, f));
+    }
+    sizes = now2;
+  }
+}
 let probeAt: number | undefined;
 /** Sightings in the restarted server's replay buffer shortly after the restart: sighting id -> stream id. */
 const replayed = new Map<string, number>();
@@ -482,6 +528,11 @@ async function probeReplay(): Promise<number> {
 }
 while (now() < endAt) {
   const tickStart = now();
+  if (SNAPSHOTS.length && now() >= agentStart + SNAPSHOTS[0] * 60) {
+    const m = SNAPSHOTS.shift()!;
+    const files = await heapSnapshots();
+    say(`heap snapshots at ${m} min: ${files.join(", ")}`);
+  }
   const s = await takeSample(downSince !== undefined ? "outage" : "run");
   const minute = Math.floor((tickStart - agentStart) / 60);
   if (minute !== lastReport && minute % 5 === 0) {
@@ -689,6 +740,42 @@ if (serverLife > 1)
     "",
   ]);
 printTable(header, table);
+
+// Heap right after each major GC (the first sample after the count went up): the level garbage falls back to.
+for (const proc of ["server", "agent"] as const)
+  for (const l of proc === "server" ? lives : [1]) {
+    const xs = samples.filter((x) => x[proc].life === l && x[proc].m?.gcMajor !== undefined);
+    const after = xs.filter((x, i) => i > 0 && x[proc].m!.gcMajor > xs[i - 1][proc].m!.gcMajor);
+    if (!xs.length) continue;
+    const gcs = xs[xs.length - 1][proc].m!.gcMajor - xs[0][proc].m!.gcMajor;
+    const shown = after.length > 12 ? after.filter((_, i) => i % Math.ceil(after.length / 12) === 0) : after;
+    console.log(
+      `${proc}${proc === "server" ? ` life ${l}` : ""}: ${gcs} major GCs while sampled; heap just after them (min: MB) ` +
+        (shown.map((x) => `${fmt((x.t - agentStart) / 60, 0)}: ${fmt(x[proc].heapUsed! / MB, 1)}`).join(", ") || "-"),
+    );
+  }
+
+const snaps = samples.filter((x) => x.phase === "snapshot");
+if (snaps.length) {
+  console.log("\nLive heap: V8 heap used just after each heap snapshot (a full GC precedes it), MB");
+  printTable(
+    ["min", "server (life)", "agent"],
+    snaps.map((x) => [
+      fmt((x.t - agentStart) / 60, 1),
+      x.server.heapUsed ? `${fmt(x.server.heapUsed / MB, 2)} (${x.server.life})` : "-",
+      x.agent.heapUsed ? fmt(x.agent.heapUsed / MB, 2) : "-",
+    ]),
+  );
+  const live = (proc: "server" | "agent") =>
+    pooledTrend(
+      (proc === "server" ? lives : [1]).map((l) =>
+        snaps.filter((x) => x[proc].life === l && x[proc].heapUsed).map((x) => ({ t: x.t, y: x[proc].heapUsed! / MB })),
+      ),
+    );
+  console.log(
+    `live heap trend (one level per life): server ${f1(live("server"))} MB/h, agent ${f1(live("agent"))} MB/h`,
+  );
+}
 
 // Counters: the agent ran once; the server's restart at the outage reset its counters, so each life's
 // last sample is added up.
