@@ -28,13 +28,17 @@
  *       [--out /tmp/argus-soak-<time>.jsonl] [--no-sse] [--no-ids] [--heap-snapshots 10,30,50] [--keep]
  *
  * --no-sse runs without the stream client and --no-ids without the agent's file sink (to narrow a
- * leak down); --heap-snapshots makes both processes write a V8 heap snapshot at those minutes
- * (node's --heapsnapshot-signal through NODE_OPTIONS, into <out>-heap/; each one starts with a full
- * GC, so the heap sampled right after it is the live heap, whose trend is printed; compare the files
- * with bench/lib/heap-diff.ts); --keep keeps the temp dir (looped videos, server data, agent config
- * and spool). V8 collects the old generation rarely when allocation is slow (the server went 40
- * minutes without a major GC): heap used, and RSS with it, then climbs for a long while before it
- * falls back, so a trend over less than a few GC cycles says little; the live heap says more.
+ * leak down); --keep keeps the temp dir (looped videos, server data, agent config and spool).
+ * --heap-snapshots makes both processes write a V8 heap snapshot at those minutes (node's
+ * --heapsnapshot-signal through NODE_OPTIONS, into <out>-heap/). Each starts with a full GC, so the
+ * heap sampled right after it is the live heap, whose trend is printed; compare the files with
+ * bench/lib/heap-diff.ts. A snapshot's own memory stays with the process (the server's RSS went from
+ * 155 to 367 MB), so the RSS trends of such a run mean nothing.
+ *
+ * V8 collects the old generation rarely when a process allocates slowly: the server ran about 20
+ * minutes after each start before its first major GC. Until then heap used, and RSS with it, climbs,
+ * so a trend over less than a few GC cycles says little; the heap just after each major GC (printed)
+ * and the live heap say more.
  * Goal: after the warm-up, memory grows under 5 MB/h in each process, and nothing is lost.
  */
 import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -484,6 +488,15 @@ async function heapSnapshots(): Promise<string[]> {
     const fresh = readdirSync(SNAP_DIR).filter((f) => !before.has(f) && f.endsWith(".heapsnapshot"));
     const now2 = fresh.map((f) => `${f}:${statSync(join(SNAP_DIR, f)).size}`).join(",");
     if ((fresh.length >= pids.length && now2 === sizes) || Date.now() > end) {
+      // A process answers again only once its snapshot is written: wait for both before sampling.
+      for (let i = 0; i < 60; i++) {
+        const up = await Promise.all([
+          server?.running ? scrape(`${BASE}/metrics`) : "",
+          agent?.running ? scrape(`${agentOps}/metrics`) : "",
+        ]);
+        if (up.every((x) => x !== undefined)) break;
+        await sleep(1000);
+      }
       await takeSample("snapshot");
       return fresh.map((f) => join(SNAP_DIR, f));
     }
