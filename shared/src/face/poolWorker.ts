@@ -37,7 +37,9 @@ async function serve(pipeline: FacePipeline, req: PoolRequest): Promise<[unknown
     }
     case "embed": {
       const vecs = await pipeline.embedMany(req.aligned);
-      return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
+      if (!req.check) return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
+      const looks = await pipeline.secondLooks(req.aligned, req.contexts);
+      return [{ vecs, looks }, vecs.map((v) => v.buffer as ArrayBuffer)];
     }
     case "process": {
       const faces = await pipeline.process(req.image, req.options);
