@@ -61,7 +61,8 @@ export interface AnalyzedFace {
 export interface EmbedOptions {
   /**
    * Also give each face its second look (`secondLook`): one batched detector run on the padded
-   * aligned crops and the given context canvases (contextCanvas; per face, or undefined).
+   * aligned crops and the given context canvases (contextCanvas; per face, or undefined). Faces
+   * that already have an embedding then keep it.
    */
   check?: boolean;
   contexts?: (RgbImage | undefined)[];
@@ -209,12 +210,17 @@ export class FacePipeline implements FaceEngine {
   /** Computes the embedding of each face (in place) from its aligned crop, in one batched model run (and, with `check`, its second look). */
   async embed(faces: AnalyzedFace[], options: EmbedOptions = {}): Promise<AnalyzedFace[]> {
     const aligned = faces.map((f) => f.aligned);
-    const vecs = await this.embedMany(aligned);
+    // With `check`, faces already embedded keep their embedding (only their second look is new).
+    const todo = faces.map((f, k) => k).filter((k) => !options.check || !faces[k].embedding);
+    const vecs = await this.embedMany(todo.map((k) => aligned[k]));
     const looks = options.check ? await this.secondLooks(aligned, options.contexts) : [];
-    faces.forEach((f, k) => {
-      f.embedding = vecs[k];
-      if (options.check) f.secondLook = looks[k];
+    todo.forEach((k, i) => {
+      faces[k].embedding = vecs[i];
     });
+    if (options.check)
+      faces.forEach((f, k) => {
+        f.secondLook = looks[k];
+      });
     return faces;
   }
 

@@ -51,7 +51,7 @@ export class FacePoolError extends Error {
 /** Requests and replies between the pool and a worker (see poolWorker.ts). */
 export type PoolCall =
   | { op: "analyzeFrame"; image: RgbImage; options: FrameOptions }
-  | { op: "embed"; aligned: RgbImage[]; check?: boolean; contexts?: (RgbImage | undefined)[] }
+  | { op: "embed"; aligned: RgbImage[]; check?: boolean; contexts?: (RgbImage | undefined)[]; todo?: number[] }
   | { op: "process"; image: RgbImage; options: ProcessOptions };
 
 export type PoolRequest = PoolCall & { id: number };
@@ -170,15 +170,20 @@ export class FacePool implements FaceEngine {
       });
       return faces;
     }
+    // Faces already embedded keep their embedding: only their second look is computed.
+    const todo = faces.map((_, k) => k).filter((k) => !faces[k].embedding);
     const req: PoolCall = {
       op: "embed",
       aligned: faces.map((f) => f.aligned),
       check: true,
       contexts: options.contexts,
+      todo,
     };
     const r = (await this.call(req, [], true)) as { vecs: Float32Array[]; looks: SecondLook[] };
+    todo.forEach((k, i) => {
+      faces[k].embedding = r.vecs[i];
+    });
     faces.forEach((f, k) => {
-      f.embedding = r.vecs[k];
       f.secondLook = r.looks[k];
     });
     return faces;

@@ -36,7 +36,7 @@ async function serve(pipeline: FacePipeline, req: PoolRequest): Promise<[unknown
       return [dets, buffersOf(dets.map((d) => d.face))];
     }
     case "embed": {
-      const vecs = await pipeline.embedMany(req.aligned);
+      const vecs = await pipeline.embedMany(req.todo ? req.todo.map((k) => req.aligned[k]) : req.aligned);
       if (!req.check) return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
       const looks = await pipeline.secondLooks(req.aligned, req.contexts);
       return [{ vecs, looks }, vecs.map((v) => v.buffer as ArrayBuffer)];
