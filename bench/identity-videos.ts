@@ -121,7 +121,8 @@ async function enrolmentCandidates(): Promise<Map<string, { video: string; t: nu
 interface PassResult {
   /** label: the person, `non-face` or `unsure` (null: no label matched); entry: the labelled entry (e.g. station/jacket). */
   events: (FaceEvent & { label: string | null; entry: string | null })[];
-  tracks: { camera: string; label: string | null; mixed: boolean; n: number }[];
+  /** id, and the earlier track it continues (joined by appearance by the agent). */
+  tracks: { camera: string; id: string; continues?: string; label: string | null; mixed: boolean; n: number }[];
   sightings: (Sighting & { label: string | null; entry: string | null; events: number })[];
   persons: Person[];
   /** Enrolled person id -> label (enrolled pass). */
@@ -272,7 +273,7 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
           videoOf(camera),
           tr.dets.map((d) => ({ streamTimeMs: d.t, box: d.box })),
         );
-        return { camera, label: m.label, mixed: m.mixed, n: tr.dets.length };
+        return { camera, id: tr.id, continues: tr.continues, label: m.label, mixed: m.mixed, n: tr.dets.length };
       }),
     );
     const sightings = (await all<Sighting>("/sightings")).map((s) => {
@@ -334,6 +335,12 @@ function unknownFigures(r: PassResult): UnknownFigures {
     const events = r.events.filter(inScope);
     const people = new Set([...tracks.map((t) => t.label), ...sightings.map((s) => s.label)].filter(isPerson));
     const tracksPer = [...people].map((p) => tracks.filter((t) => t.label === p).length);
+    // Visits: a person's tracks, those that continue another of their tracks counted with it.
+    const visitsPer = [...people].map((p) => {
+      const mine = tracks.filter((t) => t.label === p);
+      const ids = new Set(mine.map((t) => t.id));
+      return mine.filter((t) => !t.continues || !ids.has(t.continues)).length;
+    });
     const sightPer = [...people].map((p) => sightings.filter((s) => s.label === p).length);
     // Automatic persons per real person: over the people with at least one sighting linked to one.
     const autoPer: number[] = [];
@@ -388,6 +395,8 @@ function unknownFigures(r: PassResult): UnknownFigures {
       tracks: tracks.length,
       tracksPer: mean(tracksPer),
       tracksMax: Math.max(0, ...tracksPer),
+      visitsPer: mean(visitsPer),
+      mixedTracks: tracks.filter((t) => t.mixed).length,
       sightings: sightings.length,
       sightPer: mean(sightPer),
       sightMax: Math.max(0, ...sightPer),
@@ -508,6 +517,8 @@ table(
     "people",
     "tracks",
     "tracks/person (max)",
+    "visits/person",
+    "mixed tracks",
     "sightings/person (max)",
     "auto persons/person",
     "in main %",
@@ -522,6 +533,8 @@ table(
     col(unknownRuns, s, "people"),
     col(unknownRuns, s, "tracks"),
     `${col(unknownRuns, s, "tracksPer", 1)} (${col(unknownRuns, s, "tracksMax")})`,
+    col(unknownRuns, s, "visitsPer", 2),
+    col(unknownRuns, s, "mixedTracks"),
     `${col(unknownRuns, s, "sightPer", 1)} (${col(unknownRuns, s, "sightMax")})`,
     col(unknownRuns, s, "autoPer", 2),
     range(
@@ -561,6 +574,8 @@ table(
 );
 console.log(
   `\npeople: real people seen (labelled persons with a track or sighting); tracks/person, sightings/person: mean (max);` +
+    ` visits/person: tracks/person counting a track that continues another of the person's tracks (track.continues) with it;` +
+    ` mixed tracks: tracks whose detections are of two or more labels (a track switching person);` +
     ` auto persons/person: automatic persons their sightings are linked to, over the people linked to at least one (goal <= 1.2);` +
     ` in main %: share of a person's sightings in their most used automatic person; unidentified: sightings of real people linked to nobody;` +
     ` mixing: persons holding sightings of two or more real people (goal 0); non-face founded: automatic persons founded by a false detection (goal 0);` +
