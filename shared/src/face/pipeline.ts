@@ -211,7 +211,7 @@ export class FacePipeline implements FaceEngine {
   async embed(faces: AnalyzedFace[], options: EmbedOptions = {}): Promise<AnalyzedFace[]> {
     const aligned = faces.map((f) => f.aligned);
     // With `check`, faces already embedded keep their embedding (only their second look is new).
-    const todo = faces.map((f, k) => k).filter((k) => !options.check || !faces[k].embedding);
+    const todo = faces.map((_, k) => k).filter((k) => !options.check || !faces[k].embedding);
     const vecs = await this.embedMany(todo.map((k) => aligned[k]));
     const looks = options.check ? await this.secondLooks(aligned, options.contexts) : [];
     todo.forEach((k, i) => {
