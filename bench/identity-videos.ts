@@ -129,7 +129,10 @@ interface PassResult {
   enrolled: Map<string, string>;
   enrolFailures: string[];
   /** Auto person id -> the event that founded it. */
-  founders: Map<string, { label: string | null; entry: string | null; cameraId: string; t: number; quality: number }>;
+  founders: Map<
+    string,
+    { label: string | null; entry: string | null; cameraId: string; t: number; quality: number; check: string }
+  >;
   seconds: number;
 }
 
@@ -295,6 +298,7 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
           cameraId: e.cameraId,
           t: e.streamTimeMs,
           quality: e.quality.score,
+          check: e.faceCheck ? (e.faceCheck.passed ? "passed" : `failed ${e.faceCheck.failed.join(",")}`) : "-",
         });
     }
     return {
@@ -372,7 +376,7 @@ function unknownFigures(r: PassResult): UnknownFigures {
       for (const [id, f] of byNonFace) {
         const ss = r.sightings.filter((s) => s.personId === id);
         details.push(
-          `NON-FACE FOUNDED ${nameOf.get(id)} by ${f.entry} at ${f.t} ms (q${f.quality.toFixed(2)}); its sightings: ${ss.map((s) => `${s.entry ?? "unlabelled"} q${s.quality.toFixed(2)}${s.similarity === null ? "" : ` sim ${s.similarity.toFixed(2)}`}`).join(", ")}`,
+          `NON-FACE FOUNDED ${nameOf.get(id)} by ${f.entry} at ${f.t} ms (q${f.quality.toFixed(2)}, face check ${f.check}); its sightings: ${ss.map((s) => `${s.entry ?? "unlabelled"} q${s.quality.toFixed(2)}${s.similarity === null ? "" : ` sim ${s.similarity.toFixed(2)}`}`).join(", ")}`,
         );
       }
     if (scope === "all")
@@ -407,6 +411,11 @@ function unknownFigures(r: PassResult): UnknownFigures {
       nonFaceFounded: byNonFace.length,
       nonFaceLinked: sightings.filter((s) => s.label === NON_FACE && s.personId).length,
       nonFaceSightings: sightings.filter((s) => s.label === NON_FACE).length,
+      // The agent's face check (events without one: an agent before it, not counted).
+      nonFaceEvents: events.filter((e) => e.label === NON_FACE && e.faceCheck).length,
+      nonFacePassing: events.filter((e) => e.label === NON_FACE && e.faceCheck?.passed).length,
+      personEvents: events.filter((e) => isPerson(e.label) && e.faceCheck).length,
+      personFailing: events.filter((e) => isPerson(e.label) && e.faceCheck && !e.faceCheck.passed).length,
       unsureSightings: sightings.filter((s) => s.label === UNSURE).length,
       events: events.length,
       unlabelled: unlabelled.length,
@@ -526,6 +535,8 @@ table(
     "mixing",
     "non-face founded",
     "non-face linked",
+    "face check: non-face events passing",
+    "person events failing",
     "unlabelled events",
   ],
   scopes.map((s) => [
@@ -545,6 +556,8 @@ table(
     col(unknownRuns, s, "mixing"),
     col(unknownRuns, s, "nonFaceFounded"),
     `${col(unknownRuns, s, "nonFaceLinked")}/${col(unknownRuns, s, "nonFaceSightings")}`,
+    `${col(unknownRuns, s, "nonFacePassing")}/${col(unknownRuns, s, "nonFaceEvents")}`,
+    `${col(unknownRuns, s, "personFailing")}/${col(unknownRuns, s, "personEvents")}`,
     `${col(unknownRuns, s, "unlabelled")}/${col(unknownRuns, s, "events")}`,
   ]),
 );
@@ -576,6 +589,7 @@ console.log(
   `\npeople: real people seen (labelled persons with a track or sighting); tracks/person, sightings/person: mean (max);` +
     ` visits/person: tracks/person counting a track that continues another of the person's tracks (track.continues) with it;` +
     ` mixed tracks: tracks whose detections are of two or more labels (a track switching person);` +
+    ` face check: events labelled non-face whose faceCheck passed / non-face events, events of real people whose faceCheck failed / their events;` +
     ` auto persons/person: automatic persons their sightings are linked to, over the people linked to at least one (goal <= 1.2);` +
     ` in main %: share of a person's sightings in their most used automatic person; unidentified: sightings of real people linked to nobody;` +
     ` mixing: persons holding sightings of two or more real people (goal 0); non-face founded: automatic persons founded by a false detection (goal 0);` +
