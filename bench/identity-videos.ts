@@ -121,14 +121,18 @@ async function enrolmentCandidates(): Promise<Map<string, { video: string; t: nu
 interface PassResult {
   /** label: the person, `non-face` or `unsure` (null: no label matched); entry: the labelled entry (e.g. station/jacket). */
   events: (FaceEvent & { label: string | null; entry: string | null })[];
-  tracks: { camera: string; label: string | null; mixed: boolean; n: number }[];
+  /** id, and the earlier track it continues (joined by appearance by the agent). */
+  tracks: { camera: string; id: string; continues?: string; label: string | null; mixed: boolean; n: number }[];
   sightings: (Sighting & { label: string | null; entry: string | null; events: number })[];
   persons: Person[];
   /** Enrolled person id -> label (enrolled pass). */
   enrolled: Map<string, string>;
   enrolFailures: string[];
   /** Auto person id -> the event that founded it. */
-  founders: Map<string, { label: string | null; entry: string | null; cameraId: string; t: number; quality: number }>;
+  founders: Map<
+    string,
+    { label: string | null; entry: string | null; cameraId: string; t: number; quality: number; check: string }
+  >;
   seconds: number;
 }
 
@@ -272,7 +276,7 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
           videoOf(camera),
           tr.dets.map((d) => ({ streamTimeMs: d.t, box: d.box })),
         );
-        return { camera, label: m.label, mixed: m.mixed, n: tr.dets.length };
+        return { camera, id: tr.id, continues: tr.continues, label: m.label, mixed: m.mixed, n: tr.dets.length };
       }),
     );
     const sightings = (await all<Sighting>("/sightings")).map((s) => {
@@ -294,6 +298,7 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
           cameraId: e.cameraId,
           t: e.streamTimeMs,
           quality: e.quality.score,
+          check: e.faceCheck ? (e.faceCheck.passed ? "passed" : `failed ${e.faceCheck.failed.join(",")}`) : "-",
         });
     }
     return {
@@ -334,6 +339,12 @@ function unknownFigures(r: PassResult): UnknownFigures {
     const events = r.events.filter(inScope);
     const people = new Set([...tracks.map((t) => t.label), ...sightings.map((s) => s.label)].filter(isPerson));
     const tracksPer = [...people].map((p) => tracks.filter((t) => t.label === p).length);
+    // Visits: a person's tracks, those that continue another of their tracks counted with it.
+    const visitsPer = [...people].map((p) => {
+      const mine = tracks.filter((t) => t.label === p);
+      const ids = new Set(mine.map((t) => t.id));
+      return mine.filter((t) => !t.continues || !ids.has(t.continues)).length;
+    });
     const sightPer = [...people].map((p) => sightings.filter((s) => s.label === p).length);
     // Automatic persons per real person: over the people with at least one sighting linked to one.
     const autoPer: number[] = [];
@@ -365,7 +376,7 @@ function unknownFigures(r: PassResult): UnknownFigures {
       for (const [id, f] of byNonFace) {
         const ss = r.sightings.filter((s) => s.personId === id);
         details.push(
-          `NON-FACE FOUNDED ${nameOf.get(id)} by ${f.entry} at ${f.t} ms (q${f.quality.toFixed(2)}); its sightings: ${ss.map((s) => `${s.entry ?? "unlabelled"} q${s.quality.toFixed(2)}${s.similarity === null ? "" : ` sim ${s.similarity.toFixed(2)}`}`).join(", ")}`,
+          `NON-FACE FOUNDED ${nameOf.get(id)} by ${f.entry} at ${f.t} ms (q${f.quality.toFixed(2)}, face check ${f.check}); its sightings: ${ss.map((s) => `${s.entry ?? "unlabelled"} q${s.quality.toFixed(2)}${s.similarity === null ? "" : ` sim ${s.similarity.toFixed(2)}`}`).join(", ")}`,
         );
       }
     if (scope === "all")
@@ -388,6 +399,8 @@ function unknownFigures(r: PassResult): UnknownFigures {
       tracks: tracks.length,
       tracksPer: mean(tracksPer),
       tracksMax: Math.max(0, ...tracksPer),
+      visitsPer: mean(visitsPer),
+      mixedTracks: tracks.filter((t) => t.mixed).length,
       sightings: sightings.length,
       sightPer: mean(sightPer),
       sightMax: Math.max(0, ...sightPer),
@@ -398,6 +411,11 @@ function unknownFigures(r: PassResult): UnknownFigures {
       nonFaceFounded: byNonFace.length,
       nonFaceLinked: sightings.filter((s) => s.label === NON_FACE && s.personId).length,
       nonFaceSightings: sightings.filter((s) => s.label === NON_FACE).length,
+      // The agent's face check (events without one: an agent before it, not counted).
+      nonFaceEvents: events.filter((e) => e.label === NON_FACE && e.faceCheck).length,
+      nonFacePassing: events.filter((e) => e.label === NON_FACE && e.faceCheck?.passed).length,
+      personEvents: events.filter((e) => isPerson(e.label) && e.faceCheck).length,
+      personFailing: events.filter((e) => isPerson(e.label) && e.faceCheck && !e.faceCheck.passed).length,
       unsureSightings: sightings.filter((s) => s.label === UNSURE).length,
       events: events.length,
       unlabelled: unlabelled.length,
@@ -508,6 +526,8 @@ table(
     "people",
     "tracks",
     "tracks/person (max)",
+    "visits/person",
+    "mixed tracks",
     "sightings/person (max)",
     "auto persons/person",
     "in main %",
@@ -515,6 +535,8 @@ table(
     "mixing",
     "non-face founded",
     "non-face linked",
+    "face check: non-face events passing",
+    "person events failing",
     "unlabelled events",
   ],
   scopes.map((s) => [
@@ -522,6 +544,8 @@ table(
     col(unknownRuns, s, "people"),
     col(unknownRuns, s, "tracks"),
     `${col(unknownRuns, s, "tracksPer", 1)} (${col(unknownRuns, s, "tracksMax")})`,
+    col(unknownRuns, s, "visitsPer", 2),
+    col(unknownRuns, s, "mixedTracks"),
     `${col(unknownRuns, s, "sightPer", 1)} (${col(unknownRuns, s, "sightMax")})`,
     col(unknownRuns, s, "autoPer", 2),
     range(
@@ -532,6 +556,8 @@ table(
     col(unknownRuns, s, "mixing"),
     col(unknownRuns, s, "nonFaceFounded"),
     `${col(unknownRuns, s, "nonFaceLinked")}/${col(unknownRuns, s, "nonFaceSightings")}`,
+    `${col(unknownRuns, s, "nonFacePassing")}/${col(unknownRuns, s, "nonFaceEvents")}`,
+    `${col(unknownRuns, s, "personFailing")}/${col(unknownRuns, s, "personEvents")}`,
     `${col(unknownRuns, s, "unlabelled")}/${col(unknownRuns, s, "events")}`,
   ]),
 );
@@ -561,6 +587,9 @@ table(
 );
 console.log(
   `\npeople: real people seen (labelled persons with a track or sighting); tracks/person, sightings/person: mean (max);` +
+    ` visits/person: tracks/person counting a track that continues another of the person's tracks (track.continues) with it;` +
+    ` mixed tracks: tracks whose detections are of two or more labels (a track switching person);` +
+    ` face check: events labelled non-face whose faceCheck passed / non-face events, events of real people whose faceCheck failed / their events;` +
     ` auto persons/person: automatic persons their sightings are linked to, over the people linked to at least one (goal <= 1.2);` +
     ` in main %: share of a person's sightings in their most used automatic person; unidentified: sightings of real people linked to nobody;` +
     ` mixing: persons holding sightings of two or more real people (goal 0); non-face founded: automatic persons founded by a false detection (goal 0);` +

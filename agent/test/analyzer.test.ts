@@ -110,9 +110,13 @@ describe.skipIf(!HAS_DATA)("frame analyzer on the real station-crowd video", () 
       if (!c || !before) continue;
       // Small regions around the faces of the frame before (motion covers most of this busy scene).
       expect(areaOf(c.regions)).toBeLessThan(0.6 * W * H);
-      // Each region is around a face tracked before (the frame before, or earlier for a face briefly hidden).
+      // Each region is around a face tracked before (the frame before, or earlier for a face briefly
+      // hidden), or a sliver at the frame's edge: since tracks are relinked by appearance, the woman
+      // who crosses the frame at about two face sizes per analyzed frame is one track with her real
+      // velocity, and after she leaves the frame her predicted box is clipped to its right edge.
       const seen = [...calls.entries()].filter(([j]) => j < i).flatMap(([, d]) => d.boxes);
-      for (const r of c.regions) expect(seen.some((b) => intersects(r, b))).toBe(true);
+      const edgeSliver = (r: Rect) => (r.x + r.w >= W - 1 || r.x <= 0) && r.w < 64;
+      for (const r of c.regions) expect(seen.some((b) => intersects(r, b)) || edgeSliver(r)).toBe(true);
       expect(c.regions.some((r) => before.boxes.some((b) => contains(r, b)))).toBe(true);
       followed += c.boxes.length;
     }

@@ -43,6 +43,8 @@ export interface TapTrack {
   camera: string;
   /** Frame size of the camera, pixels. */
   frame: [number, number];
+  /** The earlier track this one continues (joined by appearance, or closed at the maximum duration). */
+  continues?: string;
   dets: TapDetection[];
   first?: TapCrop;
   best?: TapCrop;
@@ -98,8 +100,13 @@ export function installAgentTap(o: TapOptions = {}): AgentTap {
     return process0.call(this, frame);
   };
 
-  Tracker.prototype.update = function <D extends { box: Box }>(this: Tracker, dets: readonly D[], nowMs: number) {
-    const upd: TrackUpdate<D> = update0.call(this, dets, nowMs) as TrackUpdate<D>;
+  Tracker.prototype.update = function <D extends { box: Box }>(
+    this: Tracker,
+    dets: readonly D[],
+    nowMs: number,
+    ...rest: unknown[]
+  ) {
+    const upd: TrackUpdate<D> = (update0 as (...a: unknown[]) => TrackUpdate<D>).call(this, dets, nowMs, ...rest);
     const cur = current.get(this);
     if (!cur) return upd;
     for (const a of upd.assigned) {
@@ -107,6 +114,7 @@ export function installAgentTap(o: TapOptions = {}): AgentTap {
       let tr = byId.get(a.track.id);
       if (!tr) {
         tr = { id: a.track.id, camera: cur.camera, frame: [cur.frame.width, cur.frame.height], dets: [] };
+        if (a.track.continues) tr.continues = a.track.continues;
         byId.set(tr.id, tr);
         const list = tracks.get(cur.camera) ?? [];
         list.push(tr);

@@ -5,6 +5,7 @@ export * from "./face/align.ts";
 export * from "./face/attributes.ts";
 export * from "./face/detect.ts";
 export * from "./face/embed.ts";
+export * from "./face/faceCheck.ts";
 export * from "./face/geometry.ts";
 export * from "./face/landmarks.ts";
 export * from "./face/pipeline.ts";

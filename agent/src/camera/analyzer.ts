@@ -8,7 +8,10 @@
  * progress waits for a frame that may not come; `flush` ends them all (end of stream, source lost).
  */
 import {
+  type AnalyzedFace,
   type Box,
+  contextCanvas,
+  cosine,
   cropRegion,
   type FaceEngine,
   type FrameDetection,
@@ -18,7 +21,7 @@ import {
 } from "@argus/shared";
 import type { CameraConfig } from "@argus/shared/config/schema";
 import { BestShotSelector, type Chosen } from "../bestshot/selector.ts";
-import type { Shot, ShotPayload } from "../bestshot/shot.ts";
+import type { Shot, ShotPayload, TrackInfo } from "../bestshot/shot.ts";
 import { planRegions } from "../detection/regions.ts";
 import type { Frame } from "../ingest/cameraSource.ts";
 import { MotionDetector } from "../motion/motion.ts";
@@ -34,7 +37,21 @@ export interface FrameStats {
   faces: number;
   newTracks: number;
   endedTracks: number;
+  /** Faces embedded to compare appearances (relinks, switch checks) in this frame. */
+  appearanceEmbeds: number;
+  /** Detections joined to a track by appearance; continuations refused as another face. */
+  relinked: number;
+  refused: number;
   ms: { motion: number; detect: number; analyze: number };
+}
+
+/** Most faces embedded per frame to compare appearances (the rest are tracked by position alone). */
+export const MAX_APPEARANCE_EMBEDS = 6;
+
+/** A track's reference face for appearance comparisons: its best face so far, embedded when first needed. */
+interface Ref {
+  face: AnalyzedFace;
+  quality: number;
 }
 
 export interface AnalyzerOptions {
@@ -45,6 +62,8 @@ export interface AnalyzerOptions {
   realtime?: boolean;
   /** Wall-clock ms on the clock of `Frame.arrivedAt` (default performance.now(); tests inject their own). */
   now?: () => number;
+  /** Compare faces to relink fragmented tracks and refuse track switches (default true). */
+  appearance?: boolean;
 }
 
 /** Tracks ended between frames (timed out, or flushed) and the shots they send. */
@@ -65,6 +84,8 @@ export class FrameAnalyzer {
   private readonly selector: BestShotSelector<ShotPayload>;
   private readonly clock: TrackClock;
   private readonly realtime: boolean;
+  private readonly appearance: boolean;
+  private readonly refs = new Map<string, Ref>();
   /** Analyzed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
@@ -75,6 +96,7 @@ export class FrameAnalyzer {
     o: AnalyzerOptions = {},
   ) {
     this.realtime = o.realtime ?? true;
+    this.appearance = o.appearance ?? true;
     this.clock = new TrackClock(o.now);
     this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
     this.motion = new MotionDetector(cam.motion);
@@ -135,11 +157,14 @@ export class FrameAnalyzer {
       if (droi) dets = dets.filter((d) => inside(droi, d.box, width, height));
     }
     const t2 = performance.now();
-    const upd = this.tracker.update(dets, t);
+    const { similarity, embedded } = await this.appearanceOf(dets, t);
+    const upd = this.tracker.update(dets, t, similarity);
+    this.keepRefs(upd.assigned);
     const shots: Shot[] = [];
+    const byId = new Map<string, Track>([...this.tracker.active, ...upd.ended].map((x) => [x.id, x]));
     const chosen = (c: Chosen<ShotPayload>[]) => {
       const now = performance.now();
-      for (const s of c) shots.push({ ...s, mode: cam.bestShot.mode, chosenAt: now });
+      for (const s of c) shots.push({ ...s, mode: cam.bestShot.mode, chosenAt: now, track: info(byId.get(s.trackId)) });
     };
     // Ended tracks first: their shots come from earlier frames.
     for (const tr of upd.ended) chosen(this.selector.end(tr.id));
@@ -160,6 +185,7 @@ export class FrameAnalyzer {
             cam.bestShot.contextFactor,
             cam.bestShot.contextMaxSide,
           ),
+          look: face.landmarks5 ? contextCanvas(pyr, face.landmarks5) : undefined,
           frame: {
             width,
             height,
@@ -183,9 +209,64 @@ export class FrameAnalyzer {
         faces: dets.length,
         newTracks: upd.assigned.filter((a) => a.isNew).length,
         endedTracks: upd.ended.length,
+        appearanceEmbeds: embedded,
+        relinked: upd.relinked,
+        refused: upd.refused,
         ms: { motion: t1 - t0, detect: t2 - t1, analyze: t3 - t2 },
       },
     };
+  }
+
+  /**
+   * Appearance for the tracker: the pairs it asks about whose detection and track both have an
+   * analyzed face; the faces not yet embedded (at most MAX_APPEARANCE_EMBEDS) in one batched call.
+   */
+  private async appearanceOf(
+    dets: FrameDetection[],
+    t: number,
+  ): Promise<{ similarity?: (track: Track, det: number) => number | undefined; embedded: number }> {
+    if (!this.appearance || dets.length === 0) return { embedded: 0 };
+    const queries = this.tracker.appearanceQueries(dets, t);
+    if (queries.length === 0) return { embedded: 0 };
+    const need = new Set<AnalyzedFace>();
+    for (const q of queries) {
+      const f = dets[q.det].face;
+      const r = this.refs.get(q.track.id);
+      if (!f || !r) continue;
+      const add = [f, r.face].filter((x) => !x.embedding && !need.has(x));
+      if (need.size + add.length > MAX_APPEARANCE_EMBEDS) continue;
+      for (const x of add) need.add(x);
+    }
+    if (need.size > 0) {
+      // A failed call leaves the faces without embeddings: position alone decides.
+      await this.engine.embed([...need]).catch(() => {});
+    }
+    return {
+      embedded: need.size,
+      similarity: (track, d) => {
+        const a = dets[d].face?.embedding;
+        const b = this.refs.get(track.id)?.face.embedding;
+        return a && b ? cosine(a, b) : undefined;
+      },
+    };
+  }
+
+  /** Each track's reference face: replaced by a clearly better one; refs of tracks gone are dropped. */
+  private keepRefs(assigned: readonly { track: Track; det: FrameDetection }[]): void {
+    if (!this.appearance) return;
+    for (const a of assigned) {
+      const f = a.det.face;
+      if (!f) continue;
+      const r = this.refs.get(a.track.id);
+      const q = f.quality.score;
+      // An embedded face stays unless clearly beaten (its embedding was paid for).
+      if (!r || q > (r.face.embedding ? 1.25 * r.quality + 0.05 : r.quality))
+        this.refs.set(a.track.id, { face: f, quality: q });
+    }
+    if (this.refs.size > this.tracker.active.length + this.tracker.recentlyEnded.length) {
+      const keep = new Set([...this.tracker.active, ...this.tracker.recentlyEnded].map((x) => x.id));
+      for (const id of this.refs.keys()) if (!keep.has(id)) this.refs.delete(id);
+    }
   }
 
   /**
@@ -219,10 +300,21 @@ export class FrameAnalyzer {
     const shots: Shot[] = [];
     const now = performance.now();
     const mode = this.cam.bestShot.mode;
-    for (const tr of ended) for (const s of this.selector.end(tr.id)) shots.push({ ...s, mode, chosenAt: now });
-    for (const s of ready) shots.push({ ...s, mode, chosenAt: now });
+    for (const tr of ended)
+      for (const s of this.selector.end(tr.id)) shots.push({ ...s, mode, chosenAt: now, track: info(tr) });
+    const live = new Map(this.tracker.active.map((x) => [x.id, x]));
+    for (const s of ready) shots.push({ ...s, mode, chosenAt: now, track: info(live.get(s.trackId)) });
     return shots;
   }
+}
+
+function info(t: Track | undefined): TrackInfo | undefined {
+  if (!t) return undefined;
+  return {
+    frames: t.hits,
+    durationMs: t.lastSeenMs - t.firstSeenMs,
+    ...(t.continues ? { continues: t.continues } : {}),
+  };
 }
 
 function inside(poly: NonNullable<CameraConfig["detection"]["roi"]>, b: Box, width: number, height: number): boolean {

@@ -18,7 +18,7 @@ import { CameraSource, type CameraState, type Frame, type SourceEvent } from "..
 import type { StreamInfo } from "../ingest/ffmpeg.ts";
 import { describeSource, parseSource, type Source } from "../ingest/source.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
-import { buildFaceEvent } from "../publish/event.ts";
+import { buildFaceEvent, embedShots, templateShots } from "../publish/event.ts";
 import { type Ended, FrameAnalyzer, type FrameResult, type FrameStats } from "./analyzer.ts";
 import { boundedProcess } from "./boundedProcess.ts";
 
@@ -115,9 +115,10 @@ export class CameraRunner {
   private async makeEvents(shots: Shot[]): Promise<Made[]> {
     const m = this.ctx.metrics;
     const t0 = performance.now();
-    const faces = [...new Set(shots.map((s) => s.payload.face).filter((f) => !f.embedding))];
-    // If the batch fails, each shot below tries its own face and fails (and is logged) alone.
-    if (faces.length > 1) await this.ctx.engine.embed(faces).catch(() => {});
+    // Every shot's template shots, embedded and checked in one batched call. If the batch fails,
+    // each shot below tries its own faces and fails (and is logged) alone.
+    const payloads = shots.flatMap((s) => templateShots(s).map((k) => k.payload));
+    if (shots.length > 1) await embedShots(this.ctx.engine, payloads).catch(() => {});
     const made = await Promise.all(
       shots.map(async (shot): Promise<Made | undefined> => {
         try {

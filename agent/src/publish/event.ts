@@ -1,21 +1,34 @@
 /**
- * Turns a chosen shot into a FaceEvent (shared schema v1): the embedding is computed here, for
- * chosen shots only, and the crops are JPEG-encoded (in libuv's thread pool, off the event loop).
+ * Turns a chosen shot into a FaceEvent (shared schema v1): the embeddings are computed here, for
+ * chosen shots and their track's template shots only, and the crops are JPEG-encoded (in libuv's
+ * thread pool, off the event loop).
+ *
+ * Template and face check: the shot carries its track's few best shots (bestshot/selector.ts).
+ * Those not embedded yet are embedded and checked (faceCheck.ts: the second look runs in the same
+ * worker call) in one batched call. The event's face is the chosen shot if it passes the check,
+ * else the best shot of the track that does; `embedding.template` is the quality-weighted mean of
+ * the passing shots' embeddings (all shots' when none passes), renormalized, and
+ * `embedding.shots` those shots' embeddings and qualities; `faceCheck` is the event face's check.
  */
 import { randomUUID } from "node:crypto";
 import {
+  type AnalyzedFace,
+  checkFace,
   EMBEDDING_DIM,
   embeddingToBase64,
   encodeJpeg,
   FACE_EVENT_SCHEMA,
   FACE_EVENT_VERSION,
+  type FaceCheck,
   type FaceEngine,
   type FaceEvent,
   FaceEventSchema,
   featureModelId,
   formatZodError,
+  l2normalize,
 } from "@argus/shared";
-import type { Shot } from "../bestshot/shot.ts";
+import type { Kept } from "../bestshot/selector.ts";
+import type { Shot, ShotPayload } from "../bestshot/shot.ts";
 
 export interface EventContext {
   agentId: string;
@@ -26,9 +39,57 @@ export interface EventContext {
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
+/** The template shots of a shot (the shot alone when it has none). */
+export function templateShots(shot: Shot): Kept<ShotPayload>[] {
+  return shot.shots?.length ? shot.shots : [{ quality: shot.quality, atMs: shot.atMs, payload: shot.payload }];
+}
+
+/** A face still needs its embedding or its check's second look (faces without landmark geometry are not checked). */
+export function needsEmbedding(f: AnalyzedFace): boolean {
+  return !f.embedding || (f.geometry !== undefined && f.secondLook === undefined);
+}
+
+/** Embeds and checks, in one batched call, the template shots' faces that need it. */
+export async function embedShots(engine: FaceEngine, payloads: readonly ShotPayload[]): Promise<void> {
+  const need = [...new Map(payloads.filter((p) => needsEmbedding(p.face)).map((p) => [p.face, p])).values()];
+  if (need.length === 0) return;
+  await engine.embed(
+    need.map((p) => p.face),
+    { check: true, contexts: need.map((p) => p.look) },
+  );
+}
+
+function check(f: AnalyzedFace): FaceCheck | undefined {
+  return f.geometry ? checkFace(f.geometry, f.secondLook) : undefined;
+}
+
+/** The template: quality-weighted mean of the embeddings, renormalized. */
+export function templateOf(shots: readonly { embedding: Float32Array; quality: number }[]): Float32Array {
+  const t = new Float32Array(EMBEDDING_DIM);
+  for (const s of shots) {
+    const w = Math.max(s.quality, 0.01);
+    for (let i = 0; i < EMBEDDING_DIM; i++) t[i] += w * s.embedding[i];
+  }
+  return l2normalize(t);
+}
+
 export async function buildFaceEvent(shot: Shot, ctx: EventContext): Promise<FaceEvent> {
-  const { face, context, frame } = shot.payload;
+  const members = templateShots(shot);
+  await embedShots(
+    ctx.engine,
+    members.map((m) => m.payload),
+  );
+  const checks = members.map((m) => check(m.payload.face));
+  const passing = members.filter((_, i) => checks[i]?.passed);
+  const chosenIdx = members.findIndex((m) => m.payload === shot.payload);
+  // The chosen shot, unless it fails the check and another shot of the track passes it.
+  let main = chosenIdx >= 0 ? members[chosenIdx] : members[0];
+  if (!check(main.payload.face)?.passed && passing.length > 0)
+    main = passing.reduce((a, b) => (b.quality > a.quality ? b : a));
+  const used = (passing.length > 0 ? passing : members).filter((m) => m.payload.face.embedding);
+  const { face, context, frame } = main.payload;
   if (!face.embedding) await ctx.engine.embed([face]);
+  const faceCheck = check(face);
   const [faceJpeg, contextJpeg] = await Promise.all([
     encodeJpeg(face.aligned, ctx.jpegQuality),
     encodeJpeg(context, ctx.jpegQuality),
@@ -66,7 +127,20 @@ export async function buildFaceEvent(shot: Shot, ctx: EventContext): Promise<Fac
       modelSha256: model.sha256,
       dim: EMBEDDING_DIM,
       vector: embeddingToBase64(face.embedding!),
+      ...(used.length > 0
+        ? {
+            template: embeddingToBase64(
+              templateOf(used.map((m) => ({ embedding: m.payload.face.embedding!, quality: m.quality }))),
+            ),
+            shots: used.map((m) => ({
+              vector: embeddingToBase64(m.payload.face.embedding!),
+              quality: Math.min(1, Math.max(0, m.quality)),
+            })),
+          }
+        : {}),
     },
+    ...(faceCheck ? { faceCheck } : {}),
+    ...(shot.track ? { track: { ...shot.track, frames: Math.max(1, shot.track.frames) } } : {}),
     faceJpeg: faceJpeg.toString("base64"),
     contextJpeg: contextJpeg.toString("base64"),
   };

@@ -85,6 +85,38 @@ export class FaceDetector {
     return dets;
   }
 
+  /**
+   * Runs the model once on a batch of RGB images of one size; returns each image's detections
+   * above the threshold, in its pixels.
+   */
+  async runBatch(images: readonly RgbImage[], scoreThreshold: number): Promise<Detection[][]> {
+    if (images.length === 0) return [];
+    const { width, height } = images[0];
+    const plane = width * height * 3;
+    const data = new Uint8Array(images.length * plane);
+    images.forEach((img, k) => {
+      if (img.width !== width || img.height !== height) throw new RangeError("runBatch: images of different sizes");
+      data.set(img.data.subarray(0, plane), k * plane);
+    });
+    const out = await this.session.run({ image: new ort.Tensor("uint8", data, [images.length, height, width, 3]) });
+    const logits = out.logits.data as Float32Array;
+    const loc = out.locations.data as Float32Array;
+    const anchors = anchorsFor(width, height);
+    const min = logitThreshold(scoreThreshold) - 1e-6;
+    return images.map((_, k) => {
+      const lg = logits.subarray(k * anchors.count * 2, (k + 1) * anchors.count * 2);
+      const lc = loc.subarray(k * anchors.count * 4, (k + 1) * anchors.count * 4);
+      const dets: Detection[] = [];
+      for (let i = 0; i < anchors.count; i++) {
+        if (lg[2 * i + 1] - lg[2 * i] < min) continue;
+        const s = faceScore(lg, i);
+        if (s < scoreThreshold) continue;
+        dets.push({ box: decodeBox(anchors, lc, i, [0, 0, 0, 0]) as Box, score: s });
+      }
+      return dets;
+    });
+  }
+
   /** Detects faces in the image (or the given regions), merging all levels and tiles with NMS. */
   async detect(image: RgbImage | Pyramid, options: Partial<DetectOptions> = {}): Promise<Detection[]> {
     const o = { ...DEFAULT_DETECT_OPTIONS, ...options };

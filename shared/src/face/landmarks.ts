@@ -110,7 +110,18 @@ export class LandmarkModel {
    * whatever the number of faces: the first pass of every face, then the re-centered and the
    * mirrored passes of every face together.
    */
-  async predictMany(src: Pyramid, boxes: readonly Box[], options: Partial<LandmarkOptions> = {}): Promise<Point[][]> {
+  async predictMany(
+    src: Pyramid,
+    boxes: readonly Box[],
+    options: Partial<LandmarkOptions> = {},
+    /**
+     * Filled (when given) with each face's disagreement between its last two passes (the
+     * re-centered one and the mirrored one): the mean distance between their 68 points over the
+     * distance between the eye centers. A face gives the same points mirrored or not; a jacket or
+     * a poster often does not (shared/src/face/faceCheck.ts). NaN without both passes.
+     */
+    disagreement?: number[],
+  ): Promise<Point[][]> {
     if (boxes.length === 0) return [];
     const o = { ...DEFAULT_LANDMARK_OPTIONS, ...options };
     let crops = boxes.map((b) => landmarkCrop(b, o.cropScale));
@@ -127,6 +138,11 @@ export class LandmarkModel {
     if (o.refine) pts = more.slice(0, boxes.length);
     if (o.flip) {
       const mirrored = more.slice(more.length - boxes.length);
+      if (disagreement) {
+        pts.forEach((p, k) => {
+          disagreement[k] = o.refine ? passDisagreement(p, mirrored[k]) : Number.NaN;
+        });
+      }
       pts = pts.map((p, k) => p.map(([x, y], i): Point => [(x + mirrored[k][i][0]) / 2, (y + mirrored[k][i][1]) / 2]));
     }
     return pts;
@@ -136,4 +152,16 @@ export class LandmarkModel {
   async predict(src: Pyramid, box: Box, options: Partial<LandmarkOptions> = {}): Promise<Point[]> {
     return (await this.predictMany(src, [box], options))[0];
   }
+}
+
+/** Mean distance between two passes' points over the eye distance (of their mean). */
+export function passDisagreement(a: readonly Point[], b: readonly Point[]): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.hypot(a[i][0] - b[i][0], a[i][1] - b[i][1]);
+  const l = meanPoint(a, 36, 41);
+  const r = meanPoint(a, 42, 47);
+  const l2 = meanPoint(b, 36, 41);
+  const r2 = meanPoint(b, 42, 47);
+  const iod = Math.hypot((r[0] + r2[0]) / 2 - (l[0] + l2[0]) / 2, (r[1] + r2[1]) / 2 - (l[1] + l2[1]) / 2);
+  return d / a.length / Math.max(iod, 1e-6);
 }

@@ -21,6 +21,7 @@ import {
   FaceDetector,
 } from "./detect.ts";
 import { Embedder } from "./embed.ts";
+import { type FaceGeometry, faceGeometry, SECOND_LOOK_SIZE, type SecondLook, secondLookScore } from "./faceCheck.ts";
 import { type Box, boxHeight, type Point } from "./geometry.ts";
 import { DEFAULT_LANDMARK_OPTIONS, fivePoints, LandmarkModel, type LandmarkOptions } from "./landmarks.ts";
 import { combineQuality, type FaceQuality, imageStats, poseFromLandmarks } from "./quality.ts";
@@ -49,8 +50,22 @@ export interface AnalyzedFace {
   /** The aligned 112x112 RGB face (the embedder's input, and the crop sent in events). */
   aligned: RgbImage;
   quality: FaceQuality;
+  /** Landmark figures for the face check (shared/src/face/faceCheck.ts). */
+  geometry?: FaceGeometry;
+  /** The face check's second look (detector scores on the aligned face), when asked for. */
+  secondLook?: SecondLook;
   embedding?: Float32Array;
   attributes?: Attributes;
+}
+
+export interface EmbedOptions {
+  /**
+   * Also give each face its second look (`secondLook`): one batched detector run on the padded
+   * aligned crops and the given context canvases (contextCanvas; per face, or undefined). Faces
+   * that already have an embedding then keep it.
+   */
+  check?: boolean;
+  contexts?: (RgbImage | undefined)[];
 }
 
 export interface FrameOptions extends Partial<DetectOptions> {
@@ -77,8 +92,11 @@ export interface ProcessOptions extends Partial<DetectOptions> {
 export interface FaceEngine {
   /** Detection plus landmarks, alignment and quality of each large enough face; no embedding. */
   analyzeFrame(image: RgbImage, options?: FrameOptions): Promise<FrameDetection[]>;
-  /** Computes the embedding of each face (in place) from its aligned crop, all in one batched model run. */
-  embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]>;
+  /**
+   * Computes the embedding of each face (in place) from its aligned crop, all in one batched model
+   * run; with `check`, also its second-look score (one batched detector run, same call).
+   */
+  embed(faces: AnalyzedFace[], options?: EmbedOptions): Promise<AnalyzedFace[]>;
   /** detect + analyze + embed (+ attributes): everything for a photo. */
   process(image: RgbImage, options?: ProcessOptions): Promise<AnalyzedFace[]>;
 }
@@ -144,10 +162,12 @@ export class FacePipeline implements FaceEngine {
     const src = FacePipeline.pyramid(image);
     const n = dets.length;
     const t0 = performance.now();
+    const disagreement: number[] = [];
     const lms = await this.landmarker.predictMany(
       src,
       dets.map((d) => d.box),
       this.landmarkOptions,
+      disagreement,
     );
     this.times.add("landmarks", (performance.now() - t0) / n);
     return dets.map((det, k) => {
@@ -167,8 +187,9 @@ export class FacePipeline implements FaceEngine {
         ...stats,
         ...pose,
       });
+      const geometry = faceGeometry(lm, det.box, disagreement[k] ?? Number.NaN, pose);
       this.times.add("quality", performance.now() - t2);
-      return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality };
+      return { box: det.box, score: det.score, landmarks68: lm, landmarks5: p5, aligned, quality, geometry };
     });
   }
 
@@ -186,13 +207,48 @@ export class FacePipeline implements FaceEngine {
     return dets;
   }
 
-  /** Computes the embedding of each face (in place) from its aligned crop, in one batched model run. */
-  async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
-    const vecs = await this.embedMany(faces.map((f) => f.aligned));
-    faces.forEach((f, k) => {
-      f.embedding = vecs[k];
+  /** Computes the embedding of each face (in place) from its aligned crop, in one batched model run (and, with `check`, its second look). */
+  async embed(faces: AnalyzedFace[], options: EmbedOptions = {}): Promise<AnalyzedFace[]> {
+    const aligned = faces.map((f) => f.aligned);
+    // With `check`, faces already embedded keep their embedding (only their second look is new).
+    const todo = faces.map((_, k) => k).filter((k) => !options.check || !faces[k].embedding);
+    const vecs = await this.embedMany(todo.map((k) => aligned[k]));
+    const looks = options.check ? await this.secondLooks(aligned, options.contexts) : [];
+    todo.forEach((k, i) => {
+      faces[k].embedding = vecs[i];
     });
+    if (options.check)
+      faces.forEach((f, k) => {
+        f.secondLook = looks[k];
+      });
     return faces;
+  }
+
+  /** Both second looks of each face (padded crop, and context canvas when given), in one detector run. */
+  async secondLooks(
+    aligned: readonly RgbImage[],
+    contexts: readonly (RgbImage | undefined)[] = [],
+  ): Promise<SecondLook[]> {
+    const ctx = contexts.map((c, k) => ({ c, k })).filter((x): x is { c: RgbImage; k: number } => x.c !== undefined);
+    const scores = await this.secondLook([...aligned, ...ctx.map((x) => x.c)]);
+    const out: SecondLook[] = aligned.map((_, k) => ({ padded: scores[k] }));
+    ctx.forEach(({ k }, i) => {
+      out[k].context = scores[aligned.length + i];
+    });
+    return out;
+  }
+
+  /**
+   * The face check's second look (faceCheck.ts): each aligned 112x112 crop padded with mid-grey into
+   * a SECOND_LOOK_SIZE square, all in one batched detector run; the score of a face centered on it.
+   */
+  async secondLook(aligned: readonly RgbImage[]): Promise<number[]> {
+    if (aligned.length === 0) return [];
+    const t0 = performance.now();
+    const canvases = aligned.map((a) => (a.width === SECOND_LOOK_SIZE ? a : paddedCanvas(a)));
+    const dets = await this.detector.runBatch(canvases, 0.05);
+    this.times.add("secondLook", (performance.now() - t0) / aligned.length);
+    return dets.map(secondLookScore);
   }
 
   /**
@@ -267,6 +323,35 @@ function yielding(session: InferenceSession): InferenceSession {
     return run(...args);
   };
   return s;
+}
+
+/** The aligned 112x112 crop centered in a mid-grey SECOND_LOOK_SIZE square. */
+export function paddedCanvas(a: RgbImage): RgbImage {
+  const S = SECOND_LOOK_SIZE;
+  const off = (S - ALIGN_SIZE) / 2;
+  const data = new Uint8Array(S * S * 3).fill(127);
+  for (let y = 0; y < ALIGN_SIZE; y++)
+    data.set(a.data.subarray(y * ALIGN_SIZE * 3, (y + 1) * ALIGN_SIZE * 3), ((y + off) * S + off) * 3);
+  return { data, width: S, height: S };
+}
+
+/**
+ * The second look's canvas cut from an image (the frame, or a crop of it whose top-left corner is
+ * at `origin` and `scale` image px per frame px): the aligned face at the center of a
+ * SECOND_LOOK_SIZE square, with the image's own surroundings instead of padding.
+ */
+export function contextCanvas(
+  image: RgbImage | Pyramid,
+  landmarks5: readonly Point[],
+  origin: Point = [0, 0],
+  scale = 1,
+): RgbImage {
+  const S = SECOND_LOOK_SIZE;
+  const off = (S - ALIGN_SIZE) / 2;
+  const p5 = landmarks5.map(([x, y]): Point => [(x - origin[0]) * scale, (y - origin[1]) * scale]);
+  const m = alignmentAffine(alignmentTransform(p5));
+  const shifted: typeof m = [m[0], m[1], m[2] - off * (m[0] + m[1]), m[3], m[4], m[5] - off * (m[3] + m[4])];
+  return warpToRgb(FacePipeline.pyramid(image), shifted, S, S);
 }
 
 /** Rejects an image whose buffer does not match its size (it would be read out of bounds). */

@@ -19,8 +19,10 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { ArgusError, type ErrorCode } from "../errors.ts";
 import { type RgbImage, rgbImage } from "../image/types.ts";
+import type { SecondLook } from "./faceCheck.ts";
 import type {
   AnalyzedFace,
+  EmbedOptions,
   FaceEngine,
   FrameDetection,
   FrameOptions,
@@ -49,7 +51,7 @@ export class FacePoolError extends Error {
 /** Requests and replies between the pool and a worker (see poolWorker.ts). */
 export type PoolCall =
   | { op: "analyzeFrame"; image: RgbImage; options: FrameOptions }
-  | { op: "embed"; aligned: RgbImage[] }
+  | { op: "embed"; aligned: RgbImage[]; check?: boolean; contexts?: (RgbImage | undefined)[]; todo?: number[] }
   | { op: "process"; image: RgbImage; options: ProcessOptions };
 
 export type PoolRequest = PoolCall & { id: number };
@@ -155,11 +157,34 @@ export class FacePool implements FaceEngine {
     return (await this.call({ op: "process", image: img, options }, transfer)) as AnalyzedFace[];
   }
 
-  /** Computes the embedding of each face (in place): one urgent worker call, one batched model run. */
-  async embed(faces: AnalyzedFace[]): Promise<AnalyzedFace[]> {
-    const vecs = await this.embedMany(faces.map((f) => f.aligned));
+  /**
+   * Computes the embedding of each face (in place): one urgent worker call, one batched model run
+   * (with `check`, also each face's second-look score, one batched detector run in the same call).
+   */
+  async embed(faces: AnalyzedFace[], options: EmbedOptions = {}): Promise<AnalyzedFace[]> {
+    if (faces.length === 0) return faces;
+    if (!options.check) {
+      const vecs = await this.embedMany(faces.map((f) => f.aligned));
+      faces.forEach((f, k) => {
+        f.embedding = vecs[k];
+      });
+      return faces;
+    }
+    // Faces already embedded keep their embedding: only their second look is computed.
+    const todo = faces.map((_, k) => k).filter((k) => !faces[k].embedding);
+    const req: PoolCall = {
+      op: "embed",
+      aligned: faces.map((f) => f.aligned),
+      check: true,
+      contexts: options.contexts,
+      todo,
+    };
+    const r = (await this.call(req, [], true)) as { vecs: Float32Array[]; looks: SecondLook[] };
+    todo.forEach((k, i) => {
+      faces[k].embedding = r.vecs[i];
+    });
     faces.forEach((f, k) => {
-      f.embedding = vecs[k];
+      f.secondLook = r.looks[k];
     });
     return faces;
   }

@@ -36,8 +36,10 @@ async function serve(pipeline: FacePipeline, req: PoolRequest): Promise<[unknown
       return [dets, buffersOf(dets.map((d) => d.face))];
     }
     case "embed": {
-      const vecs = await pipeline.embedMany(req.aligned);
-      return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
+      const vecs = await pipeline.embedMany(req.todo ? req.todo.map((k) => req.aligned[k]) : req.aligned);
+      if (!req.check) return [vecs, vecs.map((v) => v.buffer as ArrayBuffer)];
+      const looks = await pipeline.secondLooks(req.aligned, req.contexts);
+      return [{ vecs, looks }, vecs.map((v) => v.buffer as ArrayBuffer)];
     }
     case "process": {
       const faces = await pipeline.process(req.image, req.options);
