@@ -182,6 +182,11 @@ export const ConfigSchema = z
             minQuality: num(0, 1)
               .default(0.5)
               .describe("... and a best shot of at least this quality, and the agent's face check passed (or absent)"),
+            minSimilarity: num(-1, 1)
+              .default(0.55)
+              .describe(
+                "Candidates recur when their cosine is at least this (or the calibrated threshold at the candidate index's size, if higher): both are unmatched faces of unknown quality, often small and blurred (on the benchmark videos, different people's candidates scored up to 0.48, the same person's 0.72-0.83)",
+              ),
             minGapSeconds: int(0)
               .default(60)
               .describe(

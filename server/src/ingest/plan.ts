@@ -228,7 +228,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
       lastSeenAt: Math.max(track?.lastSeenAt ?? capturedAt, capturedAt),
     };
     const found = plan.searchCandidates(d.candidates, idVector, config.identify.k, camera);
-    const threshold = conf.threshold(found.size);
+    const threshold = Math.max(create.minSimilarity, conf.threshold(found.size));
     const hits = recurring(found.hits, self, threshold, create.minGapSeconds * 1000);
     const strong = strongTrack(
       {
