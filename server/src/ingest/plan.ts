@@ -257,7 +257,8 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
 
   if (personId) {
     // Learning: the most useful of the track's shots (quality, diversity), not only its best one.
-    const faces: ShotFace[] = v.shots ?? [{ quality, vector: v.vector }];
+    // Without shots, what identified it: the template (the mean of its best faces) or the shot.
+    const faces: ShotFace[] = v.shots ?? [{ quality, vector: idVector }];
     const learnAs: Identification = founded ? { kind: "new" } : id;
     const threshold =
       id.kind === "match" && id.threshold !== undefined ? id.threshold : conf.threshold(gallery.searchSize(camera));
