@@ -169,6 +169,19 @@ describe("faces, not jackets", () => {
     expect(w.sighting("p2")).toMatchObject({ personId: "penny", shots: 2, quality: 0.7, unlinkedReason: null });
   });
 
+  it("a face below the quality floor links to a person only at identify.lowQualityThreshold", async () => {
+    const w = await world();
+    const stuart = unit();
+    w.gallery.upsertPerson({ id: "stuart", kind: "enrolled", list: null, cameraId: null });
+    w.gallery.addFace({ id: 1, personId: "stuart", quality: 0.9, source: "enrol", cameraId: null }, stuart);
+    await w.batch(ev(near(stuart, 0.5), { track: "poor", quality: 0.2 }));
+    expect(w.sighting("poor")).toMatchObject({ personId: null, unlinkedReason: "low_quality" });
+    await w.batch(ev(near(stuart, 0.6), { track: "poor-but-close", quality: 0.2 }));
+    expect(w.sighting("poor-but-close").personId).toBe("stuart");
+    await w.batch(ev(near(stuart, 0.5), { track: "good", quality: 0.6 }));
+    expect(w.sighting("good").personId).toBe("stuart");
+  });
+
   it("events without a face check (older agents) pass, but the quality floor stays", async () => {
     const w = await world();
     await w.batch(ev(unit(), { track: "low", quality: 0.1, frames: 50 }));

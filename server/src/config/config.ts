@@ -162,6 +162,11 @@ export const ConfigSchema = z
           .describe(
             'Unmatched faces below this quality are stored without a person (`unlinkedReason` low_quality): they neither found an "Unknown #N" person nor wait as candidates',
           ),
+        lowQualityThreshold: num(-1, 1)
+          .default(0.55)
+          .describe(
+            "A face below `minQualityNewPerson` is linked to a person only at this cosine or more (or the operating threshold if higher): poor faces of different people score high together (0.50 on the benchmark videos); on LFW no genuine probe is lost",
+          ),
         create: z
           .object({
             minSightings: int(1, 100)

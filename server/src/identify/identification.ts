@@ -44,6 +44,8 @@ export interface IdentifyPolicy {
   /** The calibrated threshold and grades (overrides `threshold`). */
   confidence?: Confidence;
   minQualityNewPerson: number;
+  /** A face below minQualityNewPerson links only at this cosine or more (or the threshold if higher). */
+  lowQualityThreshold?: number;
   /** Neighbours fetched per search. */
   k: number;
   matching: "global" | "camera";
@@ -136,7 +138,9 @@ export function identify(
   const [best, second] = candidatesFrom(neighbors, owner, 2);
   // The gallery's size as this search saw it: its scopes plus the batch's new faces.
   const faces = gallery.searchSize(face.cameraId) + pendingSearched;
-  const threshold = conf.threshold(faces);
+  let threshold = conf.threshold(faces);
+  if (face.quality < policy.minQualityNewPerson && policy.lowQualityThreshold !== undefined)
+    threshold = Math.max(threshold, policy.lowQualityThreshold);
   const d = decide(best as Candidate | undefined, face.quality, {
     threshold,
     minQualityNewPerson: policy.minQualityNewPerson,

@@ -201,6 +201,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     {
       confidence: conf,
       minQualityNewPerson: config.identify.minQualityNewPerson,
+      lowQualityThreshold: config.identify.lowQualityThreshold,
       k: config.identify.k,
       matching: config.identify.matching,
     },
