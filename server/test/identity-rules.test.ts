@@ -301,7 +301,9 @@ describe("cautious creation", () => {
     const w = await world();
     const v = unit();
     await w.batch(ev(v, { track: "rt", quality: 0.6 }));
-    await w.batch(ev(near(v, 0.95), { track: "rt", quality: 0.6 }));
+    await w.batch(ev(near(v, 0.5), { track: "rt", quality: 0.1 })); // a poor shot leaves it a candidate
+    expect(w.sighting("rt")).toMatchObject({ unlinkedReason: "candidate", quality: 0.6, shots: 2 });
+    expect(w.candidates.has(w.sighting("rt").id)).toBe(true);
     expect(w.gallery.personCount).toBe(0);
     const r = await w.batch(ev(near(v, 0.95), { track: "rt", quality: 0.65 })); // third shot: minShots
     expect(r.b.newPersons).toHaveLength(1);

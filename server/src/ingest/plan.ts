@@ -254,7 +254,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
       } else promoted = [];
     }
     if (!founded) unlinkedReason = "candidate";
-  } else unlinkedReason = "low_quality";
+  } else unlinkedReason = track?.unlinkedReason === "candidate" ? "candidate" : "low_quality"; // a poor later shot of a candidate leaves it one
 
   if (personId) {
     // Learning: the most useful of the track's shots (quality, diversity), not only its best one.
