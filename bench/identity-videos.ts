@@ -208,7 +208,8 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
           body: JSON.stringify({ name: label }),
         });
         const person = (await pr.json()) as Person;
-        const fr = await fetch(`${api}/persons/${person.id}/faces`, {
+        // Forced: the photos are stills of video, often below the server's enrolment quality floor.
+        const fr = await fetch(`${api}/persons/${person.id}/faces?force=true`, {
           method: "POST",
           headers: { ...auth, "content-type": "image/jpeg" },
           body: best.jpeg,

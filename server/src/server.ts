@@ -21,6 +21,8 @@ import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
+import { runtimeCalibration } from "./identify/calibrated.ts";
+import { CandidatePool } from "./identify/creation.ts";
 import { Gallery, type LoadProgress } from "./identify/gallery.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
@@ -114,6 +116,15 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     snapshotDir: join(config.dataDir, "index"),
     log,
   });
+  // Unmatched faces waiting to recur (cautious creation of automatic persons).
+  const candidates = new CandidatePool({
+    dim: EMBEDDING_DIM,
+    mode: config.identify.matching,
+    windowMs: config.identify.create.windowHours * 3_600_000,
+    maxCandidates: config.identify.create.maxCandidates,
+  });
+  // The model's calibration is read now: a manifest without one stops the start with its reason.
+  runtimeCalibration(config.identify);
   const regulars = new Regulars(store, config.regulars);
   const persons = new PersonCache(store);
   const cameras = new Map(
@@ -149,6 +160,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     persons,
     ids,
     deadLetters,
+    candidates,
   });
   let pipeline: Promise<FacePipeline> | undefined;
   const personService = new PersonService({
@@ -383,6 +395,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       },
     });
     log.info({ ...gallery.lastLoad, persons: gallery.personCount, faces: gallery.faceCount }, "face index ready");
+    await candidates.load(store, Date.now(), log);
     // Ingestion last: everything it feeds is ready.
     await webhooks.start();
     await (broker ? broker.start() : consumer!.start());

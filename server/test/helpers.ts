@@ -77,7 +77,16 @@ export const bbt = (name: string) => join(DATA_DIR, "faces/bbt", `${name}.png`);
 /** A face event as an agent would publish it, validated against the shared schema. */
 export function faceEvent(
   face: RealFace,
-  o: { agentId: string; cameraId: string; trackId?: string; seq?: number; capturedAt?: Date; eventId?: string },
+  o: {
+    agentId: string;
+    cameraId: string;
+    trackId?: string;
+    seq?: number;
+    capturedAt?: Date;
+    eventId?: string;
+    /** Fields of newer agents (faceCheck, track, embedding.template/shots): merged in. */
+    extra?: Partial<Pick<FaceEvent, "faceCheck" | "track">>;
+  },
 ): FaceEvent {
   const m = featureModelId();
   const e: FaceEvent = {
@@ -96,9 +105,16 @@ export function faceEvent(
     quality: face.quality,
     embedding: { model: m.id, modelSha256: m.sha256, dim: EMBEDDING_DIM, vector: embeddingToBase64(face.embedding) },
     faceJpeg: face.jpeg.toString("base64"),
+    ...o.extra,
   };
   return FaceEventSchema.parse(e);
 }
+
+/** What a newer agent says of a long track that passed its face check: enough to found a person at once. */
+export const STRONG_TRACK = {
+  faceCheck: { passed: true, failed: [] },
+  track: { frames: 25, durationMs: 5000 },
+} as const satisfies Partial<FaceEvent>;
 
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {

@@ -13,6 +13,8 @@ export type ErrorCode =
   | "MODEL_UNKNOWN"
   | "NO_FACE"
   | "MULTIPLE_FACES"
+  /** An enrolment photo's face is below the quality floor. */
+  | "LOW_QUALITY"
   | "CONFIG_INVALID"
   | "FILE_NOT_FOUND"
   | "INVALID_ARGUMENT"

@@ -2,7 +2,7 @@
  * The alerts a new sighting raises, and their webhook deliveries: pure planning, committed by
  * ingestion together with the sighting (the deliveries are an outbox the webhook worker drains).
  */
-import type { Alert, Delivery, PersonKind, Sighting, Webhook } from "../domain/types.ts";
+import type { Alert, AlertType, Delivery, Grade, PersonKind, Sighting, Webhook } from "../domain/types.ts";
 import { derivedId } from "../util/ids.ts";
 import { alertsFor, type Cooldown } from "./rules.ts";
 
@@ -12,6 +12,10 @@ export interface AlertContext {
   unknownAtSensitive: boolean;
   cooldown: Cooldown;
   webhooks: readonly Webhook[];
+  /** The setting alerts.foeMinGrade (absent: any grade). */
+  foeMinGrade?: Grade;
+  /** Only these alert types (a track linked to its person by a later shot raises only a foe alert). */
+  only?: readonly AlertType[];
 }
 
 /**
@@ -31,7 +35,9 @@ export function planAlerts(
     personKind,
     cameraSensitive: c.cameraSensitive,
     unknownAtSensitive: c.unknownAtSensitive,
-  });
+    grade: s.grade,
+    foeMinGrade: c.foeMinGrade,
+  }).filter((t) => !c.only || c.only.includes(t));
   const who = s.personId ?? `track:${s.agentId}|${s.cameraId}|${s.trackId}`;
   for (const type of types) {
     if (!c.cooldown.allow(`${type}|${who}|${s.agentId}/${s.cameraId}`, s.capturedAt)) continue;

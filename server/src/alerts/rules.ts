@@ -1,5 +1,11 @@
 /** Friend-or-foe verdicts and which alerts a sighting raises. Pure logic. */
-import type { AlertType, ListName, PersonKind, Verdict } from "../domain/types.ts";
+import type { AlertType, Grade, ListName, PersonKind, Verdict } from "../domain/types.ts";
+
+const GRADE_RANK: Record<Grade, number> = { possible: 0, likely: 1, strong: 2 };
+
+/** Whether a match's grade is at least `min` (no grade: never). */
+export const gradeAtLeast = (grade: Grade | null | undefined, min: Grade): boolean =>
+  !!grade && GRADE_RANK[grade] >= GRADE_RANK[min];
 
 export function verdictOf(list: ListName | null | undefined, regular: boolean): Verdict {
   if (list === "foe") return "foe";
@@ -13,11 +19,18 @@ export interface AlertInput {
   personKind: PersonKind | null;
   cameraSensitive: boolean;
   unknownAtSensitive: boolean;
+  /** The grade of the match that linked the sighting to its person. */
+  grade?: Grade | null;
+  /** A foe alert needs at least this grade (the setting alerts.foeMinGrade); absent: any. */
+  foeMinGrade?: Grade;
 }
 
-/** Alerts a new sighting raises: a foe anywhere; an unknown (automatic, unlisted, not regular) at a sensitive camera. */
+/**
+ * Alerts a new sighting raises: a foe anywhere, when the match is sure enough (alerts.foeMinGrade);
+ * an unknown (automatic, unlisted, not regular) at a sensitive camera.
+ */
 export function alertsFor(i: AlertInput): AlertType[] {
-  if (i.verdict === "foe") return ["foe"];
+  if (i.verdict === "foe") return !i.foeMinGrade || gradeAtLeast(i.grade, i.foeMinGrade) ? ["foe"] : [];
   if (i.unknownAtSensitive && i.cameraSensitive && i.verdict === "none" && i.personKind !== "enrolled") {
     return ["unknown_at_sensitive_camera"];
   }

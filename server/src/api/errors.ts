@@ -39,9 +39,13 @@ const ARGUS_STATUS: Record<string, number> = {
   IMAGE_TOO_MANY_PIXELS: 413,
   NO_FACE: 422,
   MULTIPLE_FACES: 422,
+  LOW_QUALITY: 422,
   INVALID_ARGUMENT: 400,
   CONFIG_INVALID: 400,
 };
+
+/** Codes whose details are for the client (the faces found, the quality and the floor); others may name files. */
+const ARGUS_DETAILS = new Set(["MULTIPLE_FACES", "LOW_QUALITY"]);
 
 /**
  * 400 naming the first offending field of a zod error, in the shared formatter's words. The value
@@ -73,7 +77,11 @@ export function errorMiddleware(log: Logger, refused: RefusalCounter = () => {})
         if ((status === 429 || status === 503) && typeof retry === "number") ctx.set("retry-after", String(retry));
       } else if (e instanceof ArgusError) {
         status = ARGUS_STATUS[e.code] ?? 500;
-        body = { code: e.code, message: e.message };
+        body = {
+          code: e.code,
+          message: e.message,
+          ...(e.details && ARGUS_DETAILS.has(e.code) ? { details: e.details } : {}),
+        };
       } else if (e instanceof CursorError) {
         status = 400;
         body = {

@@ -18,7 +18,7 @@ const STATUS_TEXT: Record<number, string> = {
   409: "Conflict (already exists, or the last admin)",
   413: "Payload too large",
   415: "Unsupported media type",
-  422: "No face, or several faces where one is needed (NO_FACE, MULTIPLE_FACES)",
+  422: "No face, several faces where one is needed, or a face too poor to enrol (NO_FACE, MULTIPLE_FACES, LOW_QUALITY)",
   429: "Too many attempts (Retry-After)",
   503: "Busy or degraded (retry shortly)",
 };

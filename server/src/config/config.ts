@@ -115,8 +115,37 @@ export const ConfigSchema = z
         threshold: num(-1, 1)
           .default(THRESHOLDS.identify)
           .describe(
-            "Cosine at or above which a face is the candidate person (1:N and automatic linking); default `THRESHOLDS.identify` (shared/src/face/thresholds.ts)",
+            "The floor of the operating threshold: a face is linked to a person at or above max(this, the calibrated threshold for `targetFpir` at the gallery's size), capped by `maxThreshold`; set `maxThreshold` to the same value for a fixed threshold. Default `THRESHOLDS.identify` (shared/src/face/thresholds.ts)",
           ),
+        targetFpir: num(1e-6, 0.5)
+          .default(0.01)
+          .describe(
+            "Target false-positive identification rate: the chance that a stranger's face matches somebody in the gallery. The operating threshold is the lowest cosine at which the model's calibrated impostor scores (models/manifest.json) give at most this rate at the current gallery size (faces searched), between `threshold` and `maxThreshold`; matches at or below it are graded `likely` or better",
+          ),
+        maxThreshold: num(-1, 1)
+          .default(0.6)
+          .describe(
+            "The ceiling of the operating threshold: a very large gallery never needs more than this to link a face (beyond it FPIR exceeds `targetFpir` and matches are graded lower)",
+          ),
+        grades: z
+          .object({
+            strongFpir: num(1e-9, 0.5)
+              .default(0.001)
+              .describe(
+                "A match is `strong` when a stranger would score as high with at most this chance in this gallery",
+              ),
+            possibleFpir: num(1e-6, 1)
+              .default(0.2)
+              .describe(
+                "... `possible` up to this chance (shown in searches; `likely` is up to `targetFpir`); beyond it a candidate has no grade",
+              ),
+            margin: num(0, 1)
+              .default(0.05)
+              .describe("A second person within this cosine of the best makes the match one grade weaker"),
+          })
+          .strict()
+          .prefault({})
+          .describe("How sure a match is (calibrated on the model's impostor scores): strong, likely, possible"),
         verifyThreshold: num(-1, 1)
           .default(THRESHOLDS.verify)
           .describe(
@@ -130,7 +159,74 @@ export const ConfigSchema = z
           ),
         minQualityNewPerson: num(0, 1)
           .default(0.3)
-          .describe('Unmatched faces below this quality are stored without founding a new "Unknown #N" person'),
+          .describe(
+            'Unmatched faces below this quality are stored without a person (`unlinkedReason` low_quality): they neither found an "Unknown #N" person nor wait as candidates',
+          ),
+        lowQualityThreshold: num(-1, 1)
+          .default(0.55)
+          .describe(
+            "A face below `minQualityNewPerson` is linked to a person only at this cosine or more (or the operating threshold if higher): poor faces of different people score high together (0.50 on the benchmark videos); on LFW no genuine probe is lost",
+          ),
+        create: z
+          .object({
+            minSightings: int(1, 100)
+              .default(2)
+              .describe(
+                'An unmatched face that is not a strong track waits as a candidate (a sighting of no person, `unlinkedReason` candidate) until this many candidates from separate tracks or visits match each other; then they found one "Unknown #N" person together. 1: every good enough unmatched face founds a person at once',
+              ),
+            minTrackFrames: int(1)
+              .default(10)
+              .describe(
+                "A strong track founds a person at once: at least this many analyzed frames with the face (the agent's `track.frames`) ...",
+              ),
+            minShots: int(1)
+              .default(3)
+              .describe(
+                "... or at least this many shots (embeddings of the track's template, `embedding.shots`, or events of the track received) ...",
+              ),
+            minQuality: num(0, 1)
+              .default(0.5)
+              .describe("... and a best shot of at least this quality, and the agent's face check passed (or absent)"),
+            minSimilarity: num(-1, 1)
+              .default(0.55)
+              .describe(
+                "Candidates recur when their cosine is at least this (or the calibrated threshold at the candidate index's size, if higher): both are unmatched faces of unknown quality, often small and blurred (on the benchmark videos, different people's candidates scored up to 0.48, the same person's 0.72-0.83)",
+              ),
+            minGapSeconds: int(0)
+              .default(60)
+              .describe(
+                "Candidates of the same track id count as separate visits when this many seconds apart (different track ids always do)",
+              ),
+            windowHours: int(1)
+              .default(168)
+              .describe(
+                "Candidates are matched with each other for this long (the in-memory candidate index, rebuilt at start from the stored candidate sightings); older ones stay unidentified",
+              ),
+            maxCandidates: int(100, 10_000_000)
+              .default(50_000)
+              .describe(
+                "Candidates kept in memory at most, about 3 kB each, rebuilt at start at about 0.6 ms each (the oldest go first)",
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe("Cautious creation of automatic persons (see Automatic persons)"),
+        enrol: z
+          .object({
+            minQuality: num(0, 1)
+              .default(0.35)
+              .describe(
+                "Enrolment photos whose face has a lower quality are refused (422 `LOW_QUALITY` with the quality and this floor) unless `?force=true`; as `representatives.minQuality`, about 2% of LFW's photos",
+              ),
+            dominance: num(1, 100)
+              .default(2)
+              .describe(
+                "A photo with several faces enrols the dominant one: its prominence (area x (1 - distance from the photo's center / half the diagonal)^2) at least this many times every other face's; otherwise 422 `MULTIPLE_FACES` with every face's box and quality",
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe("Enrolment photos (`POST /persons/{id}/faces`)"),
         representatives: z
           .object({
             max: int(0, 64)
@@ -228,6 +324,12 @@ export const ConfigSchema = z
         unknownAtSensitive: bool(true).describe(
           "Alert on an unknown person at a camera marked sensitive (`PATCH /cameras/{id}`)",
         ),
+        foeMinGrade: z
+          .enum(["possible", "likely", "strong"])
+          .default("likely")
+          .describe(
+            "A foe alert needs a match of at least this grade (a weaker sighting of a foe is stored with its grade, without an alert)",
+          ),
         cooldownSeconds: int(0)
           .default(60)
           .describe("No second alert of a type for the same person and camera within this many seconds"),

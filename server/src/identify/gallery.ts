@@ -191,6 +191,15 @@ export class Gallery {
     return out;
   }
 
+  /**
+   * Faces a search for this camera looks through (every scope without a camera or in 'global'
+   * mode): the gallery size the operating threshold is calibrated for (identify/calibrated.ts).
+   */
+  searchSize(cameraId?: string): number {
+    if (cameraId === undefined || this.opts.mode === "global") return this.faces.size;
+    return (this.indexes.get(KNOWN_SCOPE)?.size ?? 0) + (this.indexes.get(`cam:${cameraId}`)?.size ?? 0);
+  }
+
   /** The person's representatives without vectors (cheap). */
   repMeta(personId: string): Array<{ id: number; quality: number; source: Face["source"] }> {
     const p = this.persons.get(personId);

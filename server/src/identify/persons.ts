@@ -20,6 +20,8 @@ import type { CropStore } from "../store/crops.ts";
 import type { Store } from "../store/types.ts";
 import { Gate, GateFull } from "../util/gate.ts";
 import type { Mutex } from "../util/mutex.ts";
+import { runtimeCalibration } from "./calibrated.ts";
+import { dominantFace, type EnrolWarning, enrolWarnings } from "./enrolment.ts";
 import type { Gallery } from "./gallery.ts";
 import type { IdAllocator } from "./ids.ts";
 import { type Candidate, candidatesFrom } from "./matcher.ts";
@@ -38,6 +40,13 @@ export interface PhotoFace {
   quality: number;
   embedding: Float32Array;
   aligned: AnalyzedFace["aligned"];
+  /** The photo's size (EXIF-rotated), for the face's centrality. */
+  photo: { width: number; height: number };
+}
+
+/** One face of a photo: the only one, or the dominant one (enrolment.ts), with how many were found. */
+export interface ChosenFace extends PhotoFace {
+  facesFound: number;
 }
 
 export class PersonService {
@@ -229,6 +238,7 @@ export class PersonService {
           quality: f.quality.score,
           embedding: f.embedding!,
           aligned: f.aligned,
+          photo: { width: rgb.width, height: rgb.height },
         }));
       });
     } catch (e) {
@@ -236,28 +246,62 @@ export class PersonService {
     }
   }
 
-  /** Exactly one face, or 422 NO_FACE / MULTIPLE_FACES naming the field. */
-  async oneFace(image: Buffer, field = "image"): Promise<PhotoFace> {
+  /**
+   * The photo's one face, or its clearly dominant one (identify.enrol.dominance: size and centrality,
+   * enrolment.ts); else 422 NO_FACE / MULTIPLE_FACES naming the field, the latter with every face's
+   * box and quality in its details.
+   */
+  async oneFace(image: Buffer, field = "image"): Promise<ChosenFace> {
     const faces = await this.facesIn(image, field);
     if (faces.length === 0) throw new ArgusError("NO_FACE", `${field}: no face found in the image`);
-    if (faces.length > 1) {
+    const i = dominantFace(faces, faces[0].photo, this.d.config.identify.enrol.dominance);
+    if (i === undefined) {
+      const round = (b: readonly number[]) => b.map((x) => Math.round(x));
       throw new ArgusError(
         "MULTIPLE_FACES",
-        `${field}: ${faces.length} faces found; send a photo with exactly one face`,
+        `${field}: ${faces.length} faces found and none clearly dominant (at least ${this.d.config.identify.enrol.dominance}x the others by size and centrality); send a photo of one face, or crop it`,
         {
-          faces: faces.length,
+          count: faces.length,
+          faces: faces.map((f) => ({ box: round(f.box), quality: Math.round(f.quality * 1000) / 1000 })),
         },
       );
     }
-    return faces[0];
+    return { ...faces[i], facesFound: faces.length };
   }
 
-  async enrol(personId: string, image: Buffer): Promise<{ face: Face; quality: number; person: Person }> {
+  /**
+   * Enrols the photo's face (its only or dominant one). Below the quality floor
+   * (identify.enrol.minQuality) it is refused with 422 LOW_QUALITY unless `force`. Warns when the
+   * photo matches other persons (the same person enrolled twice?).
+   */
+  async enrol(
+    personId: string,
+    image: Buffer,
+    opts: { force?: boolean } = {},
+  ): Promise<{
+    face: Face;
+    quality: number;
+    person: Person;
+    box: PhotoFace["box"];
+    facesFound: number;
+    forced: boolean;
+    warnings: EnrolWarning[];
+  }> {
     await this.get(personId); // 404 before the expensive part
     const f = await this.oneFace(image);
+    const floor = this.d.config.identify.enrol.minQuality;
+    const low = f.quality < floor;
+    if (low && !opts.force)
+      throw new ArgusError(
+        "LOW_QUALITY",
+        `image: the face's quality is ${f.quality.toFixed(2)}, below the enrolment floor ${floor} (blurred, small, turned or badly lit?); send a better photo, or add ?force=true`,
+        { quality: Math.round(f.quality * 1000) / 1000, floor, box: f.box.map((x) => Math.round(x)) },
+      );
     const jpeg = await encodeJpeg(f.aligned, 90);
     return this.locked(async () => {
       let person = await this.get(personId);
+      const { identify } = this.d.config;
+      const warnings = enrolWarnings(this.d.gallery, f.embedding, personId, runtimeCalibration(identify), identify.k);
       const face = {
         id: this.d.ids.nextFaceId(),
         personId,
@@ -274,7 +318,7 @@ export class PersonService {
       this.d.gallery.upsertPerson(person);
       this.d.gallery.addFace(face, f.embedding);
       this.changed(person, "updated");
-      return { face, quality: f.quality, person };
+      return { face, quality: f.quality, person, box: f.box, facesFound: f.facesFound, forced: low, warnings };
     });
   }
 

@@ -104,3 +104,29 @@ export function chooseRepresentative(
   if (candU > worstU + 0.02) return { add: true, replace: worst!.id };
   return { add: false, reason: "set is full of better faces" };
 }
+
+/**
+ * Among several faces of one track (the shots of its template), the most useful to add: of those
+ * chooseRepresentative would add, the one with the highest quality minus its redundancy with the
+ * person's faces (diversityWeight x its best cosine to them). Undefined when none would be added.
+ */
+export function pickRepresentative(
+  existing: readonly Rep[],
+  cands: readonly { quality: number; vector: Float32Array }[],
+  policy: RepPolicy = DEFAULT_REP_POLICY,
+): { index: number; decision: RepDecision & { add: true } } | undefined {
+  let best: { index: number; decision: RepDecision & { add: true } } | undefined;
+  let bestU = Number.NEGATIVE_INFINITY;
+  cands.forEach((c, index) => {
+    const decision = chooseRepresentative(existing, c, policy);
+    if (!decision.add) return;
+    let red = 0;
+    for (const r of existing) red = Math.max(red, dot(r.vector, c.vector));
+    const u = c.quality - policy.diversityWeight * red;
+    if (u > bestU) {
+      bestU = u;
+      best = { index, decision };
+    }
+  });
+  return best;
+}

@@ -12,6 +12,7 @@ import type { Cooldown } from "../alerts/rules.ts";
 import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
 import type { DeadLetter, Webhook } from "../domain/types.ts";
+import type { CandidatePool } from "../identify/creation.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import type { IdAllocator } from "../identify/ids.ts";
 import type { PersonCache } from "../identify/personCache.ts";
@@ -53,6 +54,8 @@ export interface IngestorDeps {
   webhooks: () => Webhook[];
   persons: PersonCache;
   deadLetters: DeadLetterKeeper;
+  /** Unmatched faces waiting to recur (identify/creation.ts), loaded at start. */
+  candidates: CandidatePool;
 }
 
 const DAY_MS = 86_400_000;
@@ -84,7 +87,10 @@ export class Ingestor {
       cooldown: d.cooldown,
       cameraSensitive: d.cameraSensitive,
       webhooks: d.webhooks,
+      candidates: d.candidates,
       findTrack: (a, c, t, since) => this.retry(() => d.store.sightings.findTrack(a, c, t, since)),
+      sighting: (id) => this.retry(() => d.store.sightings.get(id)),
+      sightingCrop: (id) => d.crops.get("sightings", id).catch(() => undefined),
       isRegular: (p, a, c, at) => this.retry(() => d.regulars.isRegular(p, a, c, at)),
       onSearch: (s) => d.metrics.identifySeconds.observe(s),
     };
@@ -229,8 +235,13 @@ export class Ingestor {
     for (const p of batch.newPersons) gallery.upsertPerson(p);
     for (const f of batch.newFaces) gallery.addFace(f, f.embedding);
     for (const id of batch.deletedFaceIds) gallery.removeFace(id);
+    for (const id of plan.candidateRemoves) this.d.candidates.remove(id);
+    for (const c of plan.candidateAdds.values()) this.d.candidates.add(c);
+    this.d.candidates.evict(Date.now());
     if (batch.deletedFaceIds.length) void this.d.crops.delete("faces", batch.deletedFaceIds).catch(() => {});
     for (const p of batch.newPersons) this.d.persons.put(p);
+    // A person founded with promoted candidates has earlier days than the regulars cache saw.
+    for (const p of batch.newPersons) this.d.regulars.forget(p.id);
     this.d.metrics.personsCreated.inc(batch.newPersons.length);
     for (const o of outcomes) if (o === "stored" || o === "updated") this.d.metrics.eventsStored.inc({ outcome: o });
     this.d.metrics.batchSeconds.observe((performance.now() - t0) / 1000);

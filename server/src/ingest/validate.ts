@@ -11,7 +11,12 @@ import { normalize } from "../identify/vector.ts";
 /** A validated event with its decoded parts. */
 export interface ValidEvent {
   e: FaceEvent;
+  /** The shot's embedding. */
   vector: Float32Array;
+  /** The track's template (identification uses it when present). */
+  template?: Float32Array;
+  /** The embeddings of the template's shots with their qualities (representative candidates). */
+  shots?: Array<{ vector: Float32Array; quality: number }>;
   faceJpeg: Buffer;
   contextJpeg?: Buffer;
   /** The capture time used: the event's, or receivedAt when clockSkewed. */
@@ -51,14 +56,38 @@ export function validateEvent(topic: string, payload: Buffer, receivedAt: number
   if (e.embedding.modelSha256 !== o.modelSha256) {
     return `MODEL_MISMATCH: embedding from model ${e.embedding.model} (${e.embedding.modelSha256.slice(0, 12)}), the server uses ${o.modelId} (${o.modelSha256.slice(0, 12)})`;
   }
-  const raw = Buffer.from(e.embedding.vector, "base64");
-  const vector = new Float32Array(raw.length / 4);
-  new Uint8Array(vector.buffer).set(raw);
-  if (!normalize(vector)) return "BAD_EMBEDDING: zero or non-finite vector";
+  const vector = decodeVector(e.embedding.vector);
+  if (!vector) return "BAD_EMBEDDING: zero or non-finite vector";
+  const template = e.embedding.template === undefined ? undefined : decodeVector(e.embedding.template);
+  if (template === null) return "BAD_EMBEDDING: zero or non-finite template";
+  const shots: ValidEvent["shots"] = [];
+  for (const [i, sh] of (e.embedding.shots ?? []).entries()) {
+    const v = decodeVector(sh.vector);
+    if (!v) return `BAD_EMBEDDING: zero or non-finite shot ${i}`;
+    shots.push({ vector: v, quality: sh.quality });
+  }
   // The crops passed the schema's JPEG structure check.
   const faceJpeg = Buffer.from(e.faceJpeg, "base64");
   const contextJpeg = e.contextJpeg ? Buffer.from(e.contextJpeg, "base64") : undefined;
   const claimed = Date.parse(e.capturedAt);
   const clockSkewed = !(claimed <= receivedAt + o.maxAheadMs && claimed >= receivedAt - o.maxAgeMs);
-  return { e, vector, faceJpeg, contextJpeg, capturedAt: clockSkewed ? receivedAt : claimed, receivedAt, clockSkewed };
+  return {
+    e,
+    vector,
+    ...(template ? { template } : {}),
+    ...(shots.length ? { shots } : {}),
+    faceJpeg,
+    contextJpeg,
+    capturedAt: clockSkewed ? receivedAt : claimed,
+    receivedAt,
+    clockSkewed,
+  };
+}
+
+/** base64 little-endian float32 (length checked by the schema) -> an L2-normalized vector, or null. */
+function decodeVector(b64: string): Float32Array | null {
+  const raw = Buffer.from(b64, "base64");
+  const v = new Float32Array(raw.length / 4);
+  new Uint8Array(v.buffer).set(raw);
+  return normalize(v) ? v : null;
 }

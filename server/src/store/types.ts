@@ -56,7 +56,8 @@ export interface SightingFilter {
   from?: number;
   to?: number;
   list?: ListName | "none";
-  kind?: PersonKind;
+  /** The person's kind; "unidentified": sightings of no person. */
+  kind?: PersonKind | "unidentified";
 }
 
 export interface AlertFilter {
@@ -106,7 +107,10 @@ export interface IngestBatch {
   newFaces: FaceWithEmbedding[];
   deletedFaceIds: number[];
   newSightings: Sighting[];
-  /** Later shots of a track: replace these fields of an existing sighting. */
+  /**
+   * Later shots of a track, candidates promoted to a person: replace these fields of an existing
+   * sighting. A change of `personId` moves the sighting between the persons' sightingCount.
+   */
   sightingUpdates: Array<{ id: string; set: Partial<Sighting> }>;
   /** The embedding a sighting was identified with, and its label in the history index (new or replaced). */
   sightingEmbeddings: SightingEmbedding[];

@@ -1,7 +1,7 @@
 /** What clients send: query parameters and JSON bodies (validated by the server with these). */
 import { z } from "zod";
 import { AlertTypeSchema, DeviceIdSchema, ListSchema, PersonKindSchema, RoleSchema } from "./common.ts";
-import { LISTS, STREAM_EVENTS } from "./enums.ts";
+import { LISTS, PERSON_KINDS, STREAM_EVENTS } from "./enums.ts";
 
 // ------------------------------------------------------------------ query parameters
 
@@ -74,7 +74,12 @@ export const SightingFilterQuerySchema = z.object({
     .enum([...LISTS, "none"])
     .optional()
     .describe("the person's list"),
-  kind: PersonKindSchema.optional().describe("the person's kind"),
+  kind: z
+    .enum([...PERSON_KINDS, "unidentified"])
+    .optional()
+    .describe(
+      "the person's kind; unidentified: sightings of no person (candidates waiting to recur, low quality faces, non-faces)",
+    ),
   cursor: cursorParam,
   limit: limitParam(),
 });
@@ -126,6 +131,15 @@ export const IdentifyQuerySchema = z.object({
   limit: queryInt(1, 50).optional().describe("candidates per face"),
   minSimilarity: queryNumber(-1, 1).optional().describe("similarity floor"),
   sightings: queryInt(0, 50).optional().describe("recent sightings per candidate"),
+});
+
+/** Enrolment: a photo below the quality floor is refused unless forced. */
+export const EnrolQuerySchema = z.object({
+  force: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .describe("true: enrol a face below the quality floor (identify.enrol.minQuality) anyway"),
 });
 
 export const StreamQuerySchema = z.object({

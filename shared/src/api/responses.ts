@@ -268,12 +268,15 @@ export const CandidateSchema = z.object({
   person: PersonBriefSchema,
   similarity,
   match: z.boolean().describe("at or above the identification threshold"),
+  grade: GradeSchema.nullable().describe(
+    "how sure (the calibrated chance a stranger scores as high in this gallery, one grade weaker when the next person is within the margin); null: weaker than possible",
+  ),
   sightings: z.array(SightingSchema).optional(),
 });
 
 export const SearchResultSchema = z
   .object({
-    threshold: z.number(),
+    threshold: z.number().describe("the operating threshold at the gallery's current size"),
     faces: z.array(
       z.object({ box: BoxSchema, score: z.number(), quality: z.number(), candidates: z.array(CandidateSchema) }),
     ),
@@ -287,7 +290,23 @@ export const VerifyResultSchema = z.object({
   faces: z.array(z.object({ box: BoxSchema, quality: z.number() })),
 });
 
-export const EnrolResultSchema = z.object({ face: FaceSchema, quality: z.number(), person: PersonSchema });
+export const EnrolResultSchema = z.object({
+  face: FaceSchema,
+  quality: z.number(),
+  person: PersonSchema,
+  box: BoxSchema.describe("the enrolled face in the photo (the dominant one when there were several)"),
+  facesFound: count.describe("faces found in the photo"),
+  forced: z.boolean().describe("enrolled below the quality floor because ?force=true"),
+  warnings: z
+    .array(
+      z.object({
+        person: PersonBriefSchema,
+        similarity,
+        grade: GradeSchema.nullable(),
+      }),
+    )
+    .describe("other persons this photo matches (at or above the operating threshold): the same person twice?"),
+});
 
 export const CameraListSchema = z.object({ cameras: z.array(CameraSchema), agents: z.array(AgentSchema) });
 

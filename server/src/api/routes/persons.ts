@@ -1,6 +1,6 @@
 /** Persons: create, list, read, rename/list, delete, merge, their photos and their sightings. */
 import { notFound } from "../../domain/errors.ts";
-import { faceView, personView, sightingView } from "../../views/views.ts";
+import { faceView, personBrief, personView, sightingView } from "../../views/views.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
 import { toFilter } from "./common.ts";
@@ -38,9 +38,22 @@ export function personRoutes(r: Routes, s: Services): void {
 
   r.add("mergePerson", async (_ctx, { params, body }) => personView(await s.personService.merge(params.id, body.from)));
 
-  r.add("enrolFace", async (_ctx, { params, body }) => {
-    const e = await s.personService.enrol(params.id, body.image);
-    return { face: faceView(e.face), quality: e.quality, person: personView(e.person) };
+  r.add("enrolFace", async (_ctx, { params, query, body }) => {
+    const e = await s.personService.enrol(params.id, body.image, { force: query.force });
+    const warnings = [];
+    for (const w of e.warnings) {
+      const person = await s.persons.get(w.personId);
+      if (person) warnings.push({ person: personBrief(person)!, similarity: w.similarity, grade: w.grade });
+    }
+    return {
+      face: faceView(e.face),
+      quality: e.quality,
+      person: personView(e.person),
+      box: [...e.box] as [number, number, number, number],
+      facesFound: e.facesFound,
+      forced: e.forced,
+      warnings,
+    };
   });
 
   r.add("listPersonFaces", async (_ctx, { params }) => {

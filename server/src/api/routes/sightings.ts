@@ -2,6 +2,7 @@
 import type { Operations } from "@argus/shared/api/index";
 import type { Context } from "koa";
 import { notFound } from "../../domain/errors.ts";
+import { runtimeCalibration } from "../../identify/calibrated.ts";
 import { personBrief, sightingView } from "../../views/views.ts";
 import type { Input, Routes } from "../route.ts";
 import type { Services } from "../services.ts";
@@ -29,18 +30,27 @@ export function sightingRoutes(r: Routes, s: Services): void {
   r.add("sightingFace", (ctx, { params }) => face(ctx, params.id));
   r.add("sightingContext", (ctx, { params }) => context(ctx, params.id));
 
-  /** Every face of the photo with its candidate persons. */
+  /**
+   * Every face of the photo with its candidate persons, each graded (calibrated at the gallery's size,
+   * with the margin to the next person); `match`: at or above the operating threshold.
+   */
   const identify =
-    (defaults: { limit: number; minSimilarity: () => number; sightings: number }) =>
+    (defaults: { limit: number; minSimilarity: (threshold: number) => number; sightings: number }) =>
     async (_ctx: Context, { query, body }: Pick<Input<Operations["identify"]>, "query" | "body">) => {
+      const conf = runtimeCalibration(s.config.identify);
+      const galleryFaces = s.gallery.searchSize();
+      const threshold = conf.threshold(galleryFaces);
       const limit = query.limit ?? defaults.limit;
-      const minSimilarity = query.minSimilarity ?? defaults.minSimilarity();
+      const minSimilarity = query.minSimilarity ?? defaults.minSimilarity(threshold);
       const sightings = query.sightings ?? defaults.sightings;
       const faces = await s.personService.facesIn(body.image);
       const out = [];
       for (const f of faces) {
         const candidates = [];
-        for (const c of s.personService.candidates(f.embedding, limit, minSimilarity)) {
+        // One more than asked: the last one's grade needs the next person.
+        const found = s.personService.candidates(f.embedding, limit + 1, Number.NEGATIVE_INFINITY);
+        for (const [i, c] of found.slice(0, limit).entries()) {
+          if (c.similarity < minSimilarity) continue;
           const person = await s.persons.get(c.personId);
           if (!person) continue;
           const recent = sightings
@@ -49,16 +59,17 @@ export function sightingRoutes(r: Routes, s: Services): void {
           candidates.push({
             person: personBrief(person)!,
             similarity: c.similarity,
-            match: c.similarity >= s.config.identify.threshold,
+            match: c.similarity >= threshold,
+            grade: conf.grade(c.similarity, found[i + 1]?.similarity ?? null, galleryFaces),
             ...(recent ? { sightings: recent } : {}),
           });
         }
         out.push({ box: f.box, score: f.score, quality: f.quality, candidates });
       }
-      return { threshold: s.config.identify.threshold, faces: out };
+      return { threshold, faces: out };
     };
 
-  r.add("identify", identify({ limit: 5, minSimilarity: () => s.config.identify.threshold, sightings: 0 }));
+  r.add("identify", identify({ limit: 5, minSimilarity: (t) => t, sightings: 0 }));
   // Search by photo: a lower floor (the verification threshold) and each match's recent sightings.
   r.add("search", identify({ limit: 10, minSimilarity: () => s.config.identify.verifyThreshold, sightings: 5 }));
 

@@ -91,6 +91,8 @@ export class MongoStore implements Store {
         if (!isDup(e)) throw e;
       }
     }
+    // A stored sighting that changes person (a candidate promoted, a track linked) moves between counts.
+    const moved = new Map<string, number>();
     for (const u of b.sightingUpdates) {
       const { id: _id, ...set } = u.set;
       if (set.personId !== undefined)
@@ -98,7 +100,16 @@ export class MongoStore implements Store {
           set,
           this.sightings.denorm((await this.sightings.personMeta([set.personId])).get(set.personId ?? "")),
         );
-      await c("sightings").updateOne({ _id: u.id }, { $set: set });
+      const before = await c("sightings").findOneAndUpdate(
+        { _id: u.id },
+        { $set: set },
+        { projection: { personId: 1 }, returnDocument: "before" },
+      );
+      const from = (before?.personId as string | null | undefined) ?? null;
+      if (before && set.personId !== undefined && from !== set.personId) {
+        if (from) moved.set(from, (moved.get(from) ?? 0) - 1);
+        if (set.personId) moved.set(set.personId, (moved.get(set.personId) ?? 0) + 1);
+      }
     }
     for (const e of b.sightingEmbeddings)
       await c("sightings").updateOne(
@@ -107,9 +118,12 @@ export class MongoStore implements Store {
       );
     for (const p of b.personSeen) {
       // Count only sightings this attempt really inserted, so a replay does not count twice.
-      const n = b.newSightings.filter((s) => s.personId === p.id && inserted.has(s.id)).length;
+      const n = b.newSightings.filter((s) => s.personId === p.id && inserted.has(s.id)).length + (moved.get(p.id) ?? 0);
       await c("persons").updateOne({ _id: p.id }, { $max: { lastSeenAt: p.at }, $inc: { sightingCount: n } });
     }
+    for (const [id, n] of moved)
+      if (n && !b.personSeen.some((p) => p.id === id))
+        await c("persons").updateOne({ _id: id }, { $inc: { sightingCount: n } });
     await insertIdempotent(c("alerts"), b.alerts.map(withId));
     await insertIdempotent(c("deliveries"), b.deliveries.map(withId));
     for (const e of b.cameraEvents) await this.cameras.events(e);

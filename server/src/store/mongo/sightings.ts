@@ -93,7 +93,9 @@ export class MongoSightings implements SightingRepository {
     }
     if (f.list === "none") q.personList = null;
     else if (f.list) q.personList = f.list;
-    if (f.kind) q.personKind = f.kind;
+    // Sightings of no person (a person id asked for as well: none).
+    if (f.kind === "unidentified") q.personId = f.personId ? { $in: [] } : null;
+    else if (f.kind) q.personKind = f.kind;
     return pageOf(this.c("sightings"), q, "capturedAt", cursor, limit, (d) => this.toSighting(d));
   }
   async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {

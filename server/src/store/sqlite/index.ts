@@ -83,9 +83,17 @@ export class SqliteStore implements Store {
       for (const s of b.newSightings) {
         if (this.sightings.insertSync(s) && s.personId) added.set(s.personId, (added.get(s.personId) ?? 0) + 1);
       }
-      for (const u of b.sightingUpdates) this.sightings.updateSync(u.id, u.set);
+      // A stored sighting that changes person (a candidate promoted, a track linked) moves between counts.
+      const moved = new Map<string, number>();
+      for (const u of b.sightingUpdates) {
+        const m = this.sightings.updateSync(u.id, u.set);
+        if (!m) continue;
+        if (m.from) moved.set(m.from, (moved.get(m.from) ?? 0) - 1);
+        if (u.set.personId) moved.set(u.set.personId, (moved.get(u.set.personId) ?? 0) + 1);
+      }
       for (const e of b.sightingEmbeddings) this.sightings.embeddingSync(e);
-      for (const p of b.personSeen) this.persons.seenSync(p.id, p.at, added.get(p.id) ?? 0);
+      for (const p of b.personSeen) this.persons.seenSync(p.id, p.at, (added.get(p.id) ?? 0) + (moved.get(p.id) ?? 0));
+      for (const [id, n] of moved) if (n && !b.personSeen.some((p) => p.id === id)) this.persons.countSync(id, n);
       for (const a of b.alerts) this.alerts.insertSync(a);
       for (const d of b.deliveries) this.webhooks.insertDeliverySync(d);
       for (const c of b.cameraEvents) this.cameras.eventsSync(c);

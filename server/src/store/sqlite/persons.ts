@@ -20,6 +20,10 @@ export class SqlitePersons implements PersonRepository {
       [at, added, id],
     );
   }
+  /** A stored sighting moved to or from the person. */
+  countSync(id: string, delta: number): void {
+    this.sql.run("UPDATE persons SET sighting_count = MAX(0, sighting_count + ?) WHERE id = ?", [delta, id]);
+  }
   async insert(p: Person): Promise<void> {
     this.insertSync(p);
   }

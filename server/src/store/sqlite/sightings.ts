@@ -12,13 +12,21 @@ export class SqliteSightings implements SightingRepository {
     return this.sql.run(sightings.insertSql(), sightings.insertValues(s)).changes === 1;
   }
 
-  updateSync(id: string, set: Partial<Sighting>): void {
+  /** Returns the person before the update when `set` changes it (for the persons' sighting counts). */
+  updateSync(id: string, set: Partial<Sighting>): { from: string | null } | undefined {
     const a = sightings.assign(
       set,
       sightings.fields.filter((f) => f !== "id"),
     );
-    if (!a.sql) return;
+    if (!a.sql) return undefined;
+    let moved: { from: string | null } | undefined;
+    if (set.personId !== undefined) {
+      const r = this.sql.get("SELECT person_id FROM sightings WHERE id = ?", [id]);
+      const from = r ? (r.person_id === null ? null : String(r.person_id)) : set.personId;
+      if (from !== set.personId) moved = { from };
+    }
     this.sql.run(`UPDATE sightings SET ${a.sql} WHERE id = ?`, [...a.params, id]);
+    return moved;
   }
 
   /** An event id handled (for dedup). */
@@ -95,13 +103,15 @@ export class SqliteSightings implements SightingRepository {
       where.push("s.captured_at < ?");
       params.push(f.to);
     }
-    const join = f.list || f.kind;
+    const unidentified = f.kind === "unidentified";
+    if (unidentified) where.push("s.person_id IS NULL");
+    const join = f.list || (f.kind && !unidentified);
     if (f.list === "none") where.push("p.list IS NULL");
     else if (f.list) {
       where.push("p.list = ?");
       params.push(f.list);
     }
-    if (f.kind) {
+    if (f.kind && !unidentified) {
       where.push("p.kind = ?");
       params.push(f.kind);
     }

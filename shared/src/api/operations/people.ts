@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { items, page } from "../common.ts";
 import {
+  EnrolQuerySchema,
   IdentifyQuerySchema,
   MergeSchema,
   PersonCreateSchema,
@@ -95,9 +96,13 @@ export const peopleOperations = {
   enrolFace: op({
     method: "post",
     path: "/api/v1/persons/{id}/faces",
-    summary: "Enrol a photo with exactly one face (multipart field `image` or a raw image body)",
+    summary:
+      "Enrol a photo's face (multipart field `image` or a raw image body): its only face, or the clearly dominant one",
+    description:
+      "422 NO_FACE; MULTIPLE_FACES when no face dominates (details: each face's box and quality); LOW_QUALITY below the floor (details: quality, floor) unless ?force=true. The response warns when the photo matches another person.",
     role: "operator",
     params: idParams,
+    query: EnrolQuerySchema,
     body: image,
     response: created(EnrolResultSchema),
     errors: [404, 413, 415, 422],
