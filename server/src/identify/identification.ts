@@ -73,13 +73,24 @@ export function similarityTo(
   return best;
 }
 
+/**
+ * Options of identify(). `excluded`: persons the face's track must not be linked to (an operator's
+ * "not X", identify/exclusions.ts `excludedFor(trackKey)`): the track's link to one is not kept, and
+ * none of them is matched.
+ */
+export interface IdentifyOptions {
+  excluded?: ReadonlySet<string>;
+}
+
 export function identify(
   face: FaceToIdentify,
   gallery: Gallery,
   pending: readonly PendingFace[],
   policy: IdentifyPolicy,
+  opts: IdentifyOptions = {},
 ): Identification {
-  if (face.trackPersonId)
+  const excluded = opts.excluded?.size ? opts.excluded : undefined;
+  if (face.trackPersonId && !excluded?.has(face.trackPersonId))
     return {
       kind: "track",
       personId: face.trackPersonId,
@@ -90,7 +101,17 @@ export function identify(
     if (policy.matching === "global" || f.scopeCamera === null || f.scopeCamera === face.cameraId)
       neighbors.push({ label: f.id, similarity: dot(f.vector, face.vector) });
   const pendingPerson = new Map(pending.map((f) => [f.id, f.personId]));
-  const [best] = candidatesFrom(neighbors, (l) => gallery.personOf(l) ?? pendingPerson.get(l), 1);
+  const personOf = (l: number) => gallery.personOf(l) ?? pendingPerson.get(l);
+  const [best] = candidatesFrom(
+    neighbors,
+    excluded
+      ? (l) => {
+          const p = personOf(l);
+          return p && excluded.has(p) ? undefined : p;
+        }
+      : personOf,
+    1,
+  );
   const d = decide(best as Candidate | undefined, face.quality, policy);
   if (d.kind === "match")
     return {
