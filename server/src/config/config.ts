@@ -275,7 +275,9 @@ export const ConfigSchema = z
         m: int(4, 96)
           .default(16)
           .describe("HNSW links per node of the history index (memory: see README, History search)"),
-        efConstruction: int(16, 2000).default(100).describe("HNSW build-time search width of the history index"),
+        efConstruction: int(16, 2000)
+          .default(64)
+          .describe("HNSW build-time search width of the history index (its build time: see README, History search)"),
         efSearch: int(8, 4000).default(128).describe("HNSW query-time search width of the history index"),
         snapshotEveryChanges: int(1)
           .default(5000)
