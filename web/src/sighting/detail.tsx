@@ -11,6 +11,7 @@ import { Link } from "../router.tsx";
 import { Candidates, ThresholdNote } from "../search/results.tsx";
 import { Similarity } from "../similarity.tsx";
 import { ContextImage } from "./context.tsx";
+import { MoveSightings } from "./move.tsx";
 
 const VERDICTS: Record<Sighting["verdict"], string> = {
   foe: "foe list",
@@ -87,15 +88,17 @@ export function SightingDetail({
               </dl>
             </div>
           </div>
-          <FaceSearch s={x} me={me} />
+          <FaceSearch s={x} me={me} onMoved={s.reload} />
         </>
       )}
     </article>
   );
 }
 
-/** The actions: open the person, search the history with this face, and (not yet) "not this person". */
-function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
+/** The actions: open the person, search the history with this face, and (operators) "not this person". */
+function FaceSearch({ s, me, onMoved }: { s: Sighting; me: Me; onMoved?: () => void }) {
+  const [moving, setMoving] = useState(false);
+  const [moved, setMoved] = useState<string | null>(null);
   const [state, setState] = useState<{ busy?: boolean; error?: unknown; result?: SearchResult }>({});
   const search = async () => {
     setState({ busy: true });
@@ -125,17 +128,35 @@ function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
           Link to this sighting
         </Link>
       </div>
-      {/* TODO(move-api): "Not this person" needs POST /api/v1/sightings/{id}/move (see web/README.md). */}
-      {can(me, "operator") && (
-        <div class="todo-box" data-todo="move-api">
-          <button type="button" disabled aria-describedby={`move-${s.id}`}>
-            Not this person…
-          </button>
-          <span id={`move-${s.id}`} class="muted small">
-            Coming: moving a wrongly matched sighting to another person needs a server API that does not exist yet.
-          </span>
-        </div>
-      )}
+      {can(me, "operator") &&
+        (moving ? (
+          <MoveSightings
+            ids={[s.id]}
+            fromName={s.person?.name}
+            fromId={s.personId}
+            onCancel={() => setMoving(false)}
+            onDone={(r) => {
+              setMoving(false);
+              setMoved(
+                r.person
+                  ? `Moved to ${r.person.name}.`
+                  : `Unlinked: this sighting belongs to no one${s.person ? ` (never again ${s.person.name} for this track)` : ""}.`,
+              );
+              onMoved?.();
+            }}
+          />
+        ) : (
+          <div class="row">
+            <button type="button" onClick={() => setMoving(true)} data-action="not-this-person">
+              Not this person…
+            </button>
+            {moved && (
+              <span class="state ok small" role="status">
+                {moved}
+              </span>
+            )}
+          </div>
+        ))}
       {state.error !== undefined && <ErrorBox error={state.error} />}
       {state.result && (
         <div class="sd-search" data-testid="face-search-results">
