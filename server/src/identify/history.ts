@@ -73,6 +73,10 @@ export interface HistoryLoad {
   seconds: number;
 }
 
+/** A filtered search fetches at most this many unfiltered neighbours before asking the graph to filter. */
+const OVERFETCH_MAX = 2000;
+/** Labels sampled to estimate how many a filter passes. */
+const SHARE_SAMPLE = 4096;
 /** The event loop gets a turn at least this often while the index loads. */
 const LOAD_SLICE_MS = 20;
 const LAYOUT = 1;
@@ -281,7 +285,36 @@ export class HistoryIndex {
           (to === undefined || this.times[l] < to) &&
           (!unlinked || this.linked[l] === 0)
       : undefined;
-    return this.graph.search(vector, q.k, filter).map((n) => ({
+    if (!filter) return this.hits(this.graph.search(vector, q.k));
+    // A filter: hnswlib calls it (across N-API) for every node it visits, slow when few pass. When a
+    // sample says enough pass, an unfiltered search for more (k / share of passing, capped) filtered
+    // here is cheaper; the filtered graph search remains for rare matches.
+    const share = this.passShare(filter);
+    if (share > 0) {
+      const want = Math.ceil((q.k / share) * 1.5) + q.k;
+      if (want <= OVERFETCH_MAX) {
+        const kept = this.graph.search(vector, want).filter((n) => filter(n.label));
+        if (kept.length >= q.k || want >= this.graph.size) return this.hits(kept.slice(0, q.k));
+      }
+    }
+    return this.hits(this.graph.search(vector, q.k, filter));
+  }
+
+  /** The share of live labels a filter passes, from an even sample of the label range. */
+  private passShare(filter: (l: number) => boolean): number {
+    const step = Math.max(1, Math.floor(this.cap / SHARE_SAMPLE));
+    let live = 0;
+    let pass = 0;
+    for (let l = 0; l < this.cap; l += step)
+      if (this.graph.has(l)) {
+        live++;
+        if (filter(l)) pass++;
+      }
+    return live ? pass / live : 0;
+  }
+
+  private hits(ns: Array<{ label: number; similarity: number }>): HistoryHit[] {
+    return ns.map((n) => ({
       indexId: n.label,
       sightingId: hex(this.ids, n.label * 16),
       similarity: n.similarity,

@@ -31,6 +31,7 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
   );
   const [moreError, setMoreError] = useState<unknown>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [done, setDone] = useState<string | null>(null);
   const operator = can(me, "operator");
   const toggle = (id: string) =>
     setSelected((cur) => {
@@ -39,7 +40,8 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
       else next.add(id);
       return next;
     });
-  const changed = () => {
+  const changed = (message: string) => {
+    setDone(message);
     setSelected(new Set());
     first.reload();
     onChange?.();
@@ -145,6 +147,11 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
       {operator && selected.size > 0 && !byVisit && (
         <Selection p={p} ids={[...selected]} onClear={() => setSelected(new Set())} onDone={changed} />
       )}
+      {done && (
+        <p class="state ok" role="status" data-testid="timeline-notice">
+          {done}
+        </p>
+      )}
       {byVisit ? (
         <Visits p={p} filter={filter} />
       ) : first.error ? (
@@ -210,16 +217,24 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
 }
 
 /** The selected sightings: move them (another person, a new one, no one) or split them off as a new person. */
-function Selection({ p, ids, onClear, onDone }: { p: Person; ids: string[]; onClear: () => void; onDone: () => void }) {
+function Selection({
+  p,
+  ids,
+  onClear,
+  onDone,
+}: {
+  p: Person;
+  ids: string[];
+  onClear: () => void;
+  onDone: (message: string) => void;
+}) {
   const [mode, setMode] = useState<"move" | "split" | null>(null);
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
-  const [done, setDone] = useState<string | null>(null);
   const finish = (message: string) => {
-    setDone(message);
     setMode(null);
-    onDone();
+    onDone(message);
   };
   const split = async (e: Event) => {
     e.preventDefault();
@@ -277,11 +292,6 @@ function Selection({ p, ids, onClear, onDone }: { p: Person; ids: string[]; onCl
         </form>
       )}
       {error !== undefined && <ErrorBox error={error} />}
-      {done && (
-        <p class="state ok" role="status">
-          {done}
-        </p>
-      )}
     </div>
   );
 }
