@@ -579,7 +579,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
             .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
       });
       await jobs.idle();
-      // The history index: after its load (a partial one is not written) and any snapshot in progress.
+      // The history index: its load stops (a partial one is not written); a snapshot in progress ends.
+      history.abort();
       await historyLoad;
       await historySnapshotting;
       if (history.ready && history.dirty)

@@ -107,6 +107,8 @@ export class HistoryIndex {
   private writing: Promise<unknown> | undefined;
   private progress: HistoryLoad = { phase: "pending", done: 0, total: 0, seconds: 0 };
   private loadStart = performance.now();
+  /** Set by abort(): a load in progress stops (the server is stopping). */
+  private aborted = false;
   /** Updates from ingestion, applied one at a time in order. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -381,7 +383,7 @@ export class HistoryIndex {
     const chunk = opts.chunk ?? 1000;
     for (;;) {
       const rows = await store.sightings.indexed(after, chunk);
-      if (!rows.length) break;
+      if (!rows.length || this.aborted) break;
       for (const r of rows) {
         if (!this.graph.has(r.indexId)) {
           this.add(r, r.embedding);
@@ -396,6 +398,7 @@ export class HistoryIndex {
       }
     }
     this.changes = added;
+    if (this.aborted) return { fromSnapshot, added };
     this.progress = {
       phase: "ready",
       done: this.graph.size,
@@ -403,6 +406,11 @@ export class HistoryIndex {
       seconds: Math.round((performance.now() - this.loadStart) / 100) / 10,
     };
     return { fromSnapshot, added };
+  }
+
+  /** Stops a load in progress (the index stays not ready: a partial index is never snapshotted). */
+  abort(): void {
+    this.aborted = true;
   }
 
   failed(): void {
