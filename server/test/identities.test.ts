@@ -5,6 +5,8 @@
  * before/after and the audit API's filters and paging, history search with filters and paging,
  * clustering proposals (accept = merge, reject then re-run), job status transitions, visits and paging.
  */
+import { existsSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { topics } from "@argus/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trackKeyOf } from "../src/identify/exclusions.ts";
@@ -501,5 +503,54 @@ describe.skipIf(!HAVE_DATA)("duplicates: clustering jobs and proposals", () => {
     const list = (await admin("GET", "/api/v1/jobs")).body.items as Json[];
     expect(list[0].id).toBe(boom.id);
     expect((await admin("GET", "/api/v1/jobs/nope")).status).toBe(404);
+  });
+});
+
+describe.skipIf(!HAVE_DATA)("history index across a restart", () => {
+  it("is snapshotted at stop and read back at start; without a snapshot it is rebuilt from the store", async () => {
+    const [amy, raj] = await realFaces([bbt("amy1"), bbt("raj1")]);
+    const dataDir = tempDir();
+    const config = {
+      dataDir,
+      http: { port: 0, host: "127.0.0.1" },
+      mqtt: { port: 0, host: "127.0.0.1" },
+      clustering: { intervalHours: 0 },
+      log: { level: "error" },
+    };
+    let server = await startServer({ config });
+    const t0 = Date.now() - 3_600_000;
+    await send(server, amy, { cameraId: "camA", at: t0, trackId: "camA:a1" });
+    await send(server, amy, { cameraId: "camB", at: t0 + MIN, trackId: "camB:a2" });
+    await historySettled(server);
+    expect(server.services.history.size).toBe(2);
+    await server.stop();
+    expect(existsSync(join(dataDir, "history", "manifest.json"))).toBe(true);
+    server = await startServer({ config });
+    await historySettled(server);
+    expect(server.services.history.size).toBe(2);
+    await send(server, raj, { cameraId: "camA", at: t0 + 2 * MIN, trackId: "camA:r1" });
+    await historySettled(server);
+    expect(server.services.history.size).toBe(3);
+    // Without a snapshot (as after a crash before the first one), the start indexes everything from the store.
+    await server.stop();
+    rmSync(join(dataDir, "history", "manifest.json"));
+    server = await startServer({ config });
+    try {
+      await historySettled(server);
+      expect(server.services.history.size).toBe(3);
+      const r = await apiClient(server, server.adminToken)(
+        "POST",
+        "/api/v1/search/sightings",
+        imageForm({ image: bbt("amy2") }),
+      );
+      expect(
+        r.body.items
+          .slice(0, 2)
+          .map((x: Json) => x.sighting.trackId)
+          .sort(),
+      ).toEqual(["camA:a1", "camB:a2"]);
+    } finally {
+      await server.stop();
+    }
   });
 });
