@@ -45,7 +45,7 @@ describe("history index", () => {
   it("finds sightings, replaces a better shot's vector under its label, removes by sighting id", async () => {
     const h = make();
     const vs = Array.from({ length: 200 }, unit);
-    vs.forEach((v, i) => h.add(entry(i + 1), v));
+    for (const [i, v] of vs.entries()) h.add(entry(i + 1), v);
     expect(h.size).toBe(200);
     const [top] = h.search(vs[41], { k: 1 });
     expect(top).toMatchObject({ indexId: 42, sightingId: id(42), camera: "site/cam0" });
@@ -64,7 +64,7 @@ describe("history index", () => {
   it("filters by camera, time and linked, over-fetching when many pass and in the graph when few do", () => {
     const h = make();
     const vs = Array.from({ length: 600 }, unit);
-    vs.forEach((v, i) => h.add(entry(i + 1, { personId: i % 5 ? "p" : null }), v));
+    for (const [i, v] of vs.entries()) h.add(entry(i + 1, { personId: i % 5 ? "p" : null }), v);
     const q = vs[0];
     const cam1 = h.search(q, { k: 20, cameras: [{ cameraId: "cam1" }] });
     expect(cam1).toHaveLength(20);
@@ -84,7 +84,7 @@ describe("history index", () => {
     const dir = tempDir("argus-history-");
     const h = make(dir);
     const vs = Array.from({ length: 300 }, unit);
-    vs.forEach((v, i) => h.add(entry(i + 1), v));
+    for (const [i, v] of vs.entries()) h.add(entry(i + 1), v);
     const writing = h.snapshot();
     // Changes while the graph is frozen: a new sighting, a replaced vector, a removal.
     const extra = unit();
