@@ -113,6 +113,15 @@ describe.skipIf(!!unavailable)("console: identity corrections, duplicates, audit
     await page.getByLabel("by sighting").check();
     await page.locator(".tl-item[data-sighting]").first().waitFor();
     expect(await page.locator(".tl-item[data-sighting]").count()).toBe(2);
+    // Search the whole history with a sighting's face: its other sightings (the history index).
+    await page.locator(".tl-item .thumb-btn").first().click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("button", { name: "Search history with this face" }).click();
+    const hits = dialog.locator('[data-testid="history-hits"] li');
+    await hits.first().waitFor();
+    // Penny's other gate sighting, the one moved to Leonard, the twin's: all the same face.
+    expect(await hits.count()).toBeGreaterThanOrEqual(3);
+    await page.keyboard.press("Escape");
   });
 
   it("Admin → Duplicates: finds the split-off twin; a rejected proposal stays rejected after another run", async () => {

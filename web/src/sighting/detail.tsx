@@ -3,7 +3,7 @@
  * person; open the person, or search the whole history with this face.
  */
 import { useState } from "preact/hooks";
-import { api, can, type Me, type SearchResult, type Sighting } from "../api.ts";
+import { api, can, type HistorySearchResult, type Me, type SearchResult, type Sighting } from "../api.ts";
 import { cameraKeyOf, useCameraName } from "../cameras.ts";
 import { Crop, ErrorBox, ListBadge, Loading, PersonLink, Time, useLoad } from "../components.tsx";
 import { percent, personLabel, plural } from "../format.ts";
@@ -12,6 +12,7 @@ import { Candidates, ThresholdNote } from "../search/results.tsx";
 import { Similarity } from "../similarity.tsx";
 import { ContextImage } from "./context.tsx";
 import { MoveSightings } from "./move.tsx";
+import { SightingThumb, sightingWhat } from "./thumb.tsx";
 
 const VERDICTS: Record<Sighting["verdict"], string> = {
   foe: "foe list",
@@ -99,7 +100,13 @@ export function SightingDetail({
 function FaceSearch({ s, me, onMoved }: { s: Sighting; me: Me; onMoved?: () => void }) {
   const [moving, setMoving] = useState(false);
   const [moved, setMoved] = useState<string | null>(null);
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown; result?: SearchResult }>({});
+  const [state, setState] = useState<{
+    busy?: boolean;
+    error?: unknown;
+    result?: SearchResult;
+    history?: HistorySearchResult;
+  }>({});
+  const camera = useCameraName();
   const search = async () => {
     setState({ busy: true });
     try {
@@ -107,7 +114,12 @@ function FaceSearch({ s, me, onMoved }: { s: Sighting; me: Me; onMoved?: () => v
       if (!res.ok) throw new Error(`The face crop could not be loaded (${res.status}).`);
       const form = new FormData();
       form.append("image", await res.blob(), "face.jpg");
-      setState({ result: await api<SearchResult>("POST", "/api/v1/search?sightings=3", form) });
+      const result = await api<SearchResult>("POST", "/api/v1/search?sightings=3", form);
+      // Every sighting with this face, unidentified ones included (the history index).
+      const history = await api<HistorySearchResult>("POST", "/api/v1/search/sightings?limit=12", form).catch(
+        () => undefined,
+      );
+      setState({ result, history });
     } catch (e) {
       setState({ error: e });
     }
@@ -168,6 +180,33 @@ function FaceSearch({ s, me, onMoved }: { s: Sighting; me: Me; onMoved?: () => v
             </>
           ) : (
             <p class="muted">The server found no face in this crop (too small or blurred to search with).</p>
+          )}
+          {state.history && state.history.items.length > 0 && (
+            <>
+              <h3>Sightings with this face</h3>
+              <ul class="history-hits" data-testid="history-hits">
+                {state.history.items
+                  .filter((h) => h.sighting.id !== s.id)
+                  .map((h) => (
+                    <li key={h.sighting.id} data-sighting={h.sighting.id}>
+                      <SightingThumb
+                        s={h.sighting}
+                        faceUrl={h.sighting.faceUrl}
+                        size={56}
+                        what={sightingWhat(
+                          personLabel(h.sighting.person),
+                          camera(cameraKeyOf(h.sighting)),
+                          h.sighting.capturedAt,
+                        )}
+                      />
+                      <span class="small">
+                        {personLabel(h.sighting.person)} · <Time iso={h.sighting.capturedAt} short />
+                      </span>
+                      <span class="muted small">similarity {h.similarity.toFixed(2)}</span>
+                    </li>
+                  ))}
+              </ul>
+            </>
           )}
         </div>
       )}
