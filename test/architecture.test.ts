@@ -40,9 +40,11 @@ const LAYERS: Record<string, readonly string[]> = {
     "config",
     "store",
     "users",
+    "audit", // the audit log of operator actions (identify's corrections and the API record to it)
     "alerts",
     "identify",
     "retention",
+    "jobs", // background jobs (clustering): run identify's work, read by the API
     "ingest",
     "views",
     "notify",

@@ -16,22 +16,29 @@ import { Cooldown } from "./alerts/rules.ts";
 import { createApp } from "./api/app.ts";
 import { newToken, TokenResolver } from "./api/auth.ts";
 import type { AgentCredentials, Services } from "./api/services.ts";
+import { AuditLog } from "./audit/audit.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
 import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
 import { runtimeCalibration } from "./identify/calibrated.ts";
+import { cluster } from "./identify/clustering.ts";
+import { CorrectionService } from "./identify/corrections.ts";
 import { CandidatePool } from "./identify/creation.ts";
+import { Exclusions } from "./identify/exclusions.ts";
 import { Gallery, type LoadProgress } from "./identify/gallery.ts";
+import { HistoryIndex } from "./identify/history.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
+import { ProposalService } from "./identify/proposals.ts";
 import { EmbeddedBroker } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
 import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { StatusHandler } from "./ingest/status.ts";
+import { JobRunner } from "./jobs/runner.ts";
 import { wireFanout } from "./notify/fanout.ts";
 import { SseHub } from "./notify/sseHub.ts";
 import { WebhookWorker } from "./notify/webhooks.ts";
@@ -144,7 +151,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     metrics,
     log,
   });
+  const exclusions = new Exclusions(store);
   const ingestor = new Ingestor({
+    exclusions,
     store,
     gallery,
     crops,
@@ -179,6 +188,54 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       return pipeline;
     },
   });
+
+  const history = new HistoryIndex({
+    dim: EMBEDDING_DIM,
+    hnsw: {
+      m: config.history.m,
+      efConstruction: config.history.efConstruction,
+      efSearch: config.history.efSearch,
+      initialCapacity: config.identify.hnsw.initialCapacity,
+    },
+    model: `${model.id}:${model.sha256}`,
+    snapshotDir: join(config.dataDir, "history"),
+    log,
+  });
+  const audit = new AuditLog(store, log);
+  const corrections = new CorrectionService({
+    store,
+    gallery,
+    history,
+    crops,
+    config,
+    bus,
+    lock,
+    ids,
+    regulars,
+    persons,
+    personService,
+    exclusions,
+    audit,
+  });
+  const proposals = new ProposalService({ store, corrections, audit });
+  const jobs = new JobRunner(store, log);
+  jobs.register("cluster", (ctx) =>
+    cluster(
+      { store, gallery, history, exclusions },
+      {
+        personThreshold: config.clustering.personThreshold,
+        sightingThreshold: config.clustering.sightingThreshold,
+        maxProposals: config.clustering.maxProposals,
+        k: 10,
+      },
+      { jobId: ctx.job.id, progress: (f, m) => ctx.progress(f, m) },
+    ),
+  );
+  await jobs.recover();
+  if (config.history.enabled)
+    bus.on("sighting", ({ sighting: x, isNew }) => {
+      if (x.indexId !== null) history.onSighting(store, { ...x, indexId: x.indexId }, isNew);
+    });
 
   const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix);
   let broker: EmbeddedBroker | undefined;
@@ -265,6 +322,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   let snapshotTimer: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
+  let historyTimer: NodeJS.Timeout | undefined;
+  let clusterTimer: NodeJS.Timeout | undefined;
   let mqttStarted = false;
 
   const services: Services = {
@@ -274,6 +333,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     crops,
     ingestor,
     personService,
+    history,
+    corrections,
+    proposals,
+    exclusions,
+    jobs,
+    audit,
     persons,
     regulars,
     bus,
@@ -431,6 +496,47 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       .finally(() => (snapshotting = false));
   }, 1000);
   snapshotTimer.unref();
+
+  // The history index loads in the background (searches meanwhile cover what is loaded), then is
+  // snapshotted like the gallery: after history.snapshotEveryChanges changes, or at the interval.
+  let historyLoad: Promise<unknown> = Promise.resolve();
+  let historySnapshotAt = Date.now();
+  let historySnapshotting: Promise<unknown> | undefined;
+  if (config.history.enabled) {
+    historyLoad = history
+      .load(store)
+      .then((r) => log.info({ ...r, sightings: history.size, seconds: history.loading.seconds }, "history index ready"))
+      .catch((e) => {
+        history.failed();
+        log.error({ err: (e as Error).message }, "history index load failed");
+      });
+    historyTimer = setInterval(() => {
+      const due =
+        history.ready &&
+        history.dirty &&
+        (history.changesSinceSnapshot >= config.history.snapshotEveryChanges ||
+          Date.now() - historySnapshotAt >= snapshotIntervalMs);
+      if (!due || historySnapshotting) return;
+      historySnapshotAt = Date.now();
+      historySnapshotting = history
+        .snapshot()
+        .then((st) => log.info(st, "history index snapshot written"))
+        .catch((e) => log.error({ err: (e as Error).message }, "history index snapshot failed"))
+        .finally(() => (historySnapshotting = undefined));
+    }, 1000);
+    historyTimer.unref();
+  }
+  if (config.clustering.intervalHours > 0) {
+    clusterTimer = setInterval(
+      () =>
+        void jobs
+          .start("cluster", "system:schedule")
+          .catch((e) => log.error({ err: (e as Error).message }, "clustering not started")),
+      config.clustering.intervalHours * 3_600_000,
+    );
+    clusterTimer.unref();
+  }
+
   const retention = () =>
     runRetention({
       store,
@@ -441,6 +547,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       keepListed: config.retention.keepListed,
       dedupDays: config.ingest.dedupDays,
       deadLetterDays: config.deadLetters.retentionDays,
+      auditDays: config.audit.days,
+      onSightingsDeleted: (ids) => history.removeSightings(ids),
       metrics,
       log,
     }).catch((e) => log.error({ err: (e as Error).message }, "retention run failed"));
@@ -469,6 +577,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       stopped = true;
       clearInterval(snapshotTimer);
       clearInterval(retentionTimer);
+      clearInterval(historyTimer);
+      clearInterval(clusterTimer);
+      jobs.stop();
       ingestor.stop();
       await (broker ? broker.stop() : consumer!.stop()).catch((e) =>
         log.warn({ err: (e as Error).message }, "MQTT stop"),
@@ -481,6 +592,16 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
             .then((st) => log.info(st, "index snapshot written"))
             .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
       });
+      await jobs.idle();
+      // The history index: its load stops (a partial one is not written); a snapshot in progress ends.
+      history.abort();
+      await historyLoad;
+      await historySnapshotting;
+      if (history.ready && history.dirty)
+        await history
+          .snapshot()
+          .then((st) => log.info(st, "history index snapshot written"))
+          .catch((e) => log.error({ err: (e as Error).message }, "history index snapshot failed"));
       webhooks.stop();
       await sse.flush();
       sse.close();

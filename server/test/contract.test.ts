@@ -217,6 +217,44 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     );
     expect(signIn.status).toBe(200);
 
+    // Identities: visits, history search, corrections, the audit log, duplicates (jobs and proposals).
+    const pennySightings = (await call("GET", `/api/v1/persons/${penny.id}/sightings`)).body.items;
+    await call("GET", `/api/v1/persons/${penny.id}/visits?limit=5`);
+    await waitFor(async () => server.services.history.ready, "the history index");
+    await server.services.history.settled();
+    await call("POST", "/api/v1/search/sightings?limit=2&cameraId=site/gate", imageForm({ image: bbt("penny2") }));
+    const some = (await call("GET", "/api/v1/sightings?limit=3")).body.items;
+    await call("POST", "/api/v1/sightings/move", { sightingIds: [some[0].id], to: { kind: "new", name: "Moved" } });
+    const owner = (await call("GET", `/api/v1/sightings/${some[1].id}`)).body.personId ?? penny.id;
+    const owned = (await call("GET", `/api/v1/persons/${owner}/sightings`)).body.items;
+    if (owned.length) await call("POST", `/api/v1/persons/${owner}/split`, { sightingIds: [owned[0].id] });
+    expect(pennySightings).toBeTruthy();
+    await call("GET", "/api/v1/audit?limit=5&action=sighting.move");
+    const job = (await call("POST", "/api/v1/jobs/cluster")).body;
+    await server.services.jobs.idle();
+    await call("GET", `/api/v1/jobs/${job.id}`);
+    await call("GET", "/api/v1/jobs");
+    const x = (await call("POST", "/api/v1/persons", { name: "Dup A" })).body;
+    const y = (await call("POST", "/api/v1/persons", { name: "Dup B" })).body;
+    const z = (await call("POST", "/api/v1/persons", { name: "Dup C" })).body;
+    const proposal = (a: string, b: string) => ({
+      id: crypto.randomUUID(),
+      kind: "merge_persons" as const,
+      a,
+      b,
+      score: 0.5,
+      status: "open" as const,
+      createdAt: Date.now(),
+      decidedAt: null,
+      decidedBy: null,
+      jobId: null,
+    });
+    const [p1, p2] = [proposal(x.id, y.id), proposal(x.id, z.id)];
+    await server.services.store.proposals.offer([p1, p2]);
+    await call("GET", "/api/v1/proposals");
+    await call("POST", `/api/v1/proposals/${p2.id}/reject`);
+    await call("POST", `/api/v1/proposals/${p1.id}/accept`);
+
     // Errors keep the error shape.
     await call("GET", "/api/v1/persons/nobody");
     await call("GET", "/api/v1/sightings?limit=0x10");

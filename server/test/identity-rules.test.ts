@@ -75,6 +75,7 @@ async function world(over: Record<string, unknown> = {}) {
     cameraSensitive: () => false,
     webhooks: () => [],
     candidates,
+    excludedFor: async () => new Set(),
     findTrack: async (a, c, t, since) =>
       [...stored.values()].find((s) => s.agentId === a && s.cameraId === c && s.trackId === t && s.lastSeenAt >= since),
     sighting: async (id) => stored.get(id),

@@ -74,6 +74,9 @@ describe.skipIf(!!unavailable)("console on desktop and phone: accessibility and 
       { name: "admin-tokens", path: "/admin/tokens", ready: "tr[data-token]" },
       { name: "admin-webhooks", path: "/admin/webhooks", ready: "li.webhook" },
       { name: "admin-dead-letters", path: "/admin/dead-letters", ready: ".dead-letter" },
+      { name: "admin-duplicates", path: "/admin/duplicates", ready: ".admin-duplicates .state" },
+      { name: "admin-audit", path: "/admin/audit", ready: ".audit-row" },
+      { name: "person-visits", path: `/persons/${penny.id}?view=visits`, ready: ".tl-visit" },
     );
   });
 

@@ -1,12 +1,18 @@
 /** Everything a running server is made of, handed to the API routes. */
 import type { Logger } from "@argus/shared";
 import type { Regulars } from "../alerts/regulars.ts";
+import type { AuditLog } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
+import type { CorrectionService } from "../identify/corrections.ts";
+import type { Exclusions } from "../identify/exclusions.ts";
 import type { Gallery } from "../identify/gallery.ts";
+import type { HistoryIndex } from "../identify/history.ts";
 import type { PersonCache } from "../identify/personCache.ts";
 import type { PersonService } from "../identify/persons.ts";
+import type { ProposalService } from "../identify/proposals.ts";
 import type { Ingestor } from "../ingest/ingestor.ts";
+import type { JobRunner } from "../jobs/runner.ts";
 import type { SseHub } from "../notify/sseHub.ts";
 import type { WebhookWorker } from "../notify/webhooks.ts";
 import type { ServerMetrics } from "../ops/metrics.ts";
@@ -28,6 +34,14 @@ export interface Services {
   crops: CropStore;
   ingestor: Ingestor;
   personService: PersonService;
+  /** Every sighting's face (search by photo over all history, clustering). */
+  history: HistoryIndex;
+  /** Move, split, delete and merge with the history index, exclusions and the audit log. */
+  corrections: CorrectionService;
+  proposals: ProposalService;
+  exclusions: Exclusions;
+  jobs: JobRunner;
+  audit: AuditLog;
   persons: PersonCache;
   regulars: Regulars;
   bus: Bus;

@@ -369,6 +369,72 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe("Privacy: how long sightings are kept"),
+    history: z
+      .object({
+        enabled: bool(true).describe(
+          "Index every sighting's embedding (search by photo over all history: `POST /api/v1/search/sightings`; clustering of unidentified sightings)",
+        ),
+        m: int(4, 96)
+          .default(16)
+          .describe("HNSW links per node of the history index (memory: see README, History search)"),
+        efConstruction: int(16, 2000)
+          .default(64)
+          .describe("HNSW build-time search width of the history index (its build time: see README, History search)"),
+        efSearch: int(8, 4000).default(128).describe("HNSW query-time search width of the history index"),
+        snapshotEveryChanges: int(1)
+          .default(5000)
+          .describe(
+            "Snapshot the history index after this many changes (also every `identify.snapshotIntervalSeconds` when changed, and at stop); sightings missing from it are indexed again at start",
+          ),
+        maxDepth: int(10, 10_000)
+          .default(1000)
+          .describe("Deepest result a history search pages to (offset + page size)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("The history index: every sighting's face, for search by photo and clustering"),
+    visits: z
+      .object({
+        gapSeconds: int(0, 86_400)
+          .default(300)
+          .describe(
+            "Sightings of a person at one camera with at most this gap between them form one visit (`GET /persons/{id}/visits`)",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe("Visits: a person's sightings grouped per camera and time"),
+    clustering: z
+      .object({
+        intervalHours: int(0, 8760)
+          .default(24)
+          .describe(
+            "Run the duplicates job (clustering) this often, the first run this long after start; 0: only when started from the API (`POST /api/v1/jobs/cluster`)",
+          ),
+        personThreshold: num(-1, 1)
+          .default(0.4)
+          .describe("Two persons whose best faces are at least this similar are proposed as one (an operator decides)"),
+        sightingThreshold: num(-1, 1)
+          .default(0.4)
+          .describe(
+            "An unidentified sighting at least this similar to a person, or to another unidentified sighting, is proposed as linked",
+          ),
+        maxProposals: int(1, 100_000).default(500).describe("New proposals kept per run at most (the highest scores)"),
+      })
+      .strict()
+      .prefault({})
+      .describe("Duplicates: proposals that two persons, or sightings, are one person"),
+    audit: z
+      .object({
+        days: int(0)
+          .default(365)
+          .describe(
+            "Audit log entries older than this many days are removed (by the retention job); 0 keeps them forever",
+          ),
+      })
+      .strict()
+      .prefault({})
+      .describe("The audit log of operator actions (`GET /api/v1/audit`)"),
     console: z
       .object({
         dir: z.string().optional().describe("The built web console served at `/`; unset: `web/dist` of this checkout"),
@@ -442,6 +508,7 @@ export const ENV_VARS: EnvMap = {
   ARGUS_REGULAR_WINDOW_DAYS: "regulars.windowDays",
   ARGUS_RETENTION_DAYS: "retention.days",
   ARGUS_LOG_LEVEL: "log.level",
+  ARGUS_CLUSTER_INTERVAL_HOURS: "clustering.intervalHours",
   ARGUS_WEB_DIR: "console.dir",
   ARGUS_SECURE_COOKIES: "console.secureCookies",
 };

@@ -41,6 +41,8 @@ interface Pending {
   added: Map<number, Float32Array>;
   /** Faces in the graph that are no longer live (filtered out of its results). */
   removed: Set<number>;
+  /** Labels in `removed` and `added` at once: a new vector for a label the graph has (replace()). */
+  replaced: Set<number>;
 }
 
 /** During the catch-up after a write, the event loop gets a turn this often. */
@@ -123,8 +125,36 @@ export class HnswIndex {
     else this.graphAdd(label, vector);
   }
 
+  /**
+   * A new vector for a live label (the history index: a sighting's better shot keeps its label), or
+   * add() for a new one. hnswlib updates the point in place (its links are repaired).
+   */
+  replace(label: number, vector: Float32Array | number[]): void {
+    if (!this.live.has(label)) {
+      this.add(label, vector);
+      return;
+    }
+    const p = this.pending;
+    if (p?.added.has(label)) {
+      p.added.set(label, Float32Array.from(vector));
+      return;
+    }
+    if (this.frozen) {
+      p!.removed.add(label);
+      p!.replaced.add(label);
+      p!.added.set(label, Float32Array.from(vector));
+      return;
+    }
+    this.index.addPoint(Array.isArray(vector) ? vector : Array.from(vector), label, false);
+  }
+
   remove(label: number): boolean {
     if (!this.live.delete(label)) return false;
+    if (this.pending?.replaced.delete(label)) {
+      // Its old vector is in the graph (removed at the drain), the new one only pending.
+      this.pending.added.delete(label);
+      return true;
+    }
     if (this.pending?.added.delete(label)) return true; // never reached the graph
     if (this.frozen) this.pending!.removed.add(label);
     else this.graphRemove(label);
@@ -167,7 +197,8 @@ export class HnswIndex {
     return this.pending?.added.get(label) ?? Float32Array.from(this.index.getPoint(label));
   }
 
-  search(query: Float32Array | number[], k: number): Neighbor[] {
+  /** The k nearest live labels; `filter` (optional) keeps only the labels it accepts (searched for in the graph). */
+  search(query: Float32Array | number[], k: number, filter?: (label: number) => boolean): Neighbor[] {
     const n = Math.min(k, this.live.size);
     if (n === 0) return [];
     const q = Array.isArray(query) ? query : Array.from(query);
@@ -176,7 +207,7 @@ export class HnswIndex {
     const want = Math.min(n + (f?.removed.size ?? 0), this.inGraph);
     const out: Neighbor[] = [];
     if (want > 0) {
-      const r = this.index.searchKnn(q, want);
+      const r = filter ? this.index.searchKnn(q, want, filter) : this.index.searchKnn(q, want);
       for (let i = 0; i < r.neighbors.length; i++)
         if (!f?.removed.has(r.neighbors[i])) out.push({ label: r.neighbors[i], similarity: 1 - r.distances[i] });
     }
@@ -186,6 +217,7 @@ export class HnswIndex {
     // beat the graph's n-th best can be among the n best.
     const floor = out.length === n ? out[n - 1].similarity : Number.NEGATIVE_INFINITY;
     for (const [label, v] of f.added) {
+      if (filter && !filter(label)) continue;
       let dot = 0;
       for (let i = 0; i < v.length; i++) dot += v[i] * q[i];
       if (dot > floor) out.push({ label, similarity: dot });
@@ -217,7 +249,7 @@ export class HnswIndex {
   async saveAsync(file: string, snapshotId: string): Promise<{ writeMs: number; applied: number; applyMs: number }> {
     if (this.pending) throw new Error("hnsw: a snapshot is already being written");
     const side = this.sidecar(snapshotId);
-    const p: Pending = { added: new Map(), removed: new Set() };
+    const p: Pending = { added: new Map(), removed: new Set(), replaced: new Set() };
     this.pending = p;
     this.frozen = true;
     const t0 = performance.now();
@@ -232,13 +264,14 @@ export class HnswIndex {
         this.frozen = false;
       }
       const t1 = performance.now();
-      for (const l of p.removed) this.graphRemove(l);
+      for (const l of p.removed) if (!p.replaced.has(l)) this.graphRemove(l);
       applied += p.removed.size;
       p.removed.clear();
       let slice = performance.now();
       for (const [l, v] of p.added) {
         p.added.delete(l);
-        this.graphAdd(l, v);
+        if (p.replaced.delete(l)) this.index.addPoint(Array.from(v), l, false);
+        else this.graphAdd(l, v);
         applied++;
         if (performance.now() - slice >= DRAIN_SLICE_MS) {
           await new Promise((r) => setImmediate(r));
@@ -248,8 +281,11 @@ export class HnswIndex {
       return { writeMs: t1 - t0, applied, applyMs: performance.now() - t1 };
     } finally {
       // A failed write: what is pending goes into the graph at once.
-      for (const l of p.removed) this.graphRemove(l);
-      for (const [l, v] of p.added) this.graphAdd(l, v);
+      for (const l of p.removed) if (!p.replaced.has(l)) this.graphRemove(l);
+      for (const [l, v] of p.added) {
+        if (p.replaced.delete(l)) this.index.addPoint(Array.from(v), l, false);
+        else this.graphAdd(l, v);
+      }
       this.pending = undefined;
     }
   }

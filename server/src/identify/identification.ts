@@ -115,7 +115,9 @@ export function identify(
   pending: readonly PendingFace[],
   policy: IdentifyPolicy,
 ): Identification {
-  if (face.trackPersonId)
+  // An operator's "not X" (identify/exclusions.ts): the track's link to X is not kept, X is not matched.
+  const excluded = face.excluded?.size ? face.excluded : undefined;
+  if (face.trackPersonId && !excluded?.has(face.trackPersonId))
     return {
       kind: "track",
       personId: face.trackPersonId,
@@ -130,7 +132,6 @@ export function identify(
       pendingSearched++;
     }
   const pendingPerson = new Map(pending.map((f) => [f.id, f.personId]));
-  const excluded = face.excluded;
   const owner = (l: number) => {
     const p = gallery.personOf(l) ?? pendingPerson.get(l);
     return p && excluded?.has(p) ? undefined : p;

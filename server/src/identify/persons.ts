@@ -123,8 +123,9 @@ export class PersonService {
     });
   }
 
-  async delete(id: string): Promise<void> {
-    await this.locked(async () => {
+  /** Deletes the person with their faces, sightings, crops and alerts; returns what went (the history index follows). */
+  async delete(id: string): Promise<{ faceIds: number[]; sightingIds: string[] }> {
+    const removed = await this.locked(async () => {
       const r = await this.d.store.persons.delete(id);
       if (!r) throw notFound("person", id);
       this.d.gallery.removePerson(id);
@@ -135,8 +136,10 @@ export class PersonService {
         this.d.crops.delete("context", r.sightingIds),
         this.d.crops.delete("faces", r.faceIds),
       ]);
+      return r;
     });
     this.d.bus.emit("person", { action: "deleted", personId: id });
+    return removed;
   }
 
   /** Moves `fromId` into `intoId`: sightings, faces and alerts move; the index follows; the set stays bounded. */

@@ -13,6 +13,7 @@ import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
 import type { DeadLetter, Webhook } from "../domain/types.ts";
 import type { CandidatePool } from "../identify/creation.ts";
+import type { Exclusions } from "../identify/exclusions.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import type { IdAllocator } from "../identify/ids.ts";
 import type { PersonCache } from "../identify/personCache.ts";
@@ -56,6 +57,8 @@ export interface IngestorDeps {
   deadLetters: DeadLetterKeeper;
   /** Unmatched faces waiting to recur (identify/creation.ts), loaded at start. */
   candidates: CandidatePool;
+  /** Operators' "not X" decisions per track. */
+  exclusions: Exclusions;
 }
 
 const DAY_MS = 86_400_000;
@@ -88,6 +91,7 @@ export class Ingestor {
       cameraSensitive: d.cameraSensitive,
       webhooks: d.webhooks,
       candidates: d.candidates,
+      excludedFor: (key) => this.retry(() => d.exclusions.excludedFor(key)),
       findTrack: (a, c, t, since) => this.retry(() => d.store.sightings.findTrack(a, c, t, since)),
       sighting: (id) => this.retry(() => d.store.sightings.get(id)),
       sightingCrop: (id) => d.crops.get("sightings", id).catch(() => undefined),

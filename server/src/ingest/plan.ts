@@ -20,6 +20,7 @@ import {
   recurring,
   strongTrack,
 } from "../identify/creation.ts";
+import { trackKeyOf } from "../identify/exclusions.ts";
 import type { Gallery } from "../identify/gallery.ts";
 import {
   type Identification,
@@ -148,6 +149,8 @@ export interface PlannerDeps {
   webhooks: () => readonly Webhook[];
   /** Unmatched faces waiting to recur (identify/creation.ts). */
   candidates: CandidatePool;
+  /** The persons a track must not be linked to (identify/exclusions.ts; retried by the caller). */
+  excludedFor: (trackKey: string) => Promise<ReadonlySet<string>>;
   /** The stored sighting of a track last seen at or after `since` (retried by the caller). */
   findTrack: (agentId: string, cameraId: string, trackId: string, since: number) => Promise<Sighting | undefined>;
   /** A stored sighting (a candidate about to be promoted is checked to be one still; retried by the caller). */
@@ -195,7 +198,13 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
   const conf = runtimeCalibration(config.identify);
   const t0 = performance.now();
   const id = identify(
-    { vector: idVector, quality, cameraId: camera, trackPersonId: track?.personId ?? null },
+    {
+      vector: idVector,
+      quality,
+      cameraId: camera,
+      trackPersonId: track?.personId ?? null,
+      excluded: await d.excludedFor(trackKeyOf(e)),
+    },
     gallery,
     plan.faces,
     {

@@ -19,6 +19,7 @@ export interface RetentionResult {
   persons: number;
   eventIds: number;
   deadLetters: number;
+  auditEntries?: number;
 }
 
 export async function runRetention(d: {
@@ -31,6 +32,10 @@ export async function runRetention(d: {
   dedupDays: number;
   /** Dead letters are kept this many days (and at most `days` when that is set). */
   deadLetterDays?: number;
+  /** Audit log entries are kept this many days (0 or absent: forever). */
+  auditDays?: number;
+  /** Sightings deleted (the history index drops them). */
+  onSightingsDeleted?: (ids: string[]) => void;
   now?: number;
   log?: Logger;
   metrics?: ServerMetrics;
@@ -43,6 +48,7 @@ export async function runRetention(d: {
       const ids = await d.store.sightings.deleteBefore(before, d.keepListed, 1000);
       if (!ids.length) break;
       out.sightings += ids.length;
+      d.onSightingsDeleted?.(ids);
       await Promise.all([d.crops.delete("sightings", ids), d.crops.delete("context", ids)]);
     }
     for (;;) {
@@ -59,6 +65,8 @@ export async function runRetention(d: {
     out.deadLetters = await d.store.deadLetters.deleteBefore(now - dlDays * DAY);
     d.metrics?.deadLettersDropped.inc({ cause: "retention" }, out.deadLetters);
   }
-  if (out.sightings || out.persons || out.deadLetters) d.log?.info(out, "retention removed old data");
+  if (d.auditDays) out.auditEntries = await d.store.audit.deleteBefore(now - d.auditDays * DAY);
+  if (out.sightings || out.persons || out.deadLetters || out.auditEntries)
+    d.log?.info(out, "retention removed old data");
   return out;
 }

@@ -200,6 +200,19 @@ export interface SightingRepository {
   /** The largest history-index label handed out (0 when none). */
   maxIndexId(): Promise<number>;
   /**
+   * An operator's correction: these sightings now belong to `personId`, or to no one (`personId` null,
+   * with `unlinkedReason`). Their similarity and grade are cleared (no match made the link), their
+   * verdict follows the new person's list, their alerts follow them, and the faces learned from them
+   * leave their old persons' representatives. Every person touched gets its sighting count and
+   * last-seen time recomputed. Returns the sightings as they were and the faces removed.
+   */
+  reassign(
+    ids: string[],
+    personId: string | null,
+    at: number,
+    unlinkedReason: string | null,
+  ): Promise<{ before: Sighting[]; deletedFaceIds: number[] }>;
+  /**
    * Retention: deletes up to `limit` sightings last seen before `before`, skipping persons on a list when
    * keepListed; returns the deleted ids (their crops go next). Their alerts go too.
    */

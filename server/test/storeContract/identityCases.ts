@@ -2,7 +2,7 @@
 import { expect, it } from "vitest";
 import type { Proposal } from "../../src/domain/types.ts";
 import type { Store } from "../../src/store/types.ts";
-import { allPages, batch, person, sighting, T0 } from "./records.ts";
+import { alert, allPages, batch, face, person, sighting, T0 } from "./records.ts";
 
 const unit = (seed: number) => {
   const v = new Float32Array(512).map((_, i) => Math.sin(seed * 7.1 + i * 0.37));
@@ -47,6 +47,55 @@ export function identityCases(ctx: { store: Store }): void {
     // A better shot replaces the embedding under the same label.
     await store.commitBatch(batch({ sightingEmbeddings: [{ id: s1.id, indexId: base + 1, embedding: unit(3) }] }));
     expect(Array.from((await store.sightings.embeddings([s1.id])).get(s1.id)!)).toEqual(Array.from(unit(3)));
+  });
+
+  it("reassigns sightings: person, counts, last-seen, alerts follow; learned faces leave the old person", async () => {
+    const { store } = ctx;
+    const x = person({ list: null });
+    const y = person({ list: "foe" });
+    const s1 = sighting(x.id, { lastSeenAt: T0 + 10, similarity: 0.8, grade: "strong" });
+    const s2 = sighting(x.id, { lastSeenAt: T0 + 20 });
+    const f1 = face(x.id, { source: "sighting", sightingId: s1.id });
+    const f2 = face(x.id, { source: "sighting", sightingId: s2.id });
+    const a1 = alert(s1, { personId: x.id });
+    await store.commitBatch(
+      batch({
+        newPersons: [x, y],
+        newSightings: [s1, s2],
+        newFaces: [f1, f2],
+        alerts: [a1],
+        personSeen: [{ id: x.id, at: T0 + 20 }],
+      }),
+    );
+    const r = await store.sightings.reassign([s2.id, "no-such-sighting"], y.id, T0 + 100, "unlinked");
+    expect(r.before.map((s) => [s.id, s.personId])).toEqual([[s2.id, x.id]]);
+    expect(r.deletedFaceIds).toEqual([f2.id]);
+    expect(await store.sightings.get(s2.id)).toMatchObject({
+      personId: y.id,
+      similarity: null,
+      grade: null,
+      verdict: "foe",
+      unlinkedReason: null,
+    });
+    expect(await store.persons.get(x.id)).toMatchObject({ sightingCount: 1, lastSeenAt: T0 + 10 });
+    expect(await store.persons.get(y.id)).toMatchObject({ sightingCount: 1, lastSeenAt: T0 + 20 });
+    expect((await store.persons.listFaces(x.id)).map((f) => f.id)).toEqual([f1.id]);
+    // To no one: the reason is kept, the alert follows.
+    const r2 = await store.sightings.reassign([s1.id], null, T0 + 200, "unlinked");
+    expect(r2.deletedFaceIds).toEqual([f1.id]);
+    expect(await store.sightings.get(s1.id)).toMatchObject({
+      personId: null,
+      unlinkedReason: "unlinked",
+      verdict: "none",
+    });
+    expect(await store.alerts.get(a1.id)).toMatchObject({ personId: null });
+    expect(await store.persons.get(x.id)).toMatchObject({ sightingCount: 0, lastSeenAt: null });
+    expect((await store.sightings.list({ personId: y.id, list: "foe" }, undefined, 10)).items.map((s) => s.id)).toEqual(
+      [s2.id],
+    );
+    await store.persons.delete(x.id);
+    await store.persons.delete(y.id);
+    await store.sightings.deleteBefore(T0 + 1_000_000, false, 100);
   });
 
   it("appends audit entries with increasing ids, newest first, filtered and paged", async () => {

@@ -5,11 +5,13 @@
  */
 import type { z } from "zod";
 import type * as C from "./common.ts";
+import type * as I from "./identities.ts";
 import type { OperationId, Operations } from "./operations/index.ts";
 import type * as S from "./responses.ts";
 
 export * from "./common.ts";
 export * from "./enums.ts";
+export * from "./identities.ts";
 export * from "./operations/index.ts";
 export * from "./requests.ts";
 export * from "./responses.ts";
@@ -44,6 +46,12 @@ export type Delivery = z.output<typeof S.DeliverySchema>;
 export type DeadLetter = z.output<typeof S.DeadLetterSchema>;
 export type Principal = z.output<typeof S.PrincipalSchema>;
 export type SearchResult = z.output<typeof S.SearchResultSchema>;
+export type AuditEntry = z.output<typeof I.AuditEntrySchema>;
+export type Job = z.output<typeof I.JobSchema>;
+export type Proposal = z.output<typeof I.ProposalSchema>;
+export type Visit = z.output<typeof I.VisitSchema>;
+export type HistorySearchResult = z.output<typeof I.HistorySearchResultSchema>;
+export type MoveResult = z.output<typeof I.MoveResultSchema>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** `data` of an event of the given type on GET /api/v1/stream. */

@@ -6,7 +6,7 @@ import { LISTS, PERSON_KINDS, STREAM_EVENTS } from "./enums.ts";
 // ------------------------------------------------------------------ query parameters
 
 /** A decimal integer in a query string (no hex, exponents or signs). */
-const queryInt = (min: number, max: number) =>
+export const queryInt = (min: number, max: number) =>
   z
     .string()
     .regex(/^\d{1,9}$/, "must be a decimal integer")
@@ -14,7 +14,7 @@ const queryInt = (min: number, max: number) =>
     .pipe(z.number().int().min(min).max(max));
 
 /** A decimal number in a query string. */
-const queryNumber = (min: number, max: number) =>
+export const queryNumber = (min: number, max: number) =>
   z
     .string()
     .regex(/^-?\d{1,9}(\.\d{1,9})?$/, "must be a decimal number")
@@ -44,7 +44,7 @@ export const limitParam = (max = 500, dflt = 50) =>
     .transform((v) => v ?? dflt)
     .describe(`page size, 1-${max} (default ${dflt})`);
 
-const cursorParam = z.string().max(512).optional().describe("`nextCursor` of the previous page");
+export const cursorParam = z.string().max(512).optional().describe("`nextCursor` of the previous page");
 
 /** A camera key `agent/camera`, or a bare camera id (that camera at any agent). */
 const cameraRef = z
@@ -56,7 +56,7 @@ const cameraRef = z
   );
 
 /** cameraId=a/x,b/y or cameraId=a/x&cameraId=b/y */
-const cameraRefs = z
+export const cameraRefs = z
   .union([z.string().max(4096), z.array(z.string().max(4096)).max(100)])
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(",")).filter(Boolean))
   .pipe(z.array(cameraRef).max(100))
@@ -152,7 +152,7 @@ export const StreamQuerySchema = z.object({
 
 // ------------------------------------------------------------------ request bodies
 
-const personName = z.string().trim().min(1, "must not be empty").max(200);
+export const personName = z.string().trim().min(1, "must not be empty").max(200);
 const meta = z
   .record(z.string(), z.unknown())
   .refine((m) => JSON.stringify(m).length <= 16_384, "must be at most 16 kB of JSON");

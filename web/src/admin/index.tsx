@@ -1,10 +1,12 @@
-/** Administration (admins only): users, agents, API tokens, webhooks and dead letters, one tab each. */
+/** Administration (admins only): users, agents, API tokens, webhooks, dead letters, the audit log and duplicates, one tab each. */
 import type { Me } from "../api.ts";
 import { ErrorBox } from "../components.tsx";
 import { UsersPage } from "../pages/users.tsx";
 import { Link } from "../router.tsx";
 import { AgentsAdmin } from "./agents.tsx";
+import { AuditAdmin } from "./audit.tsx";
 import { DeadLettersAdmin } from "./dead-letters.tsx";
+import { DuplicatesAdmin } from "./duplicates.tsx";
 import { TokensAdmin } from "./tokens.tsx";
 import { WebhooksAdmin } from "./webhooks.tsx";
 
@@ -14,6 +16,8 @@ export const ADMIN_TABS = [
   { tab: "tokens", label: "API tokens" },
   { tab: "webhooks", label: "Webhooks" },
   { tab: "dead-letters", label: "Dead letters" },
+  { tab: "duplicates", label: "Duplicates" },
+  { tab: "audit", label: "Audit log" },
 ] as const;
 
 export function AdminPage({ me, tab }: { me: Me; tab: string }) {
@@ -38,6 +42,10 @@ export function AdminPage({ me, tab }: { me: Me; tab: string }) {
         <WebhooksAdmin />
       ) : tab === "dead-letters" ? (
         <DeadLettersAdmin />
+      ) : tab === "duplicates" ? (
+        <DuplicatesAdmin />
+      ) : tab === "audit" ? (
+        <AuditAdmin />
       ) : (
         <ErrorBox error={new Error(`There is no administration page “${tab}”.`)} />
       )}

@@ -61,7 +61,7 @@ export function PersonPage({ me, id }: { me: Me; id: string }) {
       <Notice notice={notice.notice} />
       <Photos p={p} me={me} onChange={person.reload} notice={notice} />
       {operator && <Merge into={p} onDone={person.reload} />}
-      <Timeline p={p} />
+      <Timeline p={p} me={me} onChange={person.reload} />
     </div>
   );
 }

@@ -3,7 +3,7 @@
  * person; open the person, or search the whole history with this face.
  */
 import { useState } from "preact/hooks";
-import { api, can, type Me, type SearchResult, type Sighting } from "../api.ts";
+import { api, can, type HistorySearchResult, type Me, type SearchResult, type Sighting } from "../api.ts";
 import { cameraKeyOf, useCameraName } from "../cameras.ts";
 import { Crop, ErrorBox, ListBadge, Loading, PersonLink, Time, useLoad } from "../components.tsx";
 import { percent, personLabel, plural } from "../format.ts";
@@ -11,6 +11,8 @@ import { Link } from "../router.tsx";
 import { Candidates, ThresholdNote } from "../search/results.tsx";
 import { Similarity } from "../similarity.tsx";
 import { ContextImage } from "./context.tsx";
+import { MoveSightings } from "./move.tsx";
+import { SightingThumb, sightingWhat } from "./thumb.tsx";
 
 const VERDICTS: Record<Sighting["verdict"], string> = {
   foe: "foe list",
@@ -87,16 +89,24 @@ export function SightingDetail({
               </dl>
             </div>
           </div>
-          <FaceSearch s={x} me={me} />
+          <FaceSearch s={x} me={me} onMoved={s.reload} />
         </>
       )}
     </article>
   );
 }
 
-/** The actions: open the person, search the history with this face, and (not yet) "not this person". */
-function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
-  const [state, setState] = useState<{ busy?: boolean; error?: unknown; result?: SearchResult }>({});
+/** The actions: open the person, search the history with this face, and (operators) "not this person". */
+function FaceSearch({ s, me, onMoved }: { s: Sighting; me: Me; onMoved?: () => void }) {
+  const [moving, setMoving] = useState(false);
+  const [moved, setMoved] = useState<string | null>(null);
+  const [state, setState] = useState<{
+    busy?: boolean;
+    error?: unknown;
+    result?: SearchResult;
+    history?: HistorySearchResult;
+  }>({});
+  const camera = useCameraName();
   const search = async () => {
     setState({ busy: true });
     try {
@@ -104,7 +114,12 @@ function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
       if (!res.ok) throw new Error(`The face crop could not be loaded (${res.status}).`);
       const form = new FormData();
       form.append("image", await res.blob(), "face.jpg");
-      setState({ result: await api<SearchResult>("POST", "/api/v1/search?sightings=3", form) });
+      const result = await api<SearchResult>("POST", "/api/v1/search?sightings=3", form);
+      // Every sighting with this face, unidentified ones included (the history index).
+      const history = await api<HistorySearchResult>("POST", "/api/v1/search/sightings?limit=12", form).catch(
+        () => undefined,
+      );
+      setState({ result, history });
     } catch (e) {
       setState({ error: e });
     }
@@ -125,17 +140,35 @@ function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
           Link to this sighting
         </Link>
       </div>
-      {/* TODO(move-api): "Not this person" needs POST /api/v1/sightings/{id}/move (see web/README.md). */}
-      {can(me, "operator") && (
-        <div class="todo-box" data-todo="move-api">
-          <button type="button" disabled aria-describedby={`move-${s.id}`}>
-            Not this person…
-          </button>
-          <span id={`move-${s.id}`} class="muted small">
-            Coming: moving a wrongly matched sighting to another person needs a server API that does not exist yet.
-          </span>
-        </div>
-      )}
+      {can(me, "operator") &&
+        (moving ? (
+          <MoveSightings
+            ids={[s.id]}
+            fromName={s.person?.name}
+            fromId={s.personId}
+            onCancel={() => setMoving(false)}
+            onDone={(r) => {
+              setMoving(false);
+              setMoved(
+                r.person
+                  ? `Moved to ${r.person.name}.`
+                  : `Unlinked: this sighting belongs to no one${s.person ? ` (never again ${s.person.name} for this track)` : ""}.`,
+              );
+              onMoved?.();
+            }}
+          />
+        ) : (
+          <div class="row">
+            <button type="button" onClick={() => setMoving(true)} data-action="not-this-person">
+              Not this person…
+            </button>
+            {moved && (
+              <span class="state ok small" role="status">
+                {moved}
+              </span>
+            )}
+          </div>
+        ))}
       {state.error !== undefined && <ErrorBox error={state.error} />}
       {state.result && (
         <div class="sd-search" data-testid="face-search-results">
@@ -147,6 +180,33 @@ function FaceSearch({ s, me }: { s: Sighting; me: Me }) {
             </>
           ) : (
             <p class="muted">The server found no face in this crop (too small or blurred to search with).</p>
+          )}
+          {state.history && state.history.items.length > 0 && (
+            <>
+              <h3>Sightings with this face</h3>
+              <ul class="history-hits" data-testid="history-hits">
+                {state.history.items
+                  .filter((h) => h.sighting.id !== s.id)
+                  .map((h) => (
+                    <li key={h.sighting.id} data-sighting={h.sighting.id}>
+                      <SightingThumb
+                        s={h.sighting}
+                        faceUrl={h.sighting.faceUrl}
+                        size={56}
+                        what={sightingWhat(
+                          personLabel(h.sighting.person),
+                          camera(cameraKeyOf(h.sighting)),
+                          h.sighting.capturedAt,
+                        )}
+                      />
+                      <span class="small">
+                        {personLabel(h.sighting.person)} · <Time iso={h.sighting.capturedAt} short />
+                      </span>
+                      <span class="muted small">similarity {h.similarity.toFixed(2)}</span>
+                    </li>
+                  ))}
+              </ul>
+            </>
           )}
         </div>
       )}

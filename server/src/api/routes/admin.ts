@@ -1,11 +1,13 @@
 /** Administration: the caller, agents, tokens, webhooks, dead letters, the index. */
 import { randomUUID } from "node:crypto";
+import { tokenState } from "../../audit/audit.ts";
 import { invalidArgument, notFound } from "../../domain/errors.ts";
 import { secret } from "../../util/ids.ts";
 import { agentView, deadLetterView, deliveryView, tokenView, webhookView } from "../../views/views.ts";
 import { newToken, principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
+import { actorOf } from "./identities.ts";
 
 export function adminRoutes(r: Routes, s: Services): void {
   r.add("me", (ctx) => principalOf(ctx));
@@ -21,7 +23,7 @@ export function adminRoutes(r: Routes, s: Services): void {
   });
 
   // ------------------------------------------------------------------ tokens
-  r.add("createToken", async (_ctx, { body }) => {
+  r.add("createToken", async (ctx, { body }) => {
     const { token, hash } = newToken();
     const t = {
       id: randomUUID(),
@@ -33,12 +35,30 @@ export function adminRoutes(r: Routes, s: Services): void {
       revokedAt: null,
     };
     await s.store.accounts.insertToken(t);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "token.create",
+      targetType: "token",
+      targetId: t.id,
+      before: null,
+      after: tokenState(t),
+    });
     return { ...tokenView(t), token }; // shown once; only its hash is stored
   });
   r.add("listTokens", async () => ({ items: (await s.store.accounts.listTokens()).map(tokenView) }));
-  r.add("revokeToken", async (_ctx, { params }) => {
-    if (!(await s.store.accounts.revokeToken(params.id, Date.now()))) throw notFound("active token", params.id);
+  r.add("revokeToken", async (ctx, { params }) => {
+    const before = (await s.store.accounts.listTokens()).find((t) => t.id === params.id);
+    const at = Date.now();
+    if (!(await s.store.accounts.revokeToken(params.id, at))) throw notFound("active token", params.id);
     s.tokens.clear();
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "token.revoke",
+      targetType: "token",
+      targetId: params.id,
+      before: tokenState(before),
+      after: before ? { ...tokenState(before), revokedAt: at } : null,
+    });
   });
 
   // ------------------------------------------------------------------ webhooks

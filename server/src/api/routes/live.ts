@@ -1,10 +1,13 @@
 /** Cameras, alerts and the live event stream. */
+
+import { alertState, cameraState } from "../../audit/audit.ts";
 import { notFound } from "../../domain/errors.ts";
 import { cameraKey, parseCameraRef } from "../../domain/types.ts";
 import { agentView, alertView, cameraView } from "../../views/views.ts";
 import { principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
+import { actorOf } from "./identities.ts";
 
 export function liveRoutes(r: Routes, s: Services): void {
   r.add("listCameras", async () => {
@@ -16,8 +19,17 @@ export function liveRoutes(r: Routes, s: Services): void {
     };
   });
 
-  r.add("updateCamera", async (_ctx, { params, body }) => {
+  r.add("updateCamera", async (ctx, { params, body }) => {
+    const before = await s.store.cameras.get(params.agentId, params.cameraId);
     const cam = await s.store.cameras.update(params.agentId, params.cameraId, body);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "camera.update",
+      targetType: "camera",
+      targetId: cameraKey(cam.agentId, cam.id),
+      before: cameraState(before),
+      after: cameraState(cam),
+    });
     s.cameras.set(cameraKey(cam.agentId, cam.id), { sensitive: cam.sensitive });
     s.bus.emit("camera", { camera: cam });
     return cameraView(cam);
@@ -37,8 +49,17 @@ export function liveRoutes(r: Routes, s: Services): void {
 
   r.add("ackAlert", async (ctx, { params }) => {
     const p = principalOf(ctx);
+    const before = await s.store.alerts.get(params.id);
     const a = await s.store.alerts.ack(params.id, `${p.kind}:${p.name}`, Date.now());
     if (!a) throw notFound("alert", params.id);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "alert.ack",
+      targetType: "alert",
+      targetId: a.id,
+      before: alertState(before),
+      after: alertState(a),
+    });
     s.sse.publish("alert-ack", { id: a.id, ackedAt: new Date(a.ackedAt!).toISOString(), ackedBy: a.ackedBy });
     return alertView(a);
   });

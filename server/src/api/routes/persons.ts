@@ -1,9 +1,12 @@
 /** Persons: create, list, read, rename/list, delete, merge, their photos and their sightings. */
+
+import { faceState, personState } from "../../audit/audit.ts";
 import { notFound } from "../../domain/errors.ts";
 import { faceView, personBrief, personView, sightingView } from "../../views/views.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
 import { toFilter } from "./common.ts";
+import { actorOf } from "./identities.ts";
 
 export function personRoutes(r: Routes, s: Services): void {
   /** A face to show for the person (an enrolled photo, else the best learned face), from the in-memory index. */
@@ -14,7 +17,18 @@ export function personRoutes(r: Routes, s: Services): void {
     return best ? `/api/v1/faces/${best.id}/image` : null;
   };
 
-  r.add("createPerson", async (_ctx, { body }) => personView(await s.personService.create(body)));
+  r.add("createPerson", async (ctx, { body }) => {
+    const p = await s.personService.create(body);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "person.create",
+      targetType: "person",
+      targetId: p.id,
+      before: null,
+      after: personState(p),
+    });
+    return personView(p);
+  });
 
   r.add("listPersons", async (_ctx, { query: q }) => {
     const page = await s.store.persons.list(q, q.cursor, q.limit);
@@ -30,16 +44,46 @@ export function personRoutes(r: Routes, s: Services): void {
     return { ...personView(p), regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
-  r.add("updatePerson", async (_ctx, { params, body }) => personView(await s.personService.update(params.id, body)));
-
-  r.add("deletePerson", async (_ctx, { params }) => {
-    await s.personService.delete(params.id);
+  r.add("updatePerson", async (ctx, { params, body }) => {
+    const before = await s.personService.get(params.id);
+    const p = await s.personService.update(params.id, body);
+    // The action says what changed: a rename, a list change, or other (meta).
+    const action =
+      body.name !== undefined && body.name !== before.name
+        ? "person.rename"
+        : body.list !== undefined && body.list !== before.list
+          ? "person.list"
+          : "person.update";
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action,
+      targetType: "person",
+      targetId: p.id,
+      before: personState(before),
+      after: personState(p),
+    });
+    return personView(p);
   });
 
-  r.add("mergePerson", async (_ctx, { params, body }) => personView(await s.personService.merge(params.id, body.from)));
+  r.add("deletePerson", async (ctx, { params }) => {
+    await s.corrections.deletePerson(params.id, actorOf(ctx));
+  });
 
-  r.add("enrolFace", async (_ctx, { params, query, body }) => {
+  r.add("mergePerson", async (ctx, { params, body }) =>
+    personView(await s.corrections.merge(params.id, body.from, actorOf(ctx))),
+  );
+
+  r.add("enrolFace", async (ctx, { params, query, body }) => {
+    const before = await s.personService.get(params.id);
     const e = await s.personService.enrol(params.id, body.image, { force: query.force });
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "face.enrol",
+      targetType: "person",
+      targetId: params.id,
+      before: personState(before),
+      after: { ...personState(e.person), face: faceState(e.face), ...(e.forced ? { forced: true } : {}) },
+    });
     const warnings = [];
     for (const w of e.warnings) {
       const person = await s.persons.get(w.personId);
@@ -61,8 +105,17 @@ export function personRoutes(r: Routes, s: Services): void {
     return { items: (await s.store.persons.listFaces(params.id)).map(faceView) };
   });
 
-  r.add("deletePersonFace", async (_ctx, { params }) => {
+  r.add("deletePersonFace", async (ctx, { params }) => {
+    const f = await s.store.persons.getFace(params.faceId);
     await s.personService.deleteFace(params.id, params.faceId);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "face.delete",
+      targetType: "person",
+      targetId: params.id,
+      before: f ? faceState(f) : null,
+      after: null,
+    });
   });
 
   r.add("faceImage", async (ctx, { params }) => {

@@ -4,12 +4,14 @@
  * own password.
  */
 import type { Context } from "koa";
+import { userState } from "../../audit/audit.ts";
 import { invalidArgument } from "../../domain/errors.ts";
 import { SESSION_COOKIE } from "../../users/sessions.ts";
 import { userView } from "../../views/views.ts";
 import { assertFromConsole, principalOf } from "../auth.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
+import { actorOf } from "./identities.ts";
 
 function setCookie(s: Services, ctx: Context, value: string, maxAgeMs: number): void {
   const mode = s.config.console.secureCookies;
@@ -54,7 +56,18 @@ export function userRoutes(r: Routes, s: Services): void {
 
   r.add("listUsers", async () => ({ items: (await s.store.accounts.listUsers()).map(userView) }));
 
-  r.add("createUser", async (_ctx, { body }) => userView(await s.sessions.createUser(body)));
+  r.add("createUser", async (ctx, { body }) => {
+    const u = await s.sessions.createUser(body);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "user.create",
+      targetType: "user",
+      targetId: u.id,
+      before: null,
+      after: userState(u),
+    });
+    return userView(u);
+  });
 
   r.add("updateUser", async (ctx, { params, body }) => {
     const p = principalOf(ctx);
@@ -62,10 +75,32 @@ export function userRoutes(r: Routes, s: Services): void {
     // An admin changing their own password stays signed in here; any other change signs the user out.
     const keep =
       own && body.role === undefined && body.disabled === undefined ? ctx.cookies.get(SESSION_COOKIE) : undefined;
-    return userView(await s.sessions.updateUser(params.id, body, keep));
+    const before = await s.store.accounts.getUser(params.id);
+    const u = await s.sessions.updateUser(params.id, body, keep);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action:
+        body.password !== undefined && body.role === undefined && body.disabled === undefined
+          ? "user.password"
+          : "user.update",
+      targetType: "user",
+      targetId: u.id,
+      before: userState(before),
+      after: { ...userState(u), ...(body.password !== undefined ? { passwordChanged: true } : {}) },
+    });
+    return userView(u);
   });
 
-  r.add("deleteUser", async (_ctx, { params }) => {
+  r.add("deleteUser", async (ctx, { params }) => {
+    const before = await s.store.accounts.getUser(params.id);
     await s.sessions.deleteUser(params.id);
+    await s.audit.record({
+      actor: actorOf(ctx),
+      action: "user.delete",
+      targetType: "user",
+      targetId: params.id,
+      before: userState(before),
+      after: null,
+    });
   });
 }

@@ -133,6 +133,51 @@ export class MongoSightings implements SightingRepository {
       .map((r) => cameraKey(r._id.a, r._id.c))
       .sort();
   }
+  async reassign(
+    ids: string[],
+    personId: string | null,
+    at: number,
+    unlinkedReason: string | null,
+  ): Promise<{ before: Sighting[]; deletedFaceIds: number[] }> {
+    const docs = await this.c("sightings")
+      .find({ _id: { $in: ids } }, { projection: { embedding: 0 } })
+      .toArray();
+    const before = docs.map((d) => this.toSighting(d));
+    const meta = (await this.personMeta([personId])).get(personId ?? "");
+    const touched = new Set<string>(personId ? [personId] : []);
+    const deletedFaceIds: number[] = [];
+    for (const s of before) {
+      if (!s.personId) continue;
+      touched.add(s.personId);
+      deletedFaceIds.push(...(await idsOf<number>(this.c("faces"), { sightingId: s.id, personId: s.personId })));
+    }
+    const found = before.map((s) => s.id);
+    await this.c("sightings").updateMany(
+      { _id: { $in: found } },
+      {
+        $set: {
+          personId,
+          similarity: null,
+          grade: null,
+          verdict: meta?.list ?? "none",
+          unlinkedReason: personId ? null : unlinkedReason,
+          ...this.denorm(meta),
+        },
+      },
+    );
+    await this.c("alerts").updateMany({ sightingId: { $in: found } }, { $set: { personId } });
+    if (deletedFaceIds.length) await this.c("faces").deleteMany({ _id: { $in: deletedFaceIds } });
+    for (const pid of touched) {
+      const count = await this.c("sightings").countDocuments({ personId: pid });
+      const last = await this.c("sightings").findOne({ personId: pid }, { sort: { lastSeenAt: -1 } });
+      await this.c("persons").updateOne(
+        { _id: pid },
+        { $set: { sightingCount: count, lastSeenAt: (last?.lastSeenAt as number) ?? null, updatedAt: at } },
+      );
+    }
+    return { before, deletedFaceIds };
+  }
+
   async deleteBefore(before: number, keepListed: boolean, limit: number): Promise<string[]> {
     const q: Document = { lastSeenAt: { $lt: before } };
     if (keepListed) q.personList = null;

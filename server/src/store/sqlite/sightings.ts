@@ -163,6 +163,49 @@ export class SqliteSightings implements SightingRepository {
       .map(String);
   }
 
+  async reassign(
+    ids: string[],
+    personId: string | null,
+    at: number,
+    unlinkedReason: string | null,
+  ): Promise<{ before: Sighting[]; deletedFaceIds: number[] }> {
+    return this.sql.tx(() => {
+      const before: Sighting[] = [];
+      for (const id of ids) {
+        const r = this.sql.get(`SELECT ${SIGHTING_SELECT} FROM sightings s WHERE id = ?`, [id]);
+        if (r) before.push(sightings.read(r));
+      }
+      const list = personId ? this.sql.value("SELECT list FROM persons WHERE id = ?", [personId]) : null;
+      const verdict = typeof list === "string" ? list : "none";
+      const deletedFaceIds: number[] = [];
+      const touched = new Set<string>();
+      if (personId) touched.add(personId);
+      for (const s of before) {
+        if (s.personId) {
+          touched.add(s.personId);
+          for (const f of this.sql.values("SELECT id FROM faces WHERE sighting_id = ? AND person_id = ?", [
+            s.id,
+            s.personId,
+          ]))
+            deletedFaceIds.push(Number(f));
+        }
+        this.sql.run(
+          "UPDATE sightings SET person_id = ?, similarity = NULL, grade = NULL, verdict = ?, unlinked_reason = ? WHERE id = ?",
+          [personId, verdict, personId ? null : unlinkedReason, s.id],
+        );
+        this.sql.run("UPDATE alerts SET person_id = ? WHERE sighting_id = ?", [personId, s.id]);
+      }
+      for (const id of deletedFaceIds) this.sql.run("DELETE FROM faces WHERE id = ?", [id]);
+      for (const pid of touched)
+        this.sql.run(
+          `UPDATE persons SET sighting_count = (SELECT COUNT(*) FROM sightings WHERE person_id = ?),
+             last_seen_at = (SELECT MAX(last_seen_at) FROM sightings WHERE person_id = ?), updated_at = ? WHERE id = ?`,
+          [pid, pid, at, pid],
+        );
+      return { before, deletedFaceIds };
+    });
+  }
+
   async deleteBefore(before: number, keepListed: boolean, limit: number): Promise<string[]> {
     return this.sql.tx(() => {
       const rows = this.sql.all(

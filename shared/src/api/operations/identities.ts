@@ -1,0 +1,126 @@
+/** Identity corrections, the audit log, search over all history, duplicates (jobs, proposals), visits. */
+import { items, page } from "../common.ts";
+import {
+  AuditEntrySchema,
+  AuditQuerySchema,
+  DecisionSchema,
+  HistorySearchQuerySchema,
+  HistorySearchResultSchema,
+  JobListQuerySchema,
+  JobSchema,
+  MoveResultSchema,
+  MoveSchema,
+  ProposalQuerySchema,
+  ProposalSchema,
+  SplitSchema,
+  VisitPageSchema,
+  VisitsQuerySchema,
+} from "../identities.ts";
+import { created, idParams, image, json, type Operation, ok, op } from "./types.ts";
+
+export const identityOperations = {
+  moveSightings: op({
+    method: "post",
+    path: "/api/v1/sightings/move",
+    summary: "Move sightings to another person, to a new person, or to no one ('not this person')",
+    description:
+      "Under the ingestion lock: the faces learned from the sightings leave the old persons' representatives and the index at once; " +
+      "counts and last-seen times follow; each moved track is remembered as 'not <old person>' (a later event of the same track is " +
+      "not linked to them again); the target learns representatives from the sightings. Audited (sighting.move).",
+    role: "operator",
+    body: json(MoveSchema),
+    response: ok(MoveResultSchema),
+    errors: [404, 503],
+  }),
+  splitPerson: op({
+    method: "post",
+    path: "/api/v1/persons/{id}/split",
+    summary: "Split a person: the selected sightings become a new person",
+    role: "operator",
+    params: idParams,
+    body: json(SplitSchema),
+    response: created(MoveResultSchema),
+    errors: [404, 503],
+  }),
+  listAudit: op({
+    method: "get",
+    path: "/api/v1/audit",
+    summary: "The audit log of operator actions (who, what, when, before and after), newest first",
+    role: "admin",
+    query: AuditQuerySchema,
+    response: ok(page(AuditEntrySchema)),
+  }),
+  searchSightings: op({
+    method: "post",
+    path: "/api/v1/search/sightings",
+    summary: "Search all history by photo: the sightings most like the photo's best face, person or none",
+    description:
+      "Every sighting is indexed (unidentified ones included). Filters: cameras and capture time; paged (send the same photo " +
+      "and filters with `cursor`), at most history.maxDepth deep. Defaults: limit 20, minSimilarity the verification threshold.",
+    role: "viewer",
+    query: HistorySearchQuerySchema,
+    body: image,
+    response: ok(HistorySearchResultSchema),
+    errors: [413, 415, 422],
+  }),
+  startCluster: op({
+    method: "post",
+    path: "/api/v1/jobs/cluster",
+    summary: "Find duplicates now: start the clustering job (or get the one already queued or running)",
+    role: "operator",
+    response: created(JobSchema),
+  }),
+  listJobs: op({
+    method: "get",
+    path: "/api/v1/jobs",
+    summary: "Background jobs, newest first",
+    role: "operator",
+    query: JobListQuerySchema,
+    response: ok(items(JobSchema)),
+  }),
+  getJob: op({
+    method: "get",
+    path: "/api/v1/jobs/{id}",
+    summary: "A job's status: queued, running (progress), done (result) or failed (error)",
+    role: "operator",
+    params: idParams,
+    response: ok(JobSchema),
+    errors: [404],
+  }),
+  listProposals: op({
+    method: "get",
+    path: "/api/v1/proposals",
+    summary: "Duplicate proposals ('these look like one person'), highest score first, with both sides",
+    role: "operator",
+    query: ProposalQuerySchema,
+    response: ok(page(ProposalSchema)),
+  }),
+  acceptProposal: op({
+    method: "post",
+    path: "/api/v1/proposals/{id}/accept",
+    summary: "Accept a proposal: merge the persons, or link the sightings",
+    role: "operator",
+    params: idParams,
+    response: ok(DecisionSchema),
+    errors: [404, 409],
+  }),
+  rejectProposal: op({
+    method: "post",
+    path: "/api/v1/proposals/{id}/reject",
+    summary: "Reject a proposal: the pair is never proposed again",
+    role: "operator",
+    params: idParams,
+    response: ok(DecisionSchema),
+    errors: [404, 409],
+  }),
+  personVisits: op({
+    method: "get",
+    path: "/api/v1/persons/{id}/visits",
+    summary: "The person's visits, newest first: sightings at one camera within a short gap, grouped",
+    role: "viewer",
+    params: idParams,
+    query: VisitsQuerySchema,
+    response: ok(VisitPageSchema),
+    errors: [404],
+  }),
+} satisfies Record<string, Operation>;
