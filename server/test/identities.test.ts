@@ -23,6 +23,7 @@ import {
   type RealFace,
   type RunningServer,
   realFaces,
+  STRONG_TRACK,
   tempDir,
   waitFor,
 } from "./helpers.ts";
@@ -35,18 +36,21 @@ async function send(
   server: RunningServer,
   face: RealFace,
   o: { agentId?: string; cameraId: string; at: number; trackId: string },
+  outcome: "stored" | "updated" = "stored",
 ) {
   const e = faceEvent(face, {
     agentId: o.agentId ?? "site",
     cameraId: o.cameraId,
     trackId: o.trackId,
     capturedAt: new Date(o.at),
+    // Strong tracks found their persons at once (cautious creation is tested in identity-rules).
+    extra: STRONG_TRACK,
   });
   const r = await server.services.ingestor.submit(
     topics().faces(e.agentId, e.cameraId),
     Buffer.from(JSON.stringify(e)),
   );
-  expect(r).toBe("stored");
+  expect(r).toBe(outcome);
 }
 
 /** The stored sighting of a track. */
@@ -250,6 +254,12 @@ describe.skipIf(!HAVE_DATA)("identity corrections, audit, history search, visits
     expect("personId" in later ? later.personId : null).not.toBe(sheldon);
     const fresh = identify({ ...face, trackPersonId: null, excluded }, sv.gallery, [], policy);
     expect("personId" in fresh ? fresh.personId : null).not.toBe(sheldon);
+    // Through ingestion: a later event of the same track, with Sheldon's face, is not linked to Sheldon.
+    await send(server, f.sheldon1, { cameraId: "camB", trackId: "camB:s1", at: s.lastSeenAt + 1_000 }, "updated");
+    const later2 = await sv.store.sightings.findTrack("site", "camB", "camB:s1", s.lastSeenAt + 1_000);
+    expect(later2).toBeDefined();
+    expect(later2!.personId).not.toBe(sheldon);
+    expect((await admin("GET", `/api/v1/persons/${sheldon}`)).body.sightingCount).toBe(0);
   });
 
   it("moves sightings to a new person, and splits a person; both audited", async () => {
