@@ -8,6 +8,7 @@ import type { Store } from "../../src/store/types.ts";
 import { adminCases } from "./adminCases.ts";
 import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
+import { integrationCases } from "./integrationCases.ts";
 import { journalCases } from "./journalCases.ts";
 
 /** Registers the contract suite for a store made by `make` (a fresh, empty store each time). */
@@ -26,5 +27,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     adminCases(ctx);
     journalCases(ctx);
     identityCases(ctx);
+    integrationCases(ctx);
   });
 }

@@ -5,11 +5,13 @@
  */
 import type { z } from "zod";
 import type * as C from "./common.ts";
+import type * as I from "./integrations.ts";
 import type { OperationId, Operations } from "./operations/index.ts";
 import type * as S from "./responses.ts";
 
 export * from "./common.ts";
 export * from "./enums.ts";
+export * from "./integrations.ts";
 export * from "./operations/index.ts";
 export * from "./requests.ts";
 export * from "./responses.ts";
@@ -44,6 +46,9 @@ export type Delivery = z.output<typeof S.DeliverySchema>;
 export type DeadLetter = z.output<typeof S.DeadLetterSchema>;
 export type Principal = z.output<typeof S.PrincipalSchema>;
 export type SearchResult = z.output<typeof S.SearchResultSchema>;
+export type Integration = z.output<typeof I.IntegrationSchema>;
+export type IntegrationCredentials = z.output<typeof I.IntegrationCredentialsSchema>;
+export type IntegrationScope = z.output<typeof I.IntegrationScopeSchema>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** `data` of an event of the given type on GET /api/v1/stream. */
