@@ -32,10 +32,12 @@ export interface HomeAssistantSettings {
 
 /**
  * An MQTT object id ([A-Za-z0-9_-]) from an id, one to one: every character outside [A-Za-z0-9-],
- * '_' included, becomes '_' and its two hex digits, so '__' never occurs and can join two ids.
+ * '_' included, becomes '_' and two hex digits per UTF-8 byte, so '__' never occurs and can join two ids.
  */
 export function objectId(id: string): string {
-  return id.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return id.replace(/[^A-Za-z0-9-]/gu, (c) =>
+    [...Buffer.from(c, "utf8")].map((b) => `_${b.toString(16).padStart(2, "0")}`).join(""),
+  );
 }
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -53,6 +55,8 @@ export class HomeAssistant {
   private readonly sent = new Map<string, string>();
   /** Newest sighting time published per camera's last_person and per person's last_seen. */
   private readonly newest = new Map<string, number>();
+  /** The sighting each person's last_seen state shows (re-sent when its camera is renamed). */
+  private readonly seen = new Map<string, Sighting>();
   private readonly foe = new Map<CameraKey, { until: number; timer: NodeJS.Timeout }>();
   /** Bus events and the initial load, one after another (states in the order things happened). */
   private chain: Promise<void> = Promise.resolve();
@@ -191,6 +195,9 @@ export class HomeAssistant {
       }),
     );
     if (first && !this.foe.has(key)) await this.send(ct.foePresent, "OFF");
+    else if (!first)
+      for (const [personId, s] of this.seen)
+        if (cameraKey(s.agentId, s.cameraId) === key) await this.sendLastSeen(s, personId);
   }
 
   private async cameraOf(agentId: string, cameraId: string): Promise<void> {
@@ -246,6 +253,7 @@ export class HomeAssistant {
     await this.send(pt.lastSeenConfig, "");
     await this.send(pt.lastSeen, "");
     this.newest.delete(pt.lastSeen);
+    this.seen.delete(id);
   }
 
   // ------------------------------------------------------------------ states
@@ -271,8 +279,13 @@ export class HomeAssistant {
     const pt = this.personTopics(personId);
     if (s.lastSeenAt < (this.newest.get(pt.lastSeen) ?? 0)) return;
     this.newest.set(pt.lastSeen, s.lastSeenAt);
+    this.seen.set(personId, s);
+    await this.sendLastSeen(s, personId);
+  }
+
+  private async sendLastSeen(s: Sighting, personId: string): Promise<void> {
     await this.send(
-      pt.lastSeen,
+      this.personTopics(personId).lastSeen,
       JSON.stringify({
         camera: this.cameras.get(cameraKey(s.agentId, s.cameraId)) ?? cameraKey(s.agentId, s.cameraId),
         agentId: s.agentId,
@@ -303,9 +316,10 @@ export class HomeAssistant {
   }
 
   private async onSighting(s: Sighting, person: Person | null): Promise<void> {
+    // The foe first: a camera's first entities then start ON, without an OFF before.
+    if (s.verdict === "foe") await this.foeSeen(s.agentId, s.cameraId, s.lastSeenAt);
     await this.cameraOf(s.agentId, s.cameraId);
     await this.lastPerson(s, person);
-    if (s.verdict === "foe") await this.foeSeen(s.agentId, s.cameraId, s.lastSeenAt);
     if (person?.list && (await this.person(person))) await this.lastSeen(s, person.id);
   }
 
