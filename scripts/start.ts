@@ -106,10 +106,13 @@ Try, in another terminal:
   TOKEN=$(cat ${tokenFile})
   # sightings so far (the sample videos produce some within seconds)
   curl -s -H "Authorization: Bearer $TOKEN" '${api}/sightings?limit=5'
-  # enrol the speaker of the "Interview desk" video (a frame of it: ${sample}),
-  # then ask where they were seen (the next sighting is theirs; the video loops)
+  # the speaker of the "Interview desk" video (a photo cut from it: ${sample}) is already known
+  # to the cameras as an automatic "Unknown #N": who is it?
+  U=$(curl -s -H "Authorization: Bearer $TOKEN" -F image=@${sample} '${api}/identify?limit=1' | sed 's/.*"person":{"id":"\\([^"]*\\)".*/\\1/')
+  # enrol them (name, list, photo) and merge in what the cameras saw of them, then ask where they were seen
   P=$(curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"Speaker","list":"friend"}' ${api}/persons | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')
   curl -s -H "Authorization: Bearer $TOKEN" -F image=@${sample} ${api}/persons/$P/faces
+  curl -s -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "{\\"from\\":\\"$U\\"}" ${api}/persons/$P/merge
   curl -s -H "Authorization: Bearer $TOKEN" "${api}/persons/$P/sightings"
 
 Ctrl+C stops the agent and the server.
