@@ -33,13 +33,16 @@ import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
 import { ProposalService } from "./identify/proposals.ts";
-import { EmbeddedBroker } from "./ingest/broker.ts";
+import { scopeFilters } from "./ingest/acl.ts";
+import { EmbeddedBroker, type PublishOptions } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
 import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { StatusHandler } from "./ingest/status.ts";
 import { JobRunner } from "./jobs/runner.ts";
 import { wireFanout } from "./notify/fanout.ts";
+import { HomeAssistant } from "./notify/homeAssistant.ts";
+import { IntegrationAccounts } from "./notify/integrationAccounts.ts";
 import { SseHub } from "./notify/sseHub.ts";
 import { WebhookWorker } from "./notify/webhooks.ts";
 import { serverMetrics } from "./ops/metrics.ts";
@@ -262,14 +265,33 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       metrics,
       log,
       maxPacketBytes: config.mqtt.maxPacketBytes,
+      discoveryPrefix: config.integrations.homeAssistant.discoveryPrefix,
     });
   }
-  const publishMqtt = (topic: string, payload: string) =>
-    broker ? broker.publish(topic, payload) : consumer!.publish(topic, payload);
+  const publishMqtt = (topic: string, payload: string, o?: PublishOptions) =>
+    broker ? broker.publish(topic, payload, o) : consumer!.publish(topic, payload, o);
 
   const sse = new SseHub(store.streamJournal, config.stream, log);
   await sse.prune();
-  wireFanout({ bus, sse, webhooks, publishMqtt, prefix: config.mqtt.topicPrefix, log });
+  wireFanout({
+    bus,
+    sse,
+    webhooks,
+    publishMqtt,
+    prefix: config.mqtt.topicPrefix,
+    mqttSightings: config.integrations.mqttSightings,
+    log,
+  });
+  const homeAssistant = config.integrations.homeAssistant.enabled
+    ? new HomeAssistant({
+        store,
+        bus,
+        publish: publishMqtt,
+        prefix: config.mqtt.topicPrefix,
+        settings: config.integrations.homeAssistant,
+        log,
+      })
+    : undefined;
   const rates = new RateMeter();
   bus.on("sighting", ({ sighting }) => rates.mark(cameraKey(sighting.agentId, sighting.cameraId)));
 
@@ -302,6 +324,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   });
 
   const registerAgent = async (id: string): Promise<AgentCredentials> => {
+    // One login namespace on the embedded broker: agents and integration accounts.
+    if (await store.integrations.get(id))
+      throw conflict("CONFLICT", `'${id}' is an integration account's login; choose another agent id`);
     const password = config.mqtt.url ? null : secret(24);
     const ok = await store.agents.insert({
       id,
@@ -352,6 +377,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     startedAt: Date.now(),
     cameras,
     registerAgent,
+    integrations: new IntegrationAccounts({
+      store,
+      mqttUrl,
+      external: !!config.mqtt.url,
+      broker: () => broker,
+      filters: (scopes) =>
+        scopeFilters(scopes, {
+          prefix: config.mqtt.topicPrefix,
+          discoveryPrefix: config.integrations.homeAssistant.discoveryPrefix,
+        }),
+      log,
+    }),
     rotateAgent: async (id) => {
       if (config.mqtt.url) {
         if (!(await store.agents.get(id))) throw notFound("agent", id);
@@ -465,7 +502,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await webhooks.start();
     await (broker ? broker.start() : consumer!.start());
     mqttStarted = true;
+    await homeAssistant?.start();
   } catch (e) {
+    homeAssistant?.stop();
     webhooks.stop();
     if (mqttStarted) await (broker ? broker.stop() : consumer!.stop()).catch(() => {});
     http.closeAllConnections();
@@ -581,6 +620,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       clearInterval(clusterTimer);
       jobs.stop();
       ingestor.stop();
+      homeAssistant?.stop();
       await (broker ? broker.stop() : consumer!.stop()).catch((e) =>
         log.warn({ err: (e as Error).message }, "MQTT stop"),
       );

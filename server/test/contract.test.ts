@@ -194,6 +194,11 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     await call("GET", `/api/v1/webhooks/${w.id}/deliveries`);
     await call("GET", "/api/v1/webhooks");
     await call("GET", "/api/v1/dead-letters");
+    const ha = (await call("POST", "/api/v1/integrations", { name: "ha", scopes: ["homeassistant"] })).body;
+    expect(ha.mqtt.password).toEqual(expect.any(String));
+    await call("GET", "/api/v1/integrations");
+    await call("POST", "/api/v1/integrations/ha/credentials");
+    await call("DELETE", "/api/v1/integrations/ha");
     await call("GET", "/api/v1/admin/stats");
     await call("POST", "/api/v1/admin/rebuild-index");
 

@@ -233,18 +233,23 @@ export class Mosquitto {
 
   /**
    * users: name -> password. The 'server' user reads everything; agents write only their own root.
-   * `extra`: more mosquitto.conf lines (limits, use_username_as_clientid).
+   * `extra`: more mosquitto.conf lines (limits, use_username_as_clientid); `acl`: the ACL file's text
+   * instead of this one.
    */
-  async start(users: Record<string, string>, extra: string[] = []): Promise<void> {
+  async start(users: Record<string, string>, extra: string[] = [], acl?: string): Promise<void> {
     Object.assign(this.users, users);
     this.port = await freePort();
     const pw = join(this.dir, "passwd");
     writeFileSync(pw, "");
     for (const [u, p] of Object.entries(users)) execFileSync("/usr/bin/mosquitto_passwd", ["-b", pw, u, p]);
-    const acl = [
+    acl ??= [
       "user server",
       "topic read argus/v1/agents/#",
       "topic write argus/v1/alerts",
+      "topic write argus/v1/sightings",
+      "topic write argus/v1/server/status",
+      "topic write argus/v1/ha/#",
+      "topic write homeassistant/#",
       "",
       "user monitor",
       "topic read argus/v1/alerts",

@@ -37,7 +37,7 @@ export type SourceEvent =
 
 export interface SourceOptions {
   source: Source;
-  settings: Pick<CameraSettings, "fps" | "maxWidth" | "inputOptions" | "reconnect">;
+  settings: Pick<CameraSettings, "fps" | "maxWidth" | "inputOptions" | "reconnect"> & { loop?: boolean };
   /** Files and lavfi: at the native rate (true) or as fast as possible. */
   realtime: boolean;
   random?: () => number;

@@ -32,7 +32,7 @@ export interface FfmpegPlan {
  */
 export function ffmpegPlan(
   src: Source,
-  o: { fps: number; maxWidth: number; realtime: boolean; inputOptions: readonly string[] },
+  o: { fps: number; maxWidth: number; realtime: boolean; inputOptions: readonly string[]; loop?: boolean },
 ): FfmpegPlan {
   const input: string[] = ["-nostdin"];
   const has = (opt: string) => o.inputOptions.includes(opt);
@@ -43,6 +43,8 @@ export function ffmpegPlan(
   if (src.kind === "v4l2" && !has("-f")) input.push("-f", "video4linux2");
   if (src.kind === "lavfi") input.push("-f", "lavfi");
   if (!src.live && o.realtime && !has("-re")) input.push("-re");
+  // A looping file never ends: frame indexes (stream time) keep growing across its restarts.
+  if (src.kind === "file" && o.loop && !has("-stream_loop")) input.push("-stream_loop", "-1");
   input.push(...o.inputOptions);
   const filters = [`fps=${o.fps}`];
   if (o.maxWidth > 0) filters.push(`scale='min(${o.maxWidth},iw)':-2`);

@@ -11,6 +11,7 @@ import { Routes } from "./route.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { identityRoutes } from "./routes/identities.ts";
+import { integrationRoutes } from "./routes/integrations.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { openRoutes } from "./routes/open.ts";
 import { personRoutes } from "./routes/persons.ts";
@@ -65,6 +66,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     liveRoutes,
     adminRoutes,
     identityRoutes,
+    integrationRoutes,
   ])
     mount(routes, s);
   const missing = routes.missing();

@@ -13,6 +13,7 @@ import type { PersonService } from "../identify/persons.ts";
 import type { ProposalService } from "../identify/proposals.ts";
 import type { Ingestor } from "../ingest/ingestor.ts";
 import type { JobRunner } from "../jobs/runner.ts";
+import type { IntegrationAccounts } from "../notify/integrationAccounts.ts";
 import type { SseHub } from "../notify/sseHub.ts";
 import type { WebhookWorker } from "../notify/webhooks.ts";
 import type { ServerMetrics } from "../ops/metrics.ts";
@@ -57,6 +58,8 @@ export interface Services {
   /** Camera sensitivity cache (the ingestor reads it per event). */
   cameras: Map<string, { sensitive: boolean }>;
   registerAgent(id: string): Promise<AgentCredentials>;
+  /** Integration accounts: read-only MQTT logins (routes/integrations.ts). */
+  integrations: IntegrationAccounts;
   rotateAgent(id: string): Promise<AgentCredentials>;
   removeAgent(id: string): Promise<boolean>;
   isAgentOnline(id: string): boolean;

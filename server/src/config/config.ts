@@ -358,6 +358,44 @@ export const ConfigSchema = z
       .strict()
       .prefault({})
       .describe("Alerts and their webhooks"),
+    integrations: z
+      .object({
+        mqttSightings: bool(true).describe(
+          "Publish every sighting on `<prefix>/v1/sightings` (the event stream's JSON: crop URLs, never the crops)",
+        ),
+        homeAssistant: z
+          .object({
+            enabled: bool(false).describe(
+              "Home Assistant MQTT discovery: per camera a 'last person seen' sensor and a 'foe present' binary sensor, per listed person a 'last seen at camera' sensor",
+            ),
+            discoveryPrefix: z
+              .string()
+              .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "topic levels of letters, digits, '_', '.', '-'")
+              .default("homeassistant")
+              .describe("Home Assistant's discovery prefix (its MQTT integration's setting)"),
+            nodeId: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,64}$/, "letters, digits, '_', '-'")
+              .default("argus")
+              .describe(
+                "Discovery node id and unique-id prefix: give each server its own when several share one Home Assistant",
+              ),
+            foeWindowSeconds: int(1, 86_400)
+              .default(60)
+              .describe("'Foe present' is on for this long after a foe was last seen at the camera, then off"),
+            maxPersons: int(0, 10_000)
+              .default(200)
+              .describe("Listed persons with a 'last seen at camera' sensor, the most recently seen first (0: none)"),
+          })
+          .strict()
+          .prefault({})
+          .describe("Home Assistant MQTT discovery (on the embedded or the external broker)"),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        "MQTT topics for other systems: sightings, Home Assistant (integration accounts: `POST /integrations`)",
+      ),
     retention: z
       .object({
         days: int(0)
@@ -499,6 +537,8 @@ export const ENV_VARS: EnvMap = {
   ARGUS_MQTT_PORT: "mqtt.port",
   ARGUS_MQTT_PUBLIC_URL: "mqtt.publicUrl",
   ARGUS_TOPIC_PREFIX: "mqtt.topicPrefix",
+  ARGUS_MQTT_SIGHTINGS: "integrations.mqttSightings",
+  ARGUS_HOME_ASSISTANT: "integrations.homeAssistant.enabled",
   MONGODB_URL: "store.mongodbUrl",
   ARGUS_MONGODB_DB: "store.mongodbDb",
   ARGUS_IDENTIFY_THRESHOLD: "identify.threshold",

@@ -133,6 +133,24 @@ export interface Agent {
   lastSeenAt: number | null;
 }
 
+/** What an integration account may read (shared/src/api/integrations.ts INTEGRATION_SCOPES). */
+export type IntegrationScope = "alerts" | "sightings" | "status" | "homeassistant";
+
+/**
+ * An integration account: a read-only MQTT login of the embedded broker (Home Assistant, Node-RED, a
+ * wall display). Its id is its user name, unique among integrations and agents.
+ */
+export interface Integration {
+  id: string;
+  description: string | null;
+  scopes: IntegrationScope[];
+  passwordHash: string;
+  createdAt: number;
+  /** When the current password was issued. */
+  credentialsAt: number;
+  lastConnectedAt: number | null;
+}
+
 /**
  * A camera belongs to its agent: two sites may both call a camera `cam1`, and one agent's messages
  * can only ever touch its own cameras. `agent/camera` is the key wherever one string is needed.

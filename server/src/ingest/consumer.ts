@@ -10,9 +10,14 @@
  * PAYLOAD_TOO_LARGE dead letter before anything parses it (ingestor / status handler), and is
  * acknowledged like every dead letter, so the broker does not redeliver it forever. (mqtt.js still
  * reads such a message whole: the broker's own `max_packet_size` is what stops it earlier.)
+ *
+ * Availability: the connection's last will is a retained "offline" on `<prefix>/v1/server/status`
+ * (the broker publishes it when the server dies or its connection drops); each connection publishes a
+ * retained "online" there, and a clean stop an explicit "offline" before it disconnects.
  */
-import { type Logger, redactUrl, topics } from "@argus/shared";
+import { type Logger, redactUrl, SERVER_OFFLINE, SERVER_ONLINE, topics } from "@argus/shared";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import type { PublishOptions } from "./broker.ts";
 import type { Ingestor } from "./ingestor.ts";
 import type { StatusHandler } from "./status.ts";
 
@@ -47,6 +52,7 @@ export class MqttConsumer {
       clean: false,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      will: { topic: t.serverStatus(), payload: Buffer.from(SERVER_OFFLINE), qos: 1, retain: true },
       ...(username ? { username } : {}),
       ...(password ? { password } : {}),
     };
@@ -77,6 +83,10 @@ export class MqttConsumer {
       this.client.subscribe([t.allFaces(), t.allAgentStatus(), t.allCameraStatus()], { qos: 1 }, (err) => {
         if (err) log.error({ err: err.message }, "MQTT subscribe failed");
       });
+      // After a drop the broker published the will: say "online" again on every connection.
+      this.publish(t.serverStatus(), SERVER_ONLINE, { retain: true }).catch((e) =>
+        log.warn({ err: (e as Error).message }, "server availability not published"),
+      );
     });
     this.client.on("close", () => this.generation++);
     this.client.on("reconnect", () => log.warn({ broker: redactUrl(url) }, "reconnecting to the MQTT broker"));
@@ -96,14 +106,21 @@ export class MqttConsumer {
     });
   }
 
-  publish(topic: string, payload: string, qos: 0 | 1 = 1): Promise<void> {
+  publish(topic: string, payload: string, o: PublishOptions = {}): Promise<void> {
     return new Promise((resolve, reject) =>
-      this.client.publish(topic, payload, { qos }, (e) => (e ? reject(e) : resolve())),
+      this.client.publish(topic, payload, { qos: o.qos ?? 1, retain: o.retain ?? false }, (e) =>
+        e ? reject(e) : resolve(),
+      ),
     );
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // A clean disconnect discards the will: say "offline" ourselves (acknowledged, or given up after 2 s).
+    if (this.client.connected) {
+      const offline = this.publish(topics(this.opts.prefix).serverStatus(), SERVER_OFFLINE, { retain: true });
+      await Promise.race([offline.catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
     await this.client.endAsync(true);
   }
 }

@@ -52,7 +52,7 @@ export function serverMetrics(opts: { processMetrics?: boolean } = {}) {
     }),
     mqttRefused: new Counter({
       name: "argus_mqtt_refused_total",
-      help: "MQTT connections and packets refused by the embedded broker, by reason: packet_too_large, client_id (not the agent's own), login, topic (publish outside the agent's topics)",
+      help: "MQTT connections and packets refused by the embedded broker, by reason: packet_too_large, client_id (not the agent's or integration's own), login, topic (publish outside the agent's topics), read_only (an integration account's publish, dropped), subscribe (outside the client's topics: SUBACK 128)",
       labelNames: ["reason"] as const,
       ...r,
     }),

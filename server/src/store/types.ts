@@ -19,6 +19,7 @@ import type {
   Exclusion,
   Face,
   FaceWithEmbedding,
+  Integration,
   Job,
   ListName,
   Person,
@@ -238,6 +239,20 @@ export interface AgentRepository {
   setStatus(id: string, status: Record<string, unknown>, at: number): Promise<void>;
 }
 
+/** Integration accounts (read-only MQTT logins of the embedded broker). */
+export interface IntegrationRepository {
+  /** False when the id is taken. */
+  insert(i: Integration): Promise<boolean>;
+  get(id: string): Promise<Integration | undefined>;
+  /** By id. */
+  list(): Promise<Integration[]>;
+  /** A new password; false when there is no such account. */
+  setPassword(id: string, passwordHash: string, at: number): Promise<boolean>;
+  /** A login with it succeeded at `at`. */
+  connected(id: string, at: number): Promise<void>;
+  delete(id: string): Promise<boolean>;
+}
+
 /** Cameras, keyed by (agent, camera), are created by their first event or status, or by an operator's edit. */
 export interface CameraRepository {
   get(agentId: string, cameraId: string): Promise<Camera | undefined>;
@@ -419,6 +434,7 @@ export interface Store {
   readonly sightings: SightingRepository;
   readonly alerts: AlertRepository;
   readonly agents: AgentRepository;
+  readonly integrations: IntegrationRepository;
   readonly cameras: CameraRepository;
   readonly accounts: AccountRepository;
   readonly webhooks: WebhookRepository;

@@ -9,6 +9,7 @@ import { adminCases } from "./adminCases.ts";
 import { creationCases } from "./creationCases.ts";
 import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
+import { integrationCases } from "./integrationCases.ts";
 import { journalCases } from "./journalCases.ts";
 
 /** Registers the contract suite for a store made by `make` (a fresh, empty store each time). */
@@ -28,5 +29,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     journalCases(ctx);
     identityCases(ctx);
     creationCases(ctx);
+    integrationCases(ctx);
   });
 }

@@ -6,12 +6,14 @@
 import type { z } from "zod";
 import type * as C from "./common.ts";
 import type * as I from "./identities.ts";
+import type * as G from "./integrations.ts";
 import type { OperationId, Operations } from "./operations/index.ts";
 import type * as S from "./responses.ts";
 
 export * from "./common.ts";
 export * from "./enums.ts";
 export * from "./identities.ts";
+export * from "./integrations.ts";
 export * from "./operations/index.ts";
 export * from "./requests.ts";
 export * from "./responses.ts";
@@ -52,6 +54,9 @@ export type Proposal = z.output<typeof I.ProposalSchema>;
 export type Visit = z.output<typeof I.VisitSchema>;
 export type HistorySearchResult = z.output<typeof I.HistorySearchResultSchema>;
 export type MoveResult = z.output<typeof I.MoveResultSchema>;
+export type Integration = z.output<typeof G.IntegrationSchema>;
+export type IntegrationCredentials = z.output<typeof G.IntegrationCredentialsSchema>;
+export type IntegrationScope = z.output<typeof G.IntegrationScopeSchema>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** `data` of an event of the given type on GET /api/v1/stream. */

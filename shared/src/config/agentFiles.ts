@@ -24,6 +24,8 @@ export const AGENT_ENV_VARS: EnvMap = {
   ARGUS_BROKER_URL: "broker.url",
   ARGUS_BROKER_USERNAME: "broker.username",
   ARGUS_BROKER_PASSWORD: "broker.password",
+  /** `pnpm start` plays the sample videos in a loop. */
+  ARGUS_LOOP_FILES: "cameraDefaults.loop",
 };
 
 /**

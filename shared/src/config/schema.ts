@@ -136,6 +136,15 @@ export const CameraSettingsSchema = z
       .enum(["native", "fast"])
       .default("native")
       .describe("Files only: 'native' plays at the recorded rate (as a camera would), 'fast' as fast as possible"),
+    loop: z
+      // true/false also as text: the environment (ARGUS_LOOP_FILES) sets it for every camera.
+      .preprocess(
+        (v) => (v === "true" || v === "1" ? true : v === "false" || v === "0" ? false : v),
+        z.boolean().default(false),
+      )
+      .describe(
+        "Files only: play the file again from its start when it ends, forever (ffmpeg -stream_loop -1): a file never ends, so not with --once",
+      ),
     inputOptions: z
       .array(z.string())
       .default([])

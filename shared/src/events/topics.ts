@@ -3,10 +3,17 @@
  *   <prefix>/v1/agents/<agentId>/cameras/<cameraId>/faces    face events, QoS 1
  *   <prefix>/v1/agents/<agentId>/status                      agent status, retained, last will "offline"
  *   <prefix>/v1/agents/<agentId>/cameras/<cameraId>/status   camera status, retained
- *   <prefix>/v1/alerts                                       alerts raised by the server
+ *   <prefix>/v1/alerts                                       alerts raised by the server, QoS 1
+ *   <prefix>/v1/sightings                                    sightings committed by the server (no crops), QoS 1
+ *   <prefix>/v1/server/status                                the server's availability, retained "online"/"offline"
+ *   <prefix>/v1/ha/...                                       Home Assistant entity states, retained (notify/homeAssistant.ts)
+ * The root README has the whole table (who may read and write each).
  */
 export const DEFAULT_TOPIC_PREFIX = "argus";
 export const TOPIC_VERSION = "v1";
+/** Payloads of the server's availability topic (`topics().serverStatus()`). */
+export const SERVER_ONLINE = "online";
+export const SERVER_OFFLINE = "offline";
 
 export const topics = (prefix = DEFAULT_TOPIC_PREFIX) => ({
   faces: (agentId: string, cameraId: string) =>
@@ -15,6 +22,11 @@ export const topics = (prefix = DEFAULT_TOPIC_PREFIX) => ({
   cameraStatus: (agentId: string, cameraId: string) =>
     `${prefix}/${TOPIC_VERSION}/agents/${agentId}/cameras/${cameraId}/status`,
   alerts: () => `${prefix}/${TOPIC_VERSION}/alerts`,
+  sightings: () => `${prefix}/${TOPIC_VERSION}/sightings`,
+  /** Retained SERVER_ONLINE / SERVER_OFFLINE (the last will where the server is a client). */
+  serverStatus: () => `${prefix}/${TOPIC_VERSION}/server/status`,
+  /** Home Assistant entity states live under here (discovery configs under the discovery prefix). */
+  haRoot: () => `${prefix}/${TOPIC_VERSION}/ha/`,
   /** Subscriptions for the server. */
   allFaces: () => `${prefix}/${TOPIC_VERSION}/agents/+/cameras/+/faces`,
   allAgentStatus: () => `${prefix}/${TOPIC_VERSION}/agents/+/status`,

@@ -1,4 +1,4 @@
-/** Administration (admins only): users, agents, API tokens, webhooks, dead letters, the audit log and duplicates, one tab each. */
+/** Administration (admins only): users, agents, integrations, API tokens, webhooks, dead letters, the audit log and duplicates, one tab each. */
 import type { Me } from "../api.ts";
 import { ErrorBox } from "../components.tsx";
 import { UsersPage } from "../pages/users.tsx";
@@ -7,12 +7,14 @@ import { AgentsAdmin } from "./agents.tsx";
 import { AuditAdmin } from "./audit.tsx";
 import { DeadLettersAdmin } from "./dead-letters.tsx";
 import { DuplicatesAdmin } from "./duplicates.tsx";
+import { IntegrationsAdmin } from "./integrations.tsx";
 import { TokensAdmin } from "./tokens.tsx";
 import { WebhooksAdmin } from "./webhooks.tsx";
 
 export const ADMIN_TABS = [
   { tab: "users", label: "Users" },
   { tab: "agents", label: "Agents" },
+  { tab: "integrations", label: "Integrations" },
   { tab: "tokens", label: "API tokens" },
   { tab: "webhooks", label: "Webhooks" },
   { tab: "dead-letters", label: "Dead letters" },
@@ -36,6 +38,8 @@ export function AdminPage({ me, tab }: { me: Me; tab: string }) {
         <UsersPage me={me} />
       ) : tab === "agents" ? (
         <AgentsAdmin />
+      ) : tab === "integrations" ? (
+        <IntegrationsAdmin />
       ) : tab === "tokens" ? (
         <TokensAdmin />
       ) : tab === "webhooks" ? (

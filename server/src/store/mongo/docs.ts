@@ -17,6 +17,7 @@ export type CollectionName =
   | "dead_letters"
   | "alerts"
   | "agents"
+  | "integrations"
   | "cameras"
   | "tokens"
   | "users"

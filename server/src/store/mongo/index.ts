@@ -25,6 +25,7 @@ import {
   withId,
 } from "./docs.ts";
 import { MongoAudit, MongoExclusions, MongoJobs, MongoProposals } from "./identities.ts";
+import { MongoIntegrations } from "./integrations.ts";
 import { MongoMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { faceDoc, MongoPersons } from "./persons.ts";
@@ -42,6 +43,7 @@ export class MongoStore implements Store {
   readonly alerts = new MongoAlerts(this.c);
   readonly agents = new MongoAgents(this.c);
   readonly cameras = new MongoCameras(this.c);
+  readonly integrations = new MongoIntegrations(this.c);
   readonly accounts = new MongoAccounts(this.c);
   readonly webhooks = new MongoWebhooks(this.c);
   readonly deadLetters = new MongoDeadLetters(this.c);

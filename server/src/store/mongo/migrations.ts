@@ -161,6 +161,17 @@ export const MIGRATIONS: readonly MongoMigration[] = [
       await db.collection("jobs").createIndexes([{ key: { createdAt: -1 } }]);
     },
   },
+  {
+    version: 6,
+    name: "integration accounts: read-only MQTT logins of the embedded broker",
+    // Keyed by _id (the name) only; the collection is made here so the step is visible. Idempotent.
+    up: async (db) => {
+      if (!(await db.listCollections({ name: "integrations" }, { nameOnly: true }).hasNext()))
+        await db.createCollection("integrations").catch((e: { code?: number }) => {
+          if (e.code !== 48) throw e; // NamespaceExists: another server made it meanwhile
+        });
+    },
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -12,6 +12,7 @@ import { Sql } from "./db.ts";
 import { SqliteDeadLetters } from "./deadLetters.ts";
 import { SqliteAgents, SqliteCameras } from "./devices.ts";
 import { SqliteAudit, SqliteExclusions, SqliteJobs, SqliteProposals } from "./identities.ts";
+import { SqliteIntegrations } from "./integrations.ts";
 import { SqliteMeta } from "./meta.ts";
 import { migrate } from "./migrations.ts";
 import { SqlitePersons } from "./persons.ts";
@@ -28,6 +29,7 @@ export class SqliteStore implements Store {
   readonly alerts: SqliteAlerts;
   readonly agents: SqliteAgents;
   readonly cameras: SqliteCameras;
+  readonly integrations: SqliteIntegrations;
   readonly accounts: SqliteAccounts;
   readonly webhooks: SqliteWebhooks;
   readonly deadLetters: SqliteDeadLetters;
@@ -51,6 +53,7 @@ export class SqliteStore implements Store {
     this.alerts = new SqliteAlerts(sql);
     this.agents = new SqliteAgents(sql);
     this.cameras = new SqliteCameras(sql);
+    this.integrations = new SqliteIntegrations(sql);
     this.accounts = new SqliteAccounts(sql);
     this.webhooks = new SqliteWebhooks(sql);
     this.deadLetters = new SqliteDeadLetters(sql);

@@ -174,6 +174,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "identities: sighting embeddings, grades and reasons; audit log; exclusions; proposals; jobs",
     up: V5_IDENTITIES,
   },
+  {
+    version: 6,
+    name: "integration accounts: read-only MQTT logins of the embedded broker",
+    up: `CREATE TABLE integrations (
+      id TEXT PRIMARY KEY, description TEXT, scopes TEXT NOT NULL, password_hash TEXT NOT NULL,
+      created_at INTEGER NOT NULL, credentials_at INTEGER NOT NULL, last_connected_at INTEGER);`,
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -15,6 +15,8 @@ import type {
   Exclusion,
   FaceWithEmbedding,
   Grade,
+  Integration,
+  IntegrationScope,
   Job,
   JobStatus,
   ListName,
@@ -124,6 +126,16 @@ export const agents = table<Agent>("agents", {
   status: json<Status>(),
   statusAt: nullable(num),
   lastSeenAt: nullable(num),
+});
+
+export const integrations = table<Integration>("integrations", {
+  id: text,
+  description: nullable(text),
+  scopes: json<IntegrationScope[]>([]),
+  passwordHash: text,
+  createdAt: num,
+  credentialsAt: num,
+  lastConnectedAt: nullable(num),
 });
 
 export const cameras = table<Camera>("cameras", {

@@ -5,12 +5,19 @@
  */
 import { adminOperations } from "./admin.ts";
 import { identityOperations } from "./identities.ts";
+import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
 import { systemOperations } from "./system.ts";
 
 export type { Body, Method, Operation, Response } from "./types.ts";
 
-export const operations = { ...systemOperations, ...peopleOperations, ...adminOperations, ...identityOperations };
+export const operations = {
+  ...systemOperations,
+  ...peopleOperations,
+  ...adminOperations,
+  ...identityOperations,
+  ...integrationOperations,
+};
 
 export type Operations = typeof operations;
 export type OperationId = keyof Operations;
