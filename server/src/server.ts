@@ -29,6 +29,7 @@ import { EmbeddedBroker } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
 import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
+import { SnapshotStore } from "./ingest/snapshots.ts";
 import { StatusHandler } from "./ingest/status.ts";
 import { wireFanout } from "./notify/fanout.ts";
 import { SseHub } from "./notify/sseHub.ts";
@@ -168,7 +169,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
   });
 
-  const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix);
+  const snapshots = new SnapshotStore(join(config.dataDir, "snapshots"));
+  const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix, snapshots, log);
   let broker: EmbeddedBroker | undefined;
   let consumer: MqttConsumer | undefined;
   if (config.mqtt.url) {
@@ -260,6 +262,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     store,
     gallery,
     crops,
+    snapshots,
     ingestor,
     personService,
     persons,

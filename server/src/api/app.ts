@@ -9,6 +9,7 @@ import { errorMiddleware } from "./errors.ts";
 import { docsHtml, openApiDocument } from "./openapi.ts";
 import { Routes } from "./route.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { liveRoutes } from "./routes/live.ts";
 import { openRoutes } from "./routes/open.ts";
@@ -55,7 +56,16 @@ export function createApp(s: Services): { app: Koa; router: Router } {
   });
   const doc = openApiDocument(API_VERSION);
   openRoutes(routes, s, { doc, docs: docsHtml(doc) });
-  for (const mount of [sessionRoutes, userRoutes, personRoutes, exportRoutes, sightingRoutes, liveRoutes, adminRoutes])
+  for (const mount of [
+    sessionRoutes,
+    userRoutes,
+    personRoutes,
+    exportRoutes,
+    sightingRoutes,
+    liveRoutes,
+    adminRoutes,
+    consoleRoutes,
+  ])
     mount(routes, s);
   const missing = routes.missing();
   if (missing.length) throw new Error(`operations without a handler: ${missing.join(", ")}`);

@@ -7,6 +7,7 @@ import type { Gallery } from "../identify/gallery.ts";
 import type { PersonCache } from "../identify/personCache.ts";
 import type { PersonService } from "../identify/persons.ts";
 import type { Ingestor } from "../ingest/ingestor.ts";
+import type { SnapshotStore } from "../ingest/snapshots.ts";
 import type { SseHub } from "../notify/sseHub.ts";
 import type { WebhookWorker } from "../notify/webhooks.ts";
 import type { ServerMetrics } from "../ops/metrics.ts";
@@ -26,6 +27,8 @@ export interface Services {
   store: Store;
   gallery: Gallery;
   crops: CropStore;
+  /** The latest snapshot of each camera's view. */
+  snapshots: SnapshotStore;
   ingestor: Ingestor;
   personService: PersonService;
   persons: PersonCache;

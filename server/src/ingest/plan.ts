@@ -60,7 +60,10 @@ export class BatchPlan {
 }
 
 /** The shot fields a sighting keeps from its best shot. */
-type Shot = Pick<Sighting, "quality" | "box" | "frame" | "eventId" | "similarity" | "hasContext" | "attributes">;
+type Shot = Pick<
+  Sighting,
+  "quality" | "box" | "frame" | "eventId" | "similarity" | "hasContext" | "attributes" | "contextBox"
+>;
 
 /**
  * A later shot of a track: the sighting's last-seen time and shot count move on, its person and
@@ -170,14 +173,17 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
   const regular = personId && !person?.list ? await d.isRegular(personId, e.agentId, e.cameraId, capturedAt) : false;
   const verdict = verdictOf(person?.list, regular);
 
+  const hasContext = !!v.contextJpeg && config.ingest.storeContextCrops;
   const shot: Shot = {
     quality,
     box: e.box,
     frame: e.frame,
     eventId: e.eventId,
     similarity,
-    hasContext: !!v.contextJpeg && config.ingest.storeContextCrops,
+    hasContext,
     attributes: e.attributes ?? null,
+    // The region the stored context crop shows (with the crop: a better shot replaces both).
+    contextBox: hasContext ? (e.contextBox ?? null) : null,
   };
   batch.eventIds.push({ eventId: e.eventId, sightingId, receivedAt: v.receivedAt });
   if (track) {

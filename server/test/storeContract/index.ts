@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import type { Store } from "../../src/store/types.ts";
 import { adminCases } from "./adminCases.ts";
+import { consoleCases } from "./consoleCases.ts";
 import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
 import { journalCases } from "./journalCases.ts";
@@ -26,5 +27,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     adminCases(ctx);
     journalCases(ctx);
     identityCases(ctx);
+    consoleCases(ctx);
   });
 }

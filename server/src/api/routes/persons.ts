@@ -1,5 +1,6 @@
 /** Persons: create, list, read, rename/list, delete, merge, their photos and their sightings. */
 import { notFound } from "../../domain/errors.ts";
+import type { Person } from "../../domain/types.ts";
 import { faceView, personView, sightingView } from "../../views/views.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
@@ -14,33 +15,41 @@ export function personRoutes(r: Routes, s: Services): void {
     return best ? `/api/v1/faces/${best.id}/image` : null;
   };
 
-  r.add("createPerson", async (_ctx, { body }) => personView(await s.personService.create(body)));
+  /** The person with `firstSeenAt`, from their earliest sighting. */
+  const view = async (p: Person) => personView(p, (await s.store.persons.firstSeen([p.id])).get(p.id) ?? null);
+
+  r.add("createPerson", async (_ctx, { body }) => view(await s.personService.create(body)));
 
   r.add("listPersons", async (_ctx, { query: q }) => {
     const page = await s.store.persons.list(q, q.cursor, q.limit);
+    const first = await s.store.persons.firstSeen(page.items.map((p) => p.id));
     return {
-      items: page.items.map((p) => ({ ...personView(p), faceUrl: faceUrl(p.id) })),
+      items: page.items.map((p) => ({ ...personView(p, first.get(p.id) ?? null), faceUrl: faceUrl(p.id) })),
       nextCursor: page.nextCursor,
     };
   });
 
   r.add("getPerson", async (_ctx, { params }) => {
     const p = await s.personService.get(params.id);
-    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.persons.listFaces(p.id)]);
-    return { ...personView(p), regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
+    const [regularAt, faces, person] = await Promise.all([
+      s.regulars.regularAt(p.id),
+      s.store.persons.listFaces(p.id),
+      view(p),
+    ]);
+    return { ...person, regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
-  r.add("updatePerson", async (_ctx, { params, body }) => personView(await s.personService.update(params.id, body)));
+  r.add("updatePerson", async (_ctx, { params, body }) => view(await s.personService.update(params.id, body)));
 
   r.add("deletePerson", async (_ctx, { params }) => {
     await s.personService.delete(params.id);
   });
 
-  r.add("mergePerson", async (_ctx, { params, body }) => personView(await s.personService.merge(params.id, body.from)));
+  r.add("mergePerson", async (_ctx, { params, body }) => view(await s.personService.merge(params.id, body.from)));
 
   r.add("enrolFace", async (_ctx, { params, body }) => {
     const e = await s.personService.enrol(params.id, body.image);
-    return { face: faceView(e.face), quality: e.quality, person: personView(e.person) };
+    return { face: faceView(e.face), quality: e.quality, person: await view(e.person) };
   });
 
   r.add("listPersonFaces", async (_ctx, { params }) => {

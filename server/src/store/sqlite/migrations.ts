@@ -174,6 +174,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "identities: sighting embeddings, grades and reasons; audit log; exclusions; proposals; jobs",
     up: V5_IDENTITIES,
   },
+  // 6 belongs to the integrations work; this placeholder only keeps the numbering (the lead keeps the real one).
+  { version: 6, name: "reserved for integrations", up: "" },
+  {
+    version: 7,
+    name: "sightings.context_box (the frame region of the context crop); cameras.snapshot_at",
+    up: `ALTER TABLE sightings ADD COLUMN context_box TEXT;
+    ALTER TABLE cameras ADD COLUMN snapshot_at INTEGER;`,
+  },
 ];
 checkNumbering(MIGRATIONS);
 

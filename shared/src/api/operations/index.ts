@@ -4,12 +4,13 @@
  * OpenAPI document is generated from it, and the console's types come from it.
  */
 import { adminOperations } from "./admin.ts";
+import { consoleOperations } from "./console.ts";
 import { peopleOperations } from "./people.ts";
 import { systemOperations } from "./system.ts";
 
 export type { Body, Method, Operation, Response } from "./types.ts";
 
-export const operations = { ...systemOperations, ...peopleOperations, ...adminOperations };
+export const operations = { ...systemOperations, ...peopleOperations, ...adminOperations, ...consoleOperations };
 
 export type Operations = typeof operations;
 export type OperationId = keyof Operations;
