@@ -183,6 +183,7 @@ export const CameraSchema = z
   .strict();
 
 export type CameraSettings = z.infer<typeof CameraSettingsSchema>;
+export type SnapshotSettings = z.infer<typeof SnapshotSchema>;
 export type CameraConfig = z.infer<typeof CameraSchema>;
 
 export const BrokerSchema = z
