@@ -11,12 +11,20 @@ export function consoleRoutes(r: Routes, s: Services): void {
     ctx.set("cache-control", "private, no-cache");
     ctx.set("etag", snap.etag);
     ctx.lastModified = new Date(snap.at);
-    ctx.type = "image/jpeg";
-    ctx.status = 200;
-    if (ctx.fresh) {
+    // If-None-Match decides alone (a client that sends it along with Cache-Control: no-cache, as
+    // fetch() does, still has the bytes): a 304 without a body.
+    if (etagMatches(ctx.get("if-none-match"), snap.etag)) {
       ctx.status = 304;
       return;
     }
+    ctx.type = "image/jpeg";
     ctx.body = snap.jpeg;
   });
+}
+
+/** Whether an If-None-Match header names this ETag (`*`, or a list, weak or strong). */
+export function etagMatches(header: string, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === "*") return true;
+  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
 }
