@@ -132,6 +132,7 @@ async function buildBase(): Promise<void> {
       grade: null,
       unlinkedReason: null,
       indexId: null,
+      contextBox: null,
     });
     const identity = unit();
     const faces = 1 + (p % 3); // 1..3, two on average

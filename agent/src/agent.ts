@@ -137,7 +137,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     log,
     fast,
     deliver: (event, shot) => sinks.deliver(event, shot),
-    hooks: { camera: (s) => status.camera(s), changed: () => status.agent() },
+    hooks: { camera: (s) => status.camera(s), changed: () => status.agent(), frame: (c, f) => status.frame(c, f) },
   });
   status = new StatusPublisher({
     agentId: cfg.id,
@@ -147,6 +147,7 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
     sinks,
     metrics,
     queuedFaceCalls: ownPool ? () => ownPool.queued : undefined,
+    log,
   });
   const port = opts.opsPort !== undefined ? opts.opsPort : cfg.ops.port;
   const ops: AgentOps | undefined =

@@ -20,7 +20,7 @@ export function prepareDataDir(dir: string, opts: { sqlite: boolean; log: Logger
   if (isMainThread) process.umask(0o077);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   tighten(dir, 0o700, opts.log);
-  for (const sub of ["crops", "index"]) {
+  for (const sub of ["crops", "index", "snapshots"]) {
     const d = join(dir, sub);
     if (existsSync(d)) tighten(d, 0o700, opts.log);
   }

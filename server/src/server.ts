@@ -38,6 +38,7 @@ import { EmbeddedBroker, type PublishOptions } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
 import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
+import { SnapshotStore } from "./ingest/snapshots.ts";
 import { StatusHandler } from "./ingest/status.ts";
 import { JobRunner } from "./jobs/runner.ts";
 import { wireFanout } from "./notify/fanout.ts";
@@ -240,7 +241,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       if (x.indexId !== null) history.onSighting(store, { ...x, indexId: x.indexId }, isNew);
     });
 
-  const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix);
+  const snapshots = new SnapshotStore(join(config.dataDir, "snapshots"));
+  const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix, snapshots, log);
   let broker: EmbeddedBroker | undefined;
   let consumer: MqttConsumer | undefined;
   if (config.mqtt.url) {
@@ -356,6 +358,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     store,
     gallery,
     crops,
+    snapshots,
     ingestor,
     personService,
     history,

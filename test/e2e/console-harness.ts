@@ -9,6 +9,7 @@
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { contextRegion } from "../../agent/src/publish/event.ts";
 import { startServer } from "../../server/src/index.ts";
 import {
   agentClient,
@@ -40,10 +41,13 @@ export type Harness = Awaited<ReturnType<typeof startConsole>>;
 const CONTEXT = { factor: 3, maxSide: 480 };
 
 /** The context crop an agent cuts around the face (the agent's own function), and the region it covers. */
-export async function contextCrop(face: RealFace): Promise<{ jpeg: Buffer; width: number; height: number }> {
+export async function contextCrop(
+  face: RealFace,
+): Promise<{ jpeg: Buffer; width: number; height: number; region: [number, number, number, number] }> {
   const img = await decodeImage(readFileSync(face.file));
   const ctx = cropRegion(img, face.box, CONTEXT.factor, CONTEXT.maxSide);
-  return { jpeg: await encodeJpeg(ctx, 90), width: ctx.width, height: ctx.height };
+  const region = contextRegion(face.box, face.frame, CONTEXT.factor);
+  return { jpeg: await encodeJpeg(ctx, 90), width: ctx.width, height: ctx.height, region };
 }
 
 export async function startConsole(faceFiles: string[]) {
@@ -103,11 +107,14 @@ export async function startConsole(faceFiles: string[]) {
 
   const sightingCount = async () => (await admin("GET", "/api/v1/admin/stats")).body.sightings as number;
 
-  /** A face event as the agent sends it; `context` adds the agent's context crop. */
+  /**
+   * A face event as the agent sends it; `context` adds the agent's context crop and the region it
+   * covers (`contextBox`), `olderAgent` leaves the region out (agents before it was sent).
+   */
   const send = async (
     face: RealFace,
     cameraId: string,
-    o: { at?: number; context?: boolean; trackId?: string } = {},
+    o: { at?: number; context?: boolean; olderAgent?: boolean; trackId?: string } = {},
   ) => {
     const e: FaceEvent = faceEvent(face, {
       agentId: AGENT,
@@ -115,7 +122,11 @@ export async function startConsole(faceFiles: string[]) {
       capturedAt: new Date(o.at ?? Date.now()),
       trackId: o.trackId,
     });
-    if (o.context) e.contextJpeg = (await contextCrop(face)).jpeg.toString("base64");
+    if (o.context) {
+      const ctx = await contextCrop(face);
+      e.contextJpeg = ctx.jpeg.toString("base64");
+      if (!o.olderAgent) e.contextBox = ctx.region;
+    }
     await publishEvent(mqtt, e);
   };
   /** Sends and waits until the server has stored it. */

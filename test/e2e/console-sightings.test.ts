@@ -117,6 +117,8 @@ describe.skipIf(!!unavailable)("console: sightings, detail view, group photos (C
     const expected = [x1 - ox, y1 - oy, x2 - ox, y2 - oy];
     for (let i = 0; i < 4; i++) expect(Math.abs(drawn[i] - expected[i])).toBeLessThan(1.5);
     expect(await dialog.textContent()).not.toContain("position approximate");
+    // drawn from the region the agent said it cut (contextBox), not inferred
+    expect(await rect.getAttribute("data-region")).toBe("agent");
     // and on screen, scaled with the displayed image
     const ib = (await img.boundingBox())!;
     const rb = (await rect.boundingBox())!;
@@ -136,8 +138,9 @@ describe.skipIf(!!unavailable)("console: sightings, detail view, group photos (C
   });
 
   it("searches the history with a sighting's face, and opens sightings from the timeline, search and alerts", async () => {
-    // Penny passes the gate (a foe: an alert); her whole frame is the context (a portrait).
-    await h.send(h.faces.penny2, "gate", { context: true });
+    // Penny passes the gate (a foe: an alert); her whole frame is the context (a portrait). An older
+    // agent's event: no contextBox, the console infers the region from the crop rule.
+    await h.send(h.faces.penny2, "gate", { context: true, olderAgent: true });
     const card = page.locator(".sighting.is-foe");
     await card.waitFor();
     await card.locator(".thumb-btn").click();
@@ -145,6 +148,7 @@ describe.skipIf(!!unavailable)("console: sightings, detail view, group photos (C
     await dialog.getByRole("heading", { name: "Penny at Main gate" }).waitFor();
     expect(await dialog.locator(".sim-text").textContent()).toMatch(/^similarity 0\.\d\d$/);
     await dialog.locator("rect.face-box").waitFor();
+    expect(await dialog.locator("rect.face-box").getAttribute("data-region")).toBe("inferred");
     await dialog.getByRole("button", { name: "Search history with this face" }).click();
     const results = dialog.locator('[data-testid="face-search-results"]');
     await results.locator(".candidates li").first().waitFor();
@@ -193,15 +197,23 @@ describe.skipIf(!!unavailable)("console: sightings, detail view, group photos (C
     expect(await page.locator('[data-testid="range-note"]').textContent()).toMatch(/2:00.*PM.*3:00.*PM|14:00.*15:00/);
     await h.shot(page, "sightings");
 
-    // the CSV of the filtered list, built in the browser
+    // the CSV of the filtered list, made by the server (GET /api/v1/sightings.csv) in the browser's time zone
     const download = page.waitForEvent("download");
+    const answer = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/v1/sightings.csv");
     await page.getByRole("button", { name: "Export CSV" }).click();
     const file = await (await download).path();
-    const rows = readFileSync(file!, "utf8").trim().split("\r\n");
+    const csvResponse = await answer;
+    expect(new URL(csvResponse.url()).searchParams.get("tz")).toBe("Europe/Paris");
+    expect(new URL(csvResponse.url()).searchParams.get("cameraId")).toBe(`${AGENT}/gate`);
+    const text = readFileSync(file!, "utf8");
+    expect(text).toBe(await csvResponse.text()); // the file is the server's answer as it came
+    const rows = text.trim().split("\r\n");
     expect(rows).toHaveLength(3);
     expect(rows[0]).toContain("camera_name");
     expect(rows[1]).toMatch(/,gate,Main gate,/);
     expect(rows[1]).toMatch(/ 14:50:00,/); // local (Paris) time column
+    expect(rows[2]).toMatch(/ 14:10:00,/); // newest first
+    expect(await page.locator(".result-bar [role=status]").textContent()).toBe("Exported 2 rows.");
 
     // one more filter: enrolled persons only (Amy, 15:20, outside the range) -> none in the range
     await page.locator("select[name=kind]").selectOption("enrolled");

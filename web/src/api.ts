@@ -75,24 +75,41 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  let data: unknown;
+  if (!res.ok) throw errorOf(res, text, path);
+  return parse(text) as T;
+}
+
+function parse(text: string): unknown {
   try {
-    data = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
-    data = undefined;
+    return undefined;
   }
-  if (!res.ok) {
-    const e = (data as Partial<ErrorBody> | undefined)?.error;
-    const err = new ApiError(
-      res.status,
-      e?.code ?? `HTTP_${res.status}`,
-      e?.message ?? `the server answered ${res.status}`,
-      e?.details,
-    );
-    if (res.status === 401 && path !== "/api/v1/session") onSignedOut();
-    throw err;
+}
+
+/** The server's `{error: {code, message}}` as an ApiError (a 401 also returns to the sign-in page). */
+function errorOf(res: Response, text: string, path: string): ApiError {
+  const e = (parse(text) as Partial<ErrorBody> | undefined)?.error;
+  if (res.status === 401 && path !== "/api/v1/session") onSignedOut();
+  return new ApiError(
+    res.status,
+    e?.code ?? `HTTP_${res.status}`,
+    e?.message ?? `the server answered ${res.status}`,
+    e?.details,
+  );
+}
+
+/** A GET of a text answer (CSV), with its headers; errors as api() reports them. */
+export async function apiText(path: string): Promise<{ text: string; headers: Headers }> {
+  let res: Response;
+  try {
+    res = await fetch(path, { credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "NETWORK", "the server cannot be reached; check the connection and try again");
   }
-  return data as T;
+  const text = await res.text();
+  if (!res.ok) throw errorOf(res, text, path);
+  return { text, headers: res.headers };
 }
 
 export const qs = (params: Record<string, string | number | undefined | null | false>) => {

@@ -1,10 +1,11 @@
 /**
  * Where the face box of a sighting lies on its context image. The agent cuts the context crop around
  * the face (a square `factor` times the box's longer side, centred on it, clipped to the frame, then
- * scaled down to at most `maxSide`), but the API does not say which region it cut. This recovers the
- * region from what it does say (the box, the frame size) and the image's own size: a clipped crop's
- * shape pins the region; an unclipped one is either unscaled (its size is the region) or scaled, then
- * the agent's default factor is assumed and the result marked approximate.
+ * scaled down to at most `maxSide`) and says which region it cut (`Sighting.contextBox`): then the box
+ * maps exactly (boxInRegion). Sightings of older agents lack it: contextBox() recovers the region from
+ * what the API does say (the box, the frame size) and the image's own size: a clipped crop's shape
+ * pins the region; an unclipped one is either unscaled (its size is the region) or scaled, then the
+ * agent's default factor is assumed and the result marked approximate.
  */
 
 export type Box = readonly [number, number, number, number];
@@ -30,6 +31,11 @@ function region(box: Box, frame: { width: number; height: number }, side: number
   const x1 = Math.min(frame.width, Math.round(cx + side / 2));
   const y1 = Math.min(frame.height, Math.round(cy + side / 2));
   return [x0, y0, Math.max(x0 + 1, x1), Math.max(y0 + 1, y1)];
+}
+
+/** The face box (frame pixels) on an image of the frame region `region` scaled to `image`'s size. */
+export function boxInRegion(box: Box, region: Box, image: { width: number; height: number }): Box {
+  return toImage(box, region, image);
 }
 
 function toImage(box: Box, r: Box, image: { width: number; height: number }): Box {

@@ -36,6 +36,8 @@ export interface RunnerContext {
   /** Hands an event to the sinks; resolves when it is stored. */
   deliver(event: FaceEvent, shot: Shot): Promise<void>;
   onState(runner: CameraRunner): void;
+  /** Each decoded frame, before analysis (camera snapshots); read it synchronously only. */
+  onFrame?(cam: CameraConfig, frame: Frame): void;
 }
 
 interface Made {
@@ -127,6 +129,7 @@ export class CameraRunner {
             cameraId: this.cam.id,
             engine: this.ctx.engine,
             jpegQuality: this.cam.bestShot.jpegQuality,
+            contextFactor: this.cam.bestShot.contextFactor,
           });
           m.stage.observe({ stage: "event" }, (performance.now() - t0) / 1000);
           return { ev, shot };
@@ -206,9 +209,10 @@ export class CameraRunner {
         }),
         filter((e): e is Extract<SourceEvent, { type: "frame" }> => e.type === "frame"),
         map((e): Item => ({ frame: e.frame, lost })),
-        tap(() => {
+        tap(({ frame }) => {
           this.counters.framesDecoded++;
           m.framesDecoded.inc(label);
+          ctx.onFrame?.(cam, frame);
         }),
         // A frame's events (embedding, crops) are made before the next frame is analyzed, so a best
         // shot does not wait behind later frames: that is what keeps realtime latency low.

@@ -47,6 +47,8 @@ export interface FleetHooks {
   camera(s: CameraSummary): void;
   /** The fleet as a whole changed (cameras, config errors): publish the agent status. */
   changed(): void;
+  /** A camera decoded a frame (read it synchronously: its buffer is reused after). */
+  frame?: RunnerContext["onFrame"];
 }
 
 export interface FleetOptions {
@@ -175,6 +177,7 @@ export class CameraFleet {
       baseDir: o.configDir,
       fast: o.fast,
       deliver: o.deliver,
+      onFrame: o.hooks.frame,
       onState: (r) => {
         if (r.state === "failed") this.failed.add(r.cam.id);
         o.hooks.camera(summarize(r, file));

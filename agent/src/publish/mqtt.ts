@@ -22,7 +22,8 @@ export interface MqttLinkHooks {
 
 export class MqttLink {
   private client: MqttClient | undefined;
-  private readonly retained = new Map<string, string>();
+  /** The latest retained message per topic (statuses, snapshots): sent again on each connection. */
+  private readonly retained = new Map<string, string | Buffer>();
   private pumping = false;
   private closing = false;
   private lastError = "";
@@ -107,6 +108,15 @@ export class MqttLink {
   /** Publishes a retained status message now, or when the connection is next up (latest per topic wins). */
   publishRetained(topic: string, body: unknown): void {
     const payload = JSON.stringify(body);
+    this.retained.set(topic, payload);
+    if (this.connected) this.client!.publish(topic, payload, { qos: 1, retain: true });
+  }
+
+  /**
+   * Publishes a retained binary payload (a camera snapshot) now, or when the connection is next up;
+   * only the latest per topic is kept meanwhile.
+   */
+  publishRetainedBytes(topic: string, payload: Buffer): void {
     this.retained.set(topic, payload);
     if (this.connected) this.client!.publish(topic, payload, { qos: 1, retain: true });
   }

@@ -1,12 +1,15 @@
 /**
  * The agent's status: the body served at /status and published retained on the agent status topic,
  * one retained message per camera, the gauges read rather than counted (camera states, spool size,
- * queued face calls), and the periodic republishing of all of it.
+ * queued face calls), and the periodic republishing of all of it. With a broker, each camera's
+ * snapshot too (publish/snapshot.ts): a small retained JPEG of its view every `snapshot.everySeconds`.
  */
-import type { CameraStatus } from "@argus/shared";
+import type { CameraStatus, Logger } from "@argus/shared";
+import type { CameraConfig } from "@argus/shared/config/schema";
 import type { CameraFleet, CameraSummary } from "../fleet/fleet.ts";
 import type { AgentMetrics } from "../ops/metrics.ts";
 import type { Sinks } from "../publish/sinks.ts";
+import { type SnapshotFrame, SnapshotPublisher } from "../publish/snapshot.ts";
 
 export interface AgentStatusBody {
   agentId: string;
@@ -30,14 +33,29 @@ export interface StatusOptions {
   metrics: AgentMetrics;
   /** Face calls waiting for a worker (the agent's own pool only). */
   queuedFaceCalls?(): number;
+  log?: Logger;
 }
 
 const STATES = ["connecting", "streaming", "reconnecting", "failed", "done", "stopped", "disabled"] as const;
 
 export class StatusPublisher {
   private timer: NodeJS.Timeout | undefined;
+  /** Camera snapshots (with a broker only: nothing else would read them). */
+  readonly snapshots: SnapshotPublisher | undefined;
 
-  constructor(private readonly o: StatusOptions) {}
+  constructor(private readonly o: StatusOptions) {
+    const link = o.sinks.link;
+    if (link)
+      this.snapshots = new SnapshotPublisher({
+        publish: (cameraId, jpeg) => link.publishRetainedBytes(link.topics.cameraSnapshot(o.agentId, cameraId), jpeg),
+        log: o.log,
+      });
+  }
+
+  /** A camera's decoded frame (the hot path: only a clock read unless a snapshot is due). */
+  frame(cam: CameraConfig, frame: SnapshotFrame): void {
+    void this.snapshots?.offer(cam.id, cam.snapshot, frame);
+  }
 
   body(): AgentStatusBody {
     const { o } = this;
@@ -55,6 +73,8 @@ export class StatusPublisher {
 
   /** One camera: its state gauges and its retained status message. */
   camera(s: CameraSummary): void {
+    // (Re)started or stopped: the first frame of its next stream is its snapshot at once.
+    if (s.state !== "streaming") this.snapshots?.forget(s.id);
     for (const st of STATES) this.o.metrics.cameraState.set({ camera: s.id, state: st }, st === s.state ? 1 : 0);
     const link = this.o.sinks.link;
     link?.publishRetained(link.topics.cameraStatus(this.o.agentId, s.id), this.cameraBody(s));

@@ -9,6 +9,7 @@ import { errorMiddleware } from "./errors.ts";
 import { docsHtml, openApiDocument } from "./openapi.ts";
 import { Routes } from "./route.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { consoleRoutes } from "./routes/console.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { identityRoutes } from "./routes/identities.ts";
 import { integrationRoutes } from "./routes/integrations.ts";
@@ -67,6 +68,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     adminRoutes,
     identityRoutes,
     integrationRoutes,
+    consoleRoutes,
   ])
     mount(routes, s);
   const missing = routes.missing();

@@ -12,6 +12,7 @@ import type { PersonCache } from "../identify/personCache.ts";
 import type { PersonService } from "../identify/persons.ts";
 import type { ProposalService } from "../identify/proposals.ts";
 import type { Ingestor } from "../ingest/ingestor.ts";
+import type { SnapshotStore } from "../ingest/snapshots.ts";
 import type { JobRunner } from "../jobs/runner.ts";
 import type { IntegrationAccounts } from "../notify/integrationAccounts.ts";
 import type { SseHub } from "../notify/sseHub.ts";
@@ -33,6 +34,8 @@ export interface Services {
   store: Store;
   gallery: Gallery;
   crops: CropStore;
+  /** The latest snapshot of each camera's view. */
+  snapshots: SnapshotStore;
   ingestor: Ingestor;
   personService: PersonService;
   /** Every sighting's face (search by photo over all history, clustering). */

@@ -88,6 +88,11 @@ export interface Sighting {
   unlinkedReason: string | null;
   /** The sighting's label in the history index (search by photo over every sighting); null: not indexed. */
   indexId: number | null;
+  /**
+   * The frame region [x1, y1, x2, y2] (frame pixels) the stored context crop shows, as the agent sent
+   * it with the shot whose crop is stored; null: the agent did not say (older agents) or no context.
+   */
+  contextBox: Box | null;
 }
 
 /** A sighting with the embedding it was identified with (the track template, else the best shot's). */
@@ -184,6 +189,8 @@ export interface Camera {
   stateSince: number | null;
   lastEventAt: number | null;
   eventCount: number;
+  /** When the agent's latest snapshot of the view arrived (the JPEG is kept under the data dir); null: none. */
+  snapshotAt: number | null;
 }
 
 export interface Token {

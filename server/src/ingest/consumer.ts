@@ -1,6 +1,6 @@
 /**
  * The MQTT consumer for an external broker (Mosquitto): a persistent session (clean: false, fixed
- * client id) subscribed at QoS 1 to every agent's face and status topics.
+ * client id) subscribed at QoS 1 to every agent's face, status and snapshot topics.
  *
  * mqtt.js sends the PUBACK of a QoS 1 message only when handleMessage calls back, and hands over the
  * next message only then; we call back after the event is committed. A crash before that leaves the
@@ -80,7 +80,8 @@ export class MqttConsumer {
     this.client.on("connect", (ack) => {
       log.info({ broker: redactUrl(url), sessionPresent: ack.sessionPresent }, "connected to the MQTT broker");
       // Subscribing again is harmless with a persistent session and needed without one.
-      this.client.subscribe([t.allFaces(), t.allAgentStatus(), t.allCameraStatus()], { qos: 1 }, (err) => {
+      const subs = [t.allFaces(), t.allAgentStatus(), t.allCameraStatus(), t.allCameraSnapshots()];
+      this.client.subscribe(subs, { qos: 1 }, (err) => {
         if (err) log.error({ err: err.message }, "MQTT subscribe failed");
       });
       // After a drop the broker published the will: say "online" again on every connection.

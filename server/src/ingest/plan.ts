@@ -107,7 +107,10 @@ export class BatchPlan {
 }
 
 /** The shot fields a sighting keeps from its best shot. */
-type Shot = Pick<Sighting, "quality" | "box" | "frame" | "eventId" | "similarity" | "hasContext" | "attributes">;
+type Shot = Pick<
+  Sighting,
+  "quality" | "box" | "frame" | "eventId" | "similarity" | "hasContext" | "attributes" | "contextBox"
+>;
 
 /**
  * A later shot of a track: the sighting's last-seen time and shot count move on, its person and
@@ -299,15 +302,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
   const regular = personId && !person?.list ? await d.isRegular(personId, e.agentId, e.cameraId, capturedAt) : false;
   const verdict = verdictOf(person?.list, regular);
 
-  const shot: Shot = {
-    quality,
-    box: e.box,
-    frame: e.frame,
-    eventId: e.eventId,
-    similarity,
-    hasContext: !!v.contextJpeg && config.ingest.storeContextCrops,
-    attributes: e.attributes ?? null,
-  };
+  const shot = shotOf(v, config, quality, similarity);
   const alertContext = {
     cameraSensitive: d.cameraSensitive(e.agentId, e.cameraId),
     unknownAtSensitive: config.alerts.unknownAtSensitive,
@@ -498,6 +493,23 @@ async function promote(
   return seen;
 }
 
+/** The shot an event brings to its sighting. */
+function shotOf(v: ValidEvent, config: Config, quality: number, similarity: number | null): Shot {
+  const { e } = v;
+  const hasContext = !!v.contextJpeg && config.ingest.storeContextCrops;
+  return {
+    quality,
+    box: e.box,
+    frame: e.frame,
+    eventId: e.eventId,
+    similarity,
+    hasContext,
+    attributes: e.attributes ?? null,
+    // The region the stored context crop shows (with the crop: a better shot replaces both).
+    contextBox: hasContext ? (e.contextBox ?? null) : null,
+  };
+}
+
 /**
  * An event the agent's face check refused: stored as a sighting of nobody with the checks that failed
  * (searchable, nothing lost), never identified, learned from, a candidate or alerted on. A later
@@ -515,15 +527,7 @@ function planNotAFace(
 ): PlanOutcome {
   const { e, capturedAt } = v;
   const { config } = d;
-  const shot: Shot = {
-    quality: e.quality.score,
-    box: e.box,
-    frame: e.frame,
-    eventId: e.eventId,
-    similarity: null,
-    hasContext: !!v.contextJpeg && config.ingest.storeContextCrops,
-    attributes: e.attributes ?? null,
-  };
+  const shot = shotOf(v, config, e.quality.score, null);
   if (track) {
     const nonFace = track.personId === null && !!track.unlinkedReason?.startsWith("not_a_face");
     const u = trackUpdate(

@@ -163,6 +163,12 @@ export interface PersonRepository {
   delete(id: string): Promise<{ faceIds: number[]; sightingIds: string[] } | undefined>;
   /** Moves sightings, faces and alerts of `fromId` to `intoId`, deletes `fromId`, fixes counters. */
   merge(intoId: string, fromId: string, at: number): Promise<void>;
+  /**
+   * The capture time of each person's earliest sighting (persons without sightings are absent).
+   * Computed from the sightings (an index seek per person), so merges, moves, deletes and retention
+   * need not maintain it.
+   */
+  firstSeen(ids: string[]): Promise<Map<string, number>>;
   /** Every person, lightweight (for the in-memory gallery). */
   brief(): Promise<PersonBrief[]>;
   /** Automatic persons off every list with no sightings left (retention removes them). */
@@ -185,6 +191,8 @@ export interface PersonRepository {
 export interface SightingRepository {
   get(id: string): Promise<Sighting | undefined>;
   list(filter: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>>;
+  /** How many sightings match, counting no further than `max` (exports: is the result over their bound?). */
+  countUpTo(filter: SightingFilter, max: number): Promise<number>;
   /** The newest sighting of a track that was last seen at or after `since`. */
   findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined>;
   /** Which of these event ids were already handled. */
@@ -261,6 +269,8 @@ export interface CameraRepository {
   update(agentId: string, cameraId: string, patch: CameraPatch): Promise<Camera>;
   /** The agent's last status of the camera; `stateSince` moves when its `state` changes, the config name follows its `name`. */
   setStatus(agentId: string, cameraId: string, status: Record<string, unknown>, at: number): Promise<void>;
+  /** A snapshot of the camera's view arrived at `at` (null: it was cleared); creates the camera if need be. */
+  setSnapshot(agentId: string, cameraId: string, at: number | null): Promise<void>;
 }
 
 /** API tokens, console users and their sessions. */

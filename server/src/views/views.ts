@@ -35,7 +35,11 @@ const statusOf = (v: Record<string, unknown> | null): Status =>
   v && typeof v.state === "string" ? (v as NonNullable<Status>) : null;
 const API = "/api/v1";
 
-export function personView(p: Person): Wire<typeof C.PersonSchema> {
+/**
+ * `firstSeenAt`: the capture time of the person's earliest sighting (store.persons.firstSeen; null:
+ * never seen). Left out (undefined) where it was not computed: the event stream's person events.
+ */
+export function personView(p: Person, firstSeenAt?: number | null): Wire<typeof C.PersonSchema> {
   return {
     id: p.id,
     name: p.name,
@@ -47,6 +51,7 @@ export function personView(p: Person): Wire<typeof C.PersonSchema> {
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),
     lastSeenAt: iso(p.lastSeenAt),
+    ...(firstSeenAt !== undefined ? { firstSeenAt: iso(firstSeenAt) } : {}),
     sightingCount: p.sightingCount,
   };
 }
@@ -74,6 +79,7 @@ export function sightingView(s: Sighting, person?: Person | null): Wire<typeof C
     attributes: s.attributes,
     faceUrl: `${API}/sightings/${s.id}/face`,
     contextUrl: s.hasContext ? `${API}/sightings/${s.id}/context` : null,
+    contextBox: s.hasContext ? s.contextBox : null,
     grade: s.grade,
     unlinkedReason: s.unlinkedReason,
     clockSkewed: s.clockSkewed,
@@ -127,6 +133,11 @@ export function cameraView(c: Camera, ratePerMinute?: number): Wire<typeof C.Cam
     lastEventAt: iso(c.lastEventAt),
     eventCount: c.eventCount,
     ...(ratePerMinute !== undefined ? { eventsPerMinute: ratePerMinute } : {}),
+    snapshotAt: iso(c.snapshotAt),
+    snapshotUrl:
+      c.snapshotAt === null
+        ? null
+        : `${API}/cameras/${encodeURIComponent(c.agentId)}/${encodeURIComponent(c.id)}/snapshot?v=${c.snapshotAt.toString(36)}`,
   };
 }
 

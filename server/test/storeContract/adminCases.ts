@@ -243,6 +243,7 @@ export function adminCases(ctx: { store: Store }): void {
       stateSince: null,
       lastEventAt: null,
       eventCount: 0,
+      snapshotAt: null,
     });
     await store.commitBatch(
       batch({
@@ -265,6 +266,7 @@ export function adminCases(ctx: { store: Store }): void {
       stateSince: T0 + 20,
       lastEventAt: T0 + 10,
       eventCount: 5,
+      snapshotAt: null,
     });
     // A report of the same state keeps stateSince; a new state moves it.
     await store.cameras.setStatus("agX", "new-cam", { state: "streaming" }, T0 + 30);

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe } from "vitest";
 import type { Store } from "../../src/store/types.ts";
 import { adminCases } from "./adminCases.ts";
+import { consoleCases } from "./consoleCases.ts";
 import { creationCases } from "./creationCases.ts";
 import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
@@ -30,5 +31,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     identityCases(ctx);
     creationCases(ctx);
     integrationCases(ctx);
+    consoleCases(ctx);
   });
 }

@@ -64,6 +64,7 @@ export function sighting(personId: string | null, over: Partial<Sighting> = {}):
     grade: null,
     unlinkedReason: null,
     indexId: null,
+    contextBox: null,
     ...over,
   };
 }

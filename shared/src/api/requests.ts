@@ -105,6 +105,11 @@ export const SightingsCsvQuerySchema = SightingFilterQuerySchema.omit({
   limit: true,
 }).extend({ tz: timeZone });
 
+/** GET /sightings.csv: the filters of GET /sightings (no paging) and the time zone of the local-time column. */
+export const AllSightingsCsvQuerySchema = SightingFilterQuerySchema.omit({ cursor: true, limit: true }).extend({
+  tz: timeZone,
+});
+
 export const PersonListQuerySchema = z.object({
   list: z.enum([...LISTS, "none"]).optional(),
   kind: PersonKindSchema.optional(),

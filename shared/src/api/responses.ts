@@ -41,6 +41,11 @@ export const PersonSchema = z
     createdAt: time,
     updatedAt: time,
     lastSeenAt: maybeTime,
+    firstSeenAt: maybeTime
+      .optional()
+      .describe(
+        "capture time of the person's earliest sighting (null: never seen); computed when the person is read, so absent only from the event stream's person events",
+      ),
     sightingCount: count,
   })
   .meta({ id: "Person" });
@@ -88,6 +93,9 @@ export const SightingSchema = z
     attributes: z.object({ age: z.number().optional(), gender: z.enum(["male", "female"]).optional() }).nullable(),
     faceUrl: z.string(),
     contextUrl: z.string().nullable(),
+    contextBox: BoxSchema.nullable().describe(
+      "the region of the frame [x1, y1, x2, y2] (frame pixels) that the context image shows, scaled to its size; null: not sent by the agent (older agents)",
+    ),
     grade: GradeSchema.nullable().describe(
       "of the link to the person; null: the face founded the person, or no person",
     ),
@@ -139,6 +147,11 @@ export const CameraSchema = z
     lastEventAt: maybeTime,
     eventCount: count,
     eventsPerMinute: z.number().optional(),
+    snapshotAt: maybeTime.describe("when the agent's latest snapshot of the camera's view arrived (null: none kept)"),
+    snapshotUrl: z
+      .string()
+      .nullable()
+      .describe("the latest snapshot (JPEG), with a version parameter that changes with each new one; null: none"),
   })
   .meta({ id: "Camera" });
 

@@ -127,6 +127,18 @@ export const ReconnectSchema = z
   })
   .strict();
 
+export const SnapshotSchema = z
+  .object({
+    everySeconds: num(0, 86_400)
+      .default(30)
+      .describe(
+        "A small JPEG of the camera's view is published (retained) this often, for the console's Cameras page; 0: never",
+      ),
+    width: int(64, 1280).default(320).describe("Snapshot width in pixels (the height follows the frame's shape)"),
+    jpegQuality: int(30, 95).default(70).describe("JPEG quality of the snapshot"),
+  })
+  .strict();
+
 /** Every camera field except identity and source; `cameraDefaults` in agent.yaml has this shape. */
 export const CameraSettingsSchema = z
   .object({
@@ -161,6 +173,7 @@ export const CameraSettingsSchema = z
     tracking: TrackingSchema.prefault({}).describe("Following faces from frame to frame"),
     bestShot: BestShotSchema.prefault({}).describe("Which shots of a track become events"),
     reconnect: ReconnectSchema.prefault({}).describe("Live sources: retries with exponential backoff and jitter"),
+    snapshot: SnapshotSchema.prefault({}).describe("A recent picture of the camera's view for the console"),
   })
   .strict();
 
@@ -179,6 +192,7 @@ export const CameraSchema = z
   .strict();
 
 export type CameraSettings = z.infer<typeof CameraSettingsSchema>;
+export type SnapshotSettings = z.infer<typeof SnapshotSchema>;
 export type CameraConfig = z.infer<typeof CameraSchema>;
 
 export const BrokerSchema = z

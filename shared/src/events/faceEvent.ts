@@ -174,6 +174,12 @@ export const FaceEventSchema = z
       maxSide: B.maxContextJpegSide,
       maxPixels: B.maxContextJpegPixels,
     }).optional(),
+    /**
+     * The region of the frame the context crop covers, [x1, y1, x2, y2] in frame pixels (x2, y2
+     * exclusive): the crop is this region, scaled to the JPEG's size. Absent: older agents (the
+     * region then has to be inferred from the crop rule).
+     */
+    contextBox: BoxSchema.optional(),
     attributes: z
       .object({ age: z.number().min(0).max(B.maxAge).optional(), gender: z.enum(["male", "female"]).optional() })
       .optional(),
@@ -187,6 +193,13 @@ export const FaceEventSchema = z
     const where = `within ${m} frame size(s) of the ${w}x${h} frame`;
     if (!inX(e.box[0]) || !inX(e.box[2]) || !inY(e.box[1]) || !inY(e.box[3]))
       ctx.addIssue({ code: "custom", path: ["box"], message: `box must lie ${where}` });
+    const cb = e.contextBox;
+    if (cb && (cb[0] < 0 || cb[1] < 0 || cb[2] > w || cb[3] > h || cb[2] <= cb[0] || cb[3] <= cb[1]))
+      ctx.addIssue({
+        code: "custom",
+        path: ["contextBox"],
+        message: `contextBox must be a non-empty region inside the ${w}x${h} frame`,
+      });
     e.landmarks5?.forEach(([x, y], i) => {
       if (!inX(x) || !inY(y))
         ctx.addIssue({ code: "custom", path: ["landmarks5", i], message: `landmark must lie ${where}` });

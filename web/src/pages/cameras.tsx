@@ -1,8 +1,11 @@
-/** Cameras: every camera and agent with its name, status and since when, last event and event rate. */
+/**
+ * Cameras: every camera and agent with its name, its latest view (the agent's snapshot), status and
+ * since when, last event and event rate.
+ */
 
 import { useEffect, useState } from "preact/hooks";
 import { type Agent, api, type Camera, can, type Me } from "../api.ts";
-import { patchCamera, stateSince, useCameras } from "../cameras.ts";
+import { patchCamera, reloadCameras, stateSince, useCameras } from "../cameras.ts";
 import { Empty, ErrorBox, Loading, Time } from "../components.tsx";
 import { cameraLabel } from "../format.ts";
 
@@ -42,6 +45,7 @@ export function CamerasPage({ me }: { me: Me }) {
         <table class="grid cards-on-phone">
           <thead>
             <tr>
+              <th>View</th>
               <th>Camera</th>
               <th>Status</th>
               <th>Last event</th>
@@ -56,6 +60,9 @@ export function CamerasPage({ me }: { me: Me }) {
               const since = stateSince(c.key);
               return (
                 <tr key={c.key} data-camera={c.id} data-camera-key={c.key}>
+                  <td data-label="View">
+                    <Snapshot camera={c} />
+                  </td>
                   <td data-label="Camera">
                     {operator ? <CameraName camera={c} /> : <strong class="camera-name">{cameraLabel(c)}</strong>}
                     <div class="muted small">
@@ -132,6 +139,45 @@ export function CamerasPage({ me }: { me: Me }) {
         </table>
       )}
     </div>
+  );
+}
+
+/**
+ * The camera's latest snapshot (a small JPEG its agent publishes every `snapshot.everySeconds`). Its
+ * URL changes with each new one (the server's `snapshotUrl` carries a version), which the stream's
+ * `camera` events and the page's periodic reload bring: the picture follows by itself, and the
+ * browser revalidates an unchanged one with its ETag (304).
+ *
+ * No `snapshotUrl`: the server keeps none (404), the agent has sent none yet or cleared it. A picture
+ * that fails to load (gone between the list and the request, most often: a 404) reloads the list,
+ * which then says whether there still is one; "picture unavailable" only while it claims one.
+ */
+function Snapshot({ camera }: { camera: Camera }) {
+  const [failed, setFailed] = useState<string | null>(null);
+  const url = camera.snapshotUrl;
+  if (!url || failed === url)
+    return (
+      <div class="snapshot none" data-snapshot="none">
+        <span class="muted small">{url ? "picture unavailable" : "no picture yet"}</span>
+      </div>
+    );
+  return (
+    <figure class="snapshot" data-snapshot={camera.snapshotAt ?? ""}>
+      <img
+        src={url}
+        alt={`Latest view of camera ${cameraLabel(camera)}`}
+        width={160}
+        height={90}
+        loading="lazy"
+        onError={() => {
+          setFailed(url);
+          void reloadCameras();
+        }}
+      />
+      <figcaption class="muted small">
+        <Time iso={camera.snapshotAt} short />
+      </figcaption>
+    </figure>
   );
 }
 

@@ -7,7 +7,6 @@ import { useEffect, useState } from "preact/hooks";
 import { api, can, type ListName, type Me, type Person, type PersonDetail } from "../api.ts";
 import { ActionButton, Crop, ErrorBox, ListBadge, Loading, Notice, Time, useLoad, useNotice } from "../components.tsx";
 import { plural } from "../format.ts";
-import { useFirstSeen } from "../person/first-seen.ts";
 import { Merge } from "../person/merge.tsx";
 import { Photos } from "../person/photos.tsx";
 import { Timeline } from "../person/timeline.tsx";
@@ -67,7 +66,6 @@ export function PersonPage({ me, id }: { me: Me; id: string }) {
 }
 
 function Facts({ p }: { p: Person }) {
-  const first = useFirstSeen(p);
   return (
     <div class="facts">
       <span>{p.kind === "auto" ? "automatic (not yet reviewed)" : "enrolled"}</span>
@@ -75,19 +73,9 @@ function Facts({ p }: { p: Person }) {
       <span>
         last seen <Time iso={p.lastSeenAt} full />
       </span>
-      {p.sightingCount > 0 && (
-        <span data-testid="first-seen">
-          first seen{" "}
-          {first.data?.at ? (
-            <>
-              {first.data.partial ? "before " : ""}
-              <Time iso={first.data.at} full />
-            </>
-          ) : first.error ? (
-            "unknown"
-          ) : (
-            "…"
-          )}
+      {p.firstSeenAt && (
+        <span data-testid="first-seen" title="The capture time of the earliest sighting kept">
+          first seen <Time iso={p.firstSeenAt} full />
         </span>
       )}
       <span class="muted">

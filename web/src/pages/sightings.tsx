@@ -1,20 +1,19 @@
 /**
  * Sightings over all cameras, filtered by camera, a day and a time range, the person's kind and list:
  * "who passed camera X between 14:00 and 15:00?" is the camera and two times. Paging, CSV export
- * of the filtered list, and every thumbnail opens the sighting.
+ * of the filtered list (made by the server: GET /api/v1/sightings.csv), and every thumbnail opens the
+ * sighting.
  */
 import { useState } from "preact/hooks";
-import { api, type Page, qs, type Sighting } from "../api.ts";
-import { useCameraName, useCameras } from "../cameras.ts";
+import { api, apiText, type Page, qs, type Sighting } from "../api.ts";
+import { useCameras } from "../cameras.ts";
 import { ActionButton, Empty, ErrorBox, Loading, useLoad } from "../components.tsx";
-import { download, sightingsCsv } from "../csv.ts";
+import { download } from "../csv.ts";
 import { cameraLabel, plural, timeZone } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { SightingCard } from "./live.tsx";
 
 const PAGE = 60;
-/** The browser builds the export from pages of the list; beyond this many rows, ask the server (see README). */
-export const CSV_MAX_ROWS = 10_000;
 
 const pad = (n: number) => String(n).padStart(2, "0");
 const localDate = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
@@ -51,7 +50,6 @@ export function SightingsPage() {
   const { from, to } = timeRange(f.day, f.start, f.end);
   const filter = { cameraId: f.camera, from, to, kind: f.kind, list: f.list };
   const cameras = useCameras();
-  const cameraName = useCameraName();
   const [more, setMore] = useState<{ items: Sighting[]; next: string | null } | null>(null);
   const first = useLoad(() => {
     setMore(null);
@@ -69,21 +67,19 @@ export function SightingsPage() {
   };
   const filtered = Object.values(f).some(Boolean);
 
+  /** The server's CSV of the filtered list (times also in this browser's zone), handed over as a file. */
   const exportCsv = async () => {
-    const all = [...items];
-    let cursor = next;
-    while (cursor && all.length < CSV_MAX_ROWS) {
-      setExporting(`Fetching… ${plural(all.length, "row")}`);
-      const r = await api<Page<Sighting>>("GET", `/api/v1/sightings${qs({ ...filter, limit: 500, cursor })}`);
-      all.push(...r.items);
-      cursor = r.nextCursor;
-    }
-    const rows = all.slice(0, CSV_MAX_ROWS);
-    download(sightingsCsv(rows, cameraName, timeZone), `sightings-${f.camera || "all"}-${f.day || "all"}.csv`);
+    setExporting("Preparing the file…");
+    const csv = await apiText(`/api/v1/sightings.csv${qs({ ...filter, tz: timeZone })}`).catch((e) => {
+      setExporting("");
+      throw e;
+    });
+    const rows = csvRows(csv.text);
+    download(csv.text, `sightings-${f.camera.replace(/[^\w.-]+/g, "_") || "all"}-${f.day || "all"}.csv`);
     setExporting(
-      cursor
-        ? `Exported the newest ${plural(rows.length, "row")}; narrow the filters for the rest.`
-        : `Exported ${plural(rows.length, "row")}.`,
+      csv.headers.has("x-argus-truncated")
+        ? `Exported the newest ${plural(rows, "row")}; narrow the filters for the rest.`
+        : `Exported ${plural(rows, "row")}.`,
     );
   };
 
@@ -182,6 +178,19 @@ export function SightingsPage() {
       )}
     </div>
   );
+}
+
+/** The data rows of a CSV text (its records less the header; a quoted cell may hold a line break). */
+export function csvRows(text: string): number {
+  let records = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === "\n" && !quoted) records++;
+  }
+  if (text.length && !text.endsWith("\n")) records++;
+  return Math.max(0, records - 1);
 }
 
 /** The range in words, so that "14:00 to 15:00" is visibly the day meant. */

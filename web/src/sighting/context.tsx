@@ -1,8 +1,12 @@
-/** A sighting's context image with its face box drawn over it (SVG in the image's own pixels: it scales with it). */
+/**
+ * A sighting's context image with its face box drawn over it (SVG in the image's own pixels: it scales
+ * with it). The agent says which region of the frame the image shows (`contextBox`): the face box is
+ * mapped from it exactly; for sightings of older agents the region is inferred from the crop rule.
+ */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Sighting } from "../api.ts";
 import { Crop } from "../components.tsx";
-import { contextBox } from "../geometry.ts";
+import { boxInRegion, contextBox } from "../geometry.ts";
 
 export function ContextImage({ s }: { s: Sighting }) {
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
@@ -26,7 +30,11 @@ export function ContextImage({ s }: { s: Sighting }) {
         </figcaption>
       </figure>
     );
-  const cb = size ? contextBox(s.box, s.frame, size) : null;
+  const cb = size
+    ? s.contextBox
+      ? { box: boxInRegion(s.box, s.contextBox, size), approximate: false, exact: true }
+      : { ...contextBox(s.box, s.frame, size), exact: false }
+    : null;
   const [x1, y1, x2, y2] = cb?.box ?? [0, 0, 0, 0];
   return (
     <figure class="sd-context">
@@ -49,6 +57,7 @@ export function ContextImage({ s }: { s: Sighting }) {
             <rect
               class="face-box"
               data-box={cb!.box.map((v) => v.toFixed(1)).join(",")}
+              data-region={cb!.exact ? "agent" : "inferred"}
               x={x1}
               y={y1}
               width={Math.max(1, x2 - x1)}

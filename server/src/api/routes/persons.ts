@@ -2,6 +2,7 @@
 
 import { faceState, personState } from "../../audit/audit.ts";
 import { notFound } from "../../domain/errors.ts";
+import type { Person } from "../../domain/types.ts";
 import { faceView, personBrief, personView, sightingView } from "../../views/views.ts";
 import type { Routes } from "../route.ts";
 import type { Services } from "../services.ts";
@@ -17,6 +18,9 @@ export function personRoutes(r: Routes, s: Services): void {
     return best ? `/api/v1/faces/${best.id}/image` : null;
   };
 
+  /** The person with `firstSeenAt`, from their earliest sighting. */
+  const view = async (p: Person) => personView(p, (await s.store.persons.firstSeen([p.id])).get(p.id) ?? null);
+
   r.add("createPerson", async (ctx, { body }) => {
     const p = await s.personService.create(body);
     await s.audit.record({
@@ -27,21 +31,26 @@ export function personRoutes(r: Routes, s: Services): void {
       before: null,
       after: personState(p),
     });
-    return personView(p);
+    return view(p);
   });
 
   r.add("listPersons", async (_ctx, { query: q }) => {
     const page = await s.store.persons.list(q, q.cursor, q.limit);
+    const first = await s.store.persons.firstSeen(page.items.map((p) => p.id));
     return {
-      items: page.items.map((p) => ({ ...personView(p), faceUrl: faceUrl(p.id) })),
+      items: page.items.map((p) => ({ ...personView(p, first.get(p.id) ?? null), faceUrl: faceUrl(p.id) })),
       nextCursor: page.nextCursor,
     };
   });
 
   r.add("getPerson", async (_ctx, { params }) => {
     const p = await s.personService.get(params.id);
-    const [regularAt, faces] = await Promise.all([s.regulars.regularAt(p.id), s.store.persons.listFaces(p.id)]);
-    return { ...personView(p), regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
+    const [regularAt, faces, person] = await Promise.all([
+      s.regulars.regularAt(p.id),
+      s.store.persons.listFaces(p.id),
+      view(p),
+    ]);
+    return { ...person, regularAt, faceUrl: faceUrl(p.id), faces: faces.map(faceView) };
   });
 
   r.add("updatePerson", async (ctx, { params, body }) => {
@@ -62,7 +71,7 @@ export function personRoutes(r: Routes, s: Services): void {
       before: personState(before),
       after: personState(p),
     });
-    return personView(p);
+    return view(p);
   });
 
   r.add("deletePerson", async (ctx, { params }) => {
@@ -70,7 +79,7 @@ export function personRoutes(r: Routes, s: Services): void {
   });
 
   r.add("mergePerson", async (ctx, { params, body }) =>
-    personView(await s.corrections.merge(params.id, body.from, actorOf(ctx))),
+    view(await s.corrections.merge(params.id, body.from, actorOf(ctx))),
   );
 
   r.add("enrolFace", async (ctx, { params, query, body }) => {
@@ -92,7 +101,7 @@ export function personRoutes(r: Routes, s: Services): void {
     return {
       face: faceView(e.face),
       quality: e.quality,
-      person: personView(e.person),
+      person: await view(e.person),
       box: [...e.box] as [number, number, number, number],
       facesFound: e.facesFound,
       forced: e.forced,

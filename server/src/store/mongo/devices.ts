@@ -39,6 +39,7 @@ const toCamera = (d: Doc): Camera => ({
   stateSince: (d.stateSince as number) ?? null,
   lastEventAt: (d.lastEventAt as number) ?? null,
   eventCount: (d.eventCount as number) ?? 0,
+  snapshotAt: (d.snapshotAt as number) ?? null,
 });
 
 const blank = { name: null, configName: null, sensitive: false, status: null, statusAt: null, stateSince: null };
@@ -105,6 +106,13 @@ export class MongoCameras implements CameraRepository {
           },
         },
       ],
+      { upsert: true },
+    );
+  }
+  async setSnapshot(agentId: string, cameraId: string, at: number | null): Promise<void> {
+    await this.c("cameras").updateOne(
+      { _id: cameraKey(agentId, cameraId) },
+      { $set: { snapshotAt: at }, $setOnInsert: { agentId, cameraId, ...blank, lastEventAt: null, eventCount: 0 } },
       { upsert: true },
     );
   }

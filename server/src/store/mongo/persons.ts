@@ -83,6 +83,21 @@ export class MongoPersons implements PersonRepository {
     );
     await this.c("persons").deleteOne({ _id: fromId });
   }
+  async firstSeen(ids: string[]): Promise<Map<string, number>> {
+    // One indexed query per person ({personId: 1, capturedAt: -1}, read backwards: one key each).
+    const want = [...new Set(ids)];
+    const firsts = await Promise.all(
+      want.map((personId) =>
+        this.c("sightings").findOne({ personId }, { sort: { capturedAt: 1 }, projection: { capturedAt: 1 } }),
+      ),
+    );
+    const out = new Map<string, number>();
+    want.forEach((id, i) => {
+      const at = firsts[i]?.capturedAt;
+      if (typeof at === "number") out.set(id, at);
+    });
+    return out;
+  }
   async brief(): Promise<PersonBrief[]> {
     const docs = await this.c("persons")
       .find({}, { projection: { kind: 1, list: 1, cameraId: 1 } })

@@ -41,6 +41,7 @@ export class MongoSightings implements SightingRepository {
       grade: rest.grade ?? null,
       unlinkedReason: rest.unlinkedReason ?? null,
       indexId: rest.indexId ?? null,
+      contextBox: rest.contextBox ?? null,
     } as Sighting;
   }
 
@@ -83,6 +84,12 @@ export class MongoSightings implements SightingRepository {
     return d ? this.toSighting(d) : undefined;
   }
   async list(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
+    return pageOf(this.c("sightings"), this.query(f), "capturedAt", cursor, limit, (d) => this.toSighting(d));
+  }
+  async countUpTo(f: SightingFilter, max: number): Promise<number> {
+    return this.c("sightings").countDocuments(this.query(f), { limit: max });
+  }
+  private query(f: SightingFilter): Document {
     const q: Document = {};
     if (f.personId) q.personId = f.personId;
     if (f.cameras?.length) q.$or = f.cameras.map(cameraQuery);
@@ -96,7 +103,7 @@ export class MongoSightings implements SightingRepository {
     // Sightings of no person (a person id asked for as well: none).
     if (f.kind === "unidentified") q.personId = f.personId ? { $in: [] } : null;
     else if (f.kind) q.personKind = f.kind;
-    return pageOf(this.c("sightings"), q, "capturedAt", cursor, limit, (d) => this.toSighting(d));
+    return q;
   }
   async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {
     const d = await this.c("sightings").findOne(

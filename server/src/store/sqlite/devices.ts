@@ -81,4 +81,11 @@ export class SqliteCameras implements CameraRepository {
       [agentId, cameraId, name, cameras.encode("status", status), at, at],
     );
   }
+  async setSnapshot(agentId: string, cameraId: string, at: number | null): Promise<void> {
+    this.sql.run(
+      `INSERT INTO cameras (agent_id, id, snapshot_at) VALUES (?, ?, ?)
+       ON CONFLICT(agent_id, id) DO UPDATE SET snapshot_at = excluded.snapshot_at`,
+      [agentId, cameraId, at],
+    );
+  }
 }

@@ -181,6 +181,12 @@ export const MIGRATIONS: readonly Migration[] = [
       id TEXT PRIMARY KEY, description TEXT, scopes TEXT NOT NULL, password_hash TEXT NOT NULL,
       created_at INTEGER NOT NULL, credentials_at INTEGER NOT NULL, last_connected_at INTEGER);`,
   },
+  {
+    version: 7,
+    name: "sightings.context_box (the frame region of the context crop); cameras.snapshot_at",
+    up: `ALTER TABLE sightings ADD COLUMN context_box TEXT;
+    ALTER TABLE cameras ADD COLUMN snapshot_at INTEGER;`,
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -100,6 +100,17 @@ export class SqlitePersons implements PersonRepository {
     });
   }
 
+  async firstSeen(ids: string[]): Promise<Map<string, number>> {
+    // One MIN per person: SQLite answers each with a single seek in sightings_person (person_id,
+    // captured_at); a GROUP BY over an IN list would read every sighting of those persons instead.
+    const out = new Map<string, number>();
+    for (const id of new Set(ids)) {
+      const v = this.sql.value("SELECT MIN(captured_at) FROM sightings WHERE person_id = ?", [id]);
+      if (v !== null && v !== undefined) out.set(id, Number(v));
+    }
+    return out;
+  }
+
   async brief(): Promise<PersonBrief[]> {
     return this.sql.all(`SELECT ${persons.list(BRIEF)} FROM persons`).map((r) => persons.pick(r, BRIEF));
   }

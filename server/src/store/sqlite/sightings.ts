@@ -84,6 +84,30 @@ export class SqliteSightings implements SightingRepository {
   }
 
   async list(f: SightingFilter, cursor: string | undefined, limit: number): Promise<Page<Sighting>> {
+    const { where, params, join } = this.filterSql(f);
+    keyset("s.captured_at", cursor, where, params, "s.id");
+    const rows = this.sql.all(
+      `SELECT ${SIGHTING_SELECT} FROM sightings s ${join}
+       ${whereSql(where)} ORDER BY s.captured_at DESC, s.id DESC LIMIT ?`,
+      [...params, limit + 1],
+      false,
+    );
+    return page(rows, limit, sightings.read, (r) => Number(r.captured_at));
+  }
+
+  async countUpTo(f: SightingFilter, max: number): Promise<number> {
+    const { where, params, join } = this.filterSql(f);
+    return Number(
+      this.sql.get(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sightings s ${join} ${whereSql(where)} LIMIT ?)`,
+        [...params, max],
+        false,
+      )?.n ?? 0,
+    );
+  }
+
+  /** The WHERE terms of a filter (over `sightings s`, joined to `persons p` when the filter needs it). */
+  private filterSql(f: SightingFilter): { where: string[]; params: unknown[]; join: string } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (f.personId) {
@@ -115,14 +139,7 @@ export class SqliteSightings implements SightingRepository {
       where.push("p.kind = ?");
       params.push(f.kind);
     }
-    keyset("s.captured_at", cursor, where, params, "s.id");
-    const rows = this.sql.all(
-      `SELECT ${SIGHTING_SELECT} FROM sightings s ${join ? "LEFT JOIN persons p ON p.id = s.person_id" : ""}
-       ${whereSql(where)} ORDER BY s.captured_at DESC, s.id DESC LIMIT ?`,
-      [...params, limit + 1],
-      false,
-    );
-    return page(rows, limit, sightings.read, (r) => Number(r.captured_at));
+    return { where, params, join: join ? "LEFT JOIN persons p ON p.id = s.person_id" : "" };
   }
 
   async findTrack(agentId: string, cameraId: string, trackId: string, since: number): Promise<Sighting | undefined> {

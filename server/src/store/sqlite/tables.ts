@@ -91,6 +91,7 @@ export const sightings = table<Sighting>("sightings", {
   grade: nullable(oneOf<Grade>()),
   unlinkedReason: nullable(text),
   indexId: nullable(num),
+  contextBox: json<Box | null>(),
 });
 /** `s.a, s.b, ...`: sightings read without their embedding (2 kB a row, only the history index needs it). */
 export const SIGHTING_SELECT = sightings.fields.map((f) => `s.${sightings.column(f)}`).join(", ");
@@ -149,6 +150,7 @@ export const cameras = table<Camera>("cameras", {
   stateSince: nullable(num),
   lastEventAt: nullable(num),
   eventCount: num,
+  snapshotAt: nullable(num),
 });
 
 export const tokens = table<Token>("tokens", {

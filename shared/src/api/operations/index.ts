@@ -4,6 +4,7 @@
  * OpenAPI document is generated from it, and the console's types come from it.
  */
 import { adminOperations } from "./admin.ts";
+import { consoleOperations } from "./console.ts";
 import { identityOperations } from "./identities.ts";
 import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
@@ -17,6 +18,7 @@ export const operations = {
   ...adminOperations,
   ...identityOperations,
   ...integrationOperations,
+  ...consoleOperations,
 };
 
 export type Operations = typeof operations;
