@@ -21,6 +21,7 @@ import {
   type RealFace,
   type RunningServer,
   realFaces,
+  STRONG_TRACK,
   tempDir,
   waitFor,
 } from "../../server/test/helpers.ts";
@@ -121,6 +122,8 @@ export async function startConsole(faceFiles: string[]) {
       cameraId,
       capturedAt: new Date(o.at ?? Date.now()),
       trackId: o.trackId,
+      // What today's agent says of a track it followed: long enough and a face, so it founds a person.
+      extra: STRONG_TRACK,
     });
     if (o.context) {
       const ctx = await contextCrop(face);
