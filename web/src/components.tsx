@@ -194,3 +194,35 @@ export function Notice({ notice }: { notice: { ok?: string; error?: unknown } | 
     </p>
   );
 }
+
+/** "From" and "To" fields of a time-range filter (datetime-local values, local time). */
+export function TimeRangeFields({
+  value,
+  onChange,
+}: {
+  value: { from: string; to: string };
+  onChange: (range: { from: string; to: string }) => void;
+}) {
+  return (
+    <>
+      <label>
+        From
+        <input
+          type="datetime-local"
+          name="from"
+          value={value.from}
+          onInput={(e) => onChange({ from: e.currentTarget.value, to: value.to })}
+        />
+      </label>
+      <label>
+        To
+        <input
+          type="datetime-local"
+          name="to"
+          value={value.to}
+          onInput={(e) => onChange({ from: value.from, to: e.currentTarget.value })}
+        />
+      </label>
+    </>
+  );
+}

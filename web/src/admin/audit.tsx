@@ -1,7 +1,7 @@
 /** The audit log (admins): every operator action, who, what, when, before and after; filters and paging. */
 import { useState } from "preact/hooks";
 import { type AuditEntry, api, type Page, qs } from "../api.ts";
-import { ActionButton, Empty, ErrorBox, Loading, Time, useLoad } from "../components.tsx";
+import { ActionButton, Empty, ErrorBox, Loading, Time, TimeRangeFields, useLoad } from "../components.tsx";
 import { localInputToIso } from "../format.ts";
 
 const ACTIONS = [
@@ -97,24 +97,7 @@ export function AuditAdmin() {
             onInput={(e) => setDraft({ ...draft, targetId: e.currentTarget.value })}
           />
         </label>
-        <label>
-          From
-          <input
-            type="datetime-local"
-            name="from"
-            value={draft.from}
-            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
-          />
-        </label>
-        <label>
-          To
-          <input
-            type="datetime-local"
-            name="to"
-            value={draft.to}
-            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
-          />
-        </label>
+        <TimeRangeFields value={draft} onChange={(r) => setDraft({ ...draft, ...r })} />
         <button type="submit">Apply</button>
       </form>
       {first.error ? (

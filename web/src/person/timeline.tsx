@@ -6,7 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, can, type Me, type MoveResult, type Page, type Person, qs, type Sighting, type Visit } from "../api.ts";
 import { cameraKeyOf, useCameraName, useCameras } from "../cameras.ts";
-import { Empty, ErrorBox, Loading, Time, useLoad } from "../components.tsx";
+import { Empty, ErrorBox, Loading, Time, TimeRangeFields, useLoad } from "../components.tsx";
 import { cameraLabel, isoToLocalInput, localInputToIso, plural, timeZone } from "../format.ts";
 import { navigate, useLocation } from "../router.tsx";
 import { MoveSightings } from "../sighting/move.tsx";
@@ -112,24 +112,7 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
             ))}
           </select>
         </label>
-        <label>
-          From
-          <input
-            type="datetime-local"
-            name="from"
-            value={draft.from}
-            onInput={(e) => setDraft({ ...draft, from: e.currentTarget.value })}
-          />
-        </label>
-        <label>
-          To
-          <input
-            type="datetime-local"
-            name="to"
-            value={draft.to}
-            onInput={(e) => setDraft({ ...draft, to: e.currentTarget.value })}
-          />
-        </label>
+        <TimeRangeFields value={draft} onChange={(r) => setDraft({ ...draft, ...r })} />
         <button type="submit">Apply</button>
         {(camera || from || to) && (
           <button
