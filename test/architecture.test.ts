@@ -49,6 +49,7 @@ const LAYERS: Record<string, readonly string[]> = {
     "views",
     "notify",
     "api",
+    "startup", // what startServer() builds and schedules: first-run accounts, identity services, snapshots
   ],
 };
 

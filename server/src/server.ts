@@ -1,38 +1,23 @@
-/**
- * startServer(): builds and starts everything (store, gallery, ingestion, broker or consumer, alerts,
- * REST API, retention) and returns a handle to stop it cleanly.
- *
- * Start order: store; everything built (nothing running); HTTP listening, answering only /health
- * ("starting", 503, with the index load's progress) and 503 STARTING to everything else; the face
- * index loaded; then webhooks, the MQTT side (ingestion needs the index) and the other routes.
- */
-import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createLogger, EMBEDDING_DIM, FacePipeline, featureModelId, type Logger, redactUrl } from "@argus/shared";
 import { Regulars } from "./alerts/regulars.ts";
 import { Cooldown } from "./alerts/rules.ts";
 import { createApp } from "./api/app.ts";
-import { newToken, TokenResolver } from "./api/auth.ts";
+import { TokenResolver } from "./api/auth.ts";
 import type { AgentCredentials, Services } from "./api/services.ts";
-import { AuditLog } from "./audit/audit.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
 import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
 import { runtimeCalibration } from "./identify/calibrated.ts";
-import { cluster } from "./identify/clustering.ts";
-import { CorrectionService } from "./identify/corrections.ts";
 import { CandidatePool } from "./identify/creation.ts";
 import { Exclusions } from "./identify/exclusions.ts";
 import { Gallery, type LoadProgress } from "./identify/gallery.ts";
-import { HistoryIndex } from "./identify/history.ts";
 import { IdAllocator } from "./identify/ids.ts";
 import { PersonCache } from "./identify/personCache.ts";
 import { PersonService } from "./identify/persons.ts";
-import { ProposalService } from "./identify/proposals.ts";
 import { scopeFilters } from "./ingest/acl.ts";
 import { EmbeddedBroker, type PublishOptions } from "./ingest/broker.ts";
 import { MqttConsumer } from "./ingest/consumer.ts";
@@ -40,7 +25,6 @@ import { DeadLetterKeeper } from "./ingest/deadLetters.ts";
 import { Ingestor } from "./ingest/ingestor.ts";
 import { SnapshotStore } from "./ingest/snapshots.ts";
 import { StatusHandler } from "./ingest/status.ts";
-import { JobRunner } from "./jobs/runner.ts";
 import { wireFanout } from "./notify/fanout.ts";
 import { HomeAssistant } from "./notify/homeAssistant.ts";
 import { IntegrationAccounts } from "./notify/integrationAccounts.ts";
@@ -48,6 +32,9 @@ import { SseHub } from "./notify/sseHub.ts";
 import { WebhookWorker } from "./notify/webhooks.ts";
 import { serverMetrics } from "./ops/metrics.ts";
 import { runRetention } from "./retention/retention.ts";
+import { ensureAdminToken, ensureConsoleAdmin } from "./startup/firstRun.ts";
+import { identityServices } from "./startup/identities.ts";
+import { SnapshotSchedule } from "./startup/snapshots.ts";
 import { CropStore } from "./store/crops.ts";
 import { openStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
@@ -87,9 +74,6 @@ export interface RunningServer {
   services: Services;
   stop(): Promise<void>;
 }
-
-const ADMIN_TOKEN_FILE = "admin-token";
-const ADMIN_PASSWORD_FILE = "admin-password";
 
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = parseConfig(opts.config);
@@ -193,23 +177,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
   });
 
-  const history = new HistoryIndex({
-    dim: EMBEDDING_DIM,
-    hnsw: {
-      m: config.history.m,
-      efConstruction: config.history.efConstruction,
-      efSearch: config.history.efSearch,
-      initialCapacity: config.identify.hnsw.initialCapacity,
-    },
-    model: `${model.id}:${model.sha256}`,
-    snapshotDir: join(config.dataDir, "history"),
-    log,
-  });
-  const audit = new AuditLog(store, log);
-  const corrections = new CorrectionService({
+  const { history, audit, corrections, proposals, jobs } = await identityServices({
     store,
     gallery,
-    history,
     crops,
     config,
     bus,
@@ -219,27 +189,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     persons,
     personService,
     exclusions,
-    audit,
+    log,
   });
-  const proposals = new ProposalService({ store, corrections, audit });
-  const jobs = new JobRunner(store, log);
-  jobs.register("cluster", (ctx) =>
-    cluster(
-      { store, gallery, history, exclusions },
-      {
-        personThreshold: config.clustering.personThreshold,
-        sightingThreshold: config.clustering.sightingThreshold,
-        maxProposals: config.clustering.maxProposals,
-        k: 10,
-      },
-      { jobId: ctx.job.id, progress: (f, m) => ctx.progress(f, m) },
-    ),
-  );
-  await jobs.recover();
-  if (config.history.enabled)
-    bus.on("sighting", ({ sighting: x, isNew }) => {
-      if (x.indexId !== null) history.onSighting(store, { ...x, indexId: x.indexId }, isNew);
-    });
 
   const snapshots = new SnapshotStore(join(config.dataDir, "snapshots"));
   const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix, snapshots, log);
@@ -347,9 +298,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     return credentials(id, password);
   };
 
-  let snapshotTimer: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
-  let historyTimer: NodeJS.Timeout | undefined;
   let clusterTimer: NodeJS.Timeout | undefined;
   let mqttStarted = false;
 
@@ -420,42 +369,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     cameraRates: () => rates.perMinute(),
   };
 
-  // First start: an admin token, written to the data directory (mode 600) and returned to print once.
-  const tokenFile = join(config.dataDir, ADMIN_TOKEN_FILE);
-  let adminToken: string | undefined;
-  let adminTokenCreated = false;
-  if (!(await store.meta.get("admin-token-created"))) {
-    const { token, hash } = newToken();
-    await store.accounts.insertToken({
-      id: randomUUID(),
-      hash,
-      role: "admin",
-      name: "initial admin",
-      createdAt: Date.now(),
-      lastUsedAt: null,
-      revokedAt: null,
-    });
-    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-    await store.meta.set("admin-token-created", new Date().toISOString());
-    adminToken = token;
-    adminTokenCreated = true;
-  } else if (existsSync(tokenFile)) {
-    adminToken = readFileSync(tokenFile, "utf8").trim() || undefined;
-  }
-
-  // First start without console users: an 'admin' with a random password, kept like the admin token
-  // (file mode 600, printed once), so the console can be used at once. `create-user` makes others.
-  let consoleAdmin: RunningServer["consoleAdmin"];
-  if (!(await store.meta.get("console-admin-created"))) {
-    if ((await store.accounts.listUsers()).length === 0) {
-      const password = secret(18);
-      const user = await services.sessions.createUser({ name: "admin", role: "admin", password });
-      const file = join(config.dataDir, ADMIN_PASSWORD_FILE);
-      writeFileSync(file, `${password}\n`, { mode: 0o600 });
-      consoleAdmin = { name: user.name, password, file };
-    }
-    await store.meta.set("console-admin-created", new Date().toISOString());
-  }
+  // First start: an admin token and console user, printed once (startup/firstRun.ts).
+  const { adminToken, adminTokenCreated } = await ensureAdminToken(store, config.dataDir);
+  const consoleAdmin = await ensureConsoleAdmin(store, services.sessions, config.dataDir);
 
   // HTTP first, behind one gate: until the index is loaded and ingestion runs, only /health is served
   // (503 "starting", with the load's progress); everything else is 503 STARTING with Retry-After.
@@ -517,33 +433,24 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
   serving = true;
 
-  // Snapshots when enough changed (a kill then costs at most that many faces of catch-up at the next
-  // start) or, if anything changed, when the interval has passed; written without holding the lock.
-  const snapshotEvery = config.identify.snapshotEveryChanges;
   const snapshotIntervalMs = config.identify.snapshotIntervalSeconds * 1000;
-  let lastSnapshotAt = Date.now();
-  let snapshotting = false;
-  snapshotTimer = setInterval(() => {
-    const due =
-      gallery.ready &&
-      gallery.dirty &&
-      (gallery.changesSinceSnapshot >= snapshotEvery || Date.now() - lastSnapshotAt >= snapshotIntervalMs);
-    if (!due || snapshotting) return;
-    snapshotting = true;
-    lastSnapshotAt = Date.now();
-    gallery
-      .snapshot()
-      .then((st) => log.info(st, "index snapshot written"))
-      .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"))
-      .finally(() => (snapshotting = false));
-  }, 1000);
-  snapshotTimer.unref();
+  const gallerySnapshots = new SnapshotSchedule(gallery, {
+    name: "index",
+    everyChanges: config.identify.snapshotEveryChanges,
+    intervalMs: snapshotIntervalMs,
+    log,
+  });
+  gallerySnapshots.start();
+  const historySnapshots = new SnapshotSchedule(history, {
+    name: "history index",
+    everyChanges: config.history.snapshotEveryChanges,
+    intervalMs: snapshotIntervalMs,
+    log,
+  });
 
   // The history index loads in the background (searches meanwhile cover what is loaded), then is
   // snapshotted like the gallery: after history.snapshotEveryChanges changes, or at the interval.
   let historyLoad: Promise<unknown> = Promise.resolve();
-  let historySnapshotAt = Date.now();
-  let historySnapshotting: Promise<unknown> | undefined;
   if (config.history.enabled) {
     historyLoad = history
       .load(store)
@@ -552,21 +459,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         history.failed();
         log.error({ err: (e as Error).message }, "history index load failed");
       });
-    historyTimer = setInterval(() => {
-      const due =
-        history.ready &&
-        history.dirty &&
-        (history.changesSinceSnapshot >= config.history.snapshotEveryChanges ||
-          Date.now() - historySnapshotAt >= snapshotIntervalMs);
-      if (!due || historySnapshotting) return;
-      historySnapshotAt = Date.now();
-      historySnapshotting = history
-        .snapshot()
-        .then((st) => log.info(st, "history index snapshot written"))
-        .catch((e) => log.error({ err: (e as Error).message }, "history index snapshot failed"))
-        .finally(() => (historySnapshotting = undefined));
-    }, 1000);
-    historyTimer.unref();
+    historySnapshots.start();
   }
   if (config.clustering.intervalHours > 0) {
     clusterTimer = setInterval(
@@ -617,9 +510,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(snapshotTimer);
+      gallerySnapshots.stop();
+      historySnapshots.stop();
       clearInterval(retentionTimer);
-      clearInterval(historyTimer);
       clearInterval(clusterTimer);
       jobs.stop();
       ingestor.stop();
@@ -628,23 +521,12 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         log.warn({ err: (e as Error).message }, "MQTT stop"),
       );
       // After the batch in progress (the lock), and after a snapshot being written: the last one.
-      await lock.run(async () => {
-        if (gallery.dirty)
-          await gallery
-            .snapshot()
-            .then((st) => log.info(st, "index snapshot written"))
-            .catch((e) => log.error({ err: (e as Error).message }, "index snapshot failed"));
-      });
+      await lock.run(() => gallerySnapshots.final());
       await jobs.idle();
       // The history index: its load stops (a partial one is not written); a snapshot in progress ends.
       history.abort();
       await historyLoad;
-      await historySnapshotting;
-      if (history.ready && history.dirty)
-        await history
-          .snapshot()
-          .then((st) => log.info(st, "history index snapshot written"))
-          .catch((e) => log.error({ err: (e as Error).message }, "history index snapshot failed"));
+      await historySnapshots.final();
       webhooks.stop();
       await sse.flush();
       sse.close();
