@@ -17,6 +17,7 @@ import { openRoutes } from "./routes/open.ts";
 import { personRoutes } from "./routes/persons.ts";
 import { sessionRoutes, userRoutes } from "./routes/session.ts";
 import { sightingRoutes } from "./routes/sightings.ts";
+import { triageRoutes } from "./routes/triage.ts";
 import type { Services } from "./services.ts";
 import { serveConsole } from "./static.ts";
 
@@ -67,6 +68,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     adminRoutes,
     identityRoutes,
     integrationRoutes,
+    triageRoutes,
   ])
     mount(routes, s);
   const missing = routes.missing();

@@ -8,6 +8,7 @@ import { identityOperations } from "./identities.ts";
 import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
 import { systemOperations } from "./system.ts";
+import { triageOperations } from "./triage.ts";
 
 export type { Body, Method, Operation, Response } from "./types.ts";
 
@@ -17,6 +18,7 @@ export const operations = {
   ...adminOperations,
   ...identityOperations,
   ...integrationOperations,
+  ...triageOperations,
 };
 
 export type Operations = typeof operations;
