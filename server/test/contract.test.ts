@@ -191,7 +191,8 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     await call("POST", "/api/v1/alerts/bulk-ack", { ids: alerts.items.map((x: Json) => x.id), note: "checked" });
     await call("GET", "/api/v1/alerts?muted=false&acked=true");
     await call("GET", "/api/v1/sightings?grade=strong");
-    const mute = (await call("POST", "/api/v1/mutes", { camera: "site/gate", minutes: 10, reason: "maintenance" })).body;
+    const mute = (await call("POST", "/api/v1/mutes", { camera: "site/gate", minutes: 10, reason: "maintenance" }))
+      .body;
     await call("GET", "/api/v1/mutes");
     await call("DELETE", `/api/v1/mutes/${mute.id}`);
     await call("GET", "/api/v1/admin/settings");
