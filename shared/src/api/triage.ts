@@ -4,13 +4,8 @@
  */
 import { z } from "zod";
 import { time } from "./common.ts";
+import { ACK_NOTE_MAX, BULK_ACK_MAX, MUTE_MAX_MINUTES } from "./enums.ts";
 
-/** The longest note kept with an acknowledgement. */
-export const ACK_NOTE_MAX = 500;
-/** Alerts acknowledged by one request at most. */
-export const BULK_ACK_MAX = 500;
-/** The longest mute: 30 days. */
-export const MUTE_MAX_MINUTES = 43_200;
 
 export const AlertBulkAckSchema = z
   .object({
