@@ -6,7 +6,6 @@ import { z } from "zod";
 import { time } from "./common.ts";
 import { ACK_NOTE_MAX, BULK_ACK_MAX, MUTE_MAX_MINUTES } from "./enums.ts";
 
-
 export const AlertBulkAckSchema = z
   .object({
     ids: z.array(z.string().min(1).max(64)).min(1).max(BULK_ACK_MAX).describe("the alerts to acknowledge"),
