@@ -99,7 +99,7 @@ function MuteForm({
     onDone();
   };
   return (
-    <form class="mute-form row" aria-label="New mute" onSubmit={(e) => e.preventDefault()}>
+    <form class="mute-form filters row" aria-label="New mute" onSubmit={(e) => e.preventDefault()}>
       {person && (
         <label>
           Mute
@@ -146,7 +146,7 @@ function MuteForm({
           onInput={(e) => setReason(e.currentTarget.value)}
         />
       </label>
-      <label class="check">
+      <label class="check mute-foe">
         <input
           type="checkbox"
           name="include-foe"

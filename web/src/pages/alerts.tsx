@@ -146,7 +146,7 @@ export function AlertsPage({ me }: { me: Me }) {
             />{" "}
             select all open ({openGroups.length})
           </label>
-          <label class="ack-note-field">
+          <label class="ack-note-field inline-label">
             Note
             <input
               name="ack-note"
