@@ -1,6 +1,10 @@
 /** Contract cases: alert triage (mutes, muted alerts, bulk acknowledgement with a note) and the sighting grade filter. */
 import { expect, it } from "vitest";
+import type { Regulars } from "../../src/alerts/regulars.ts";
 import type { Mute } from "../../src/domain/types.ts";
+import type { PersonService } from "../../src/identify/persons.ts";
+import { runRetention } from "../../src/retention/retention.ts";
+import type { CropStore } from "../../src/store/crops.ts";
 import type { Store } from "../../src/store/types.ts";
 import { alert, batch, person, sighting, T0 } from "./records.ts";
 
@@ -43,6 +47,23 @@ export function triageCases(ctx: { store: Store }): void {
     expect(await store.mutes.delete(b.id)).toBe(false);
     expect(await store.mutes.delete(a.id)).toBe(true);
     expect(await store.mutes.list()).toEqual([]);
+    // Retention drops mutes ended more than a day ago.
+    const longEnded = mute({ id: "mute-4", until: T0 - 2 * 86_400_000 });
+    await store.mutes.insert(longEnded);
+    await store.mutes.insert(mute({ id: "mute-5", until: T0 - 1000 }));
+    const r = await runRetention({
+      store,
+      crops: { delete: async () => {} } as unknown as CropStore,
+      persons: {} as PersonService,
+      regulars: { forget: () => {} } as unknown as Regulars,
+      days: 0,
+      keepListed: true,
+      dedupDays: 30,
+      now: T0,
+    });
+    expect(r.mutes).toBe(1);
+    expect((await store.mutes.list()).map((m) => m.id)).toEqual(["mute-5"]);
+    await store.mutes.delete("mute-5");
   });
 
   it("stores muted alerts with their mute, filters them, and acknowledges many at once with a note", async () => {
