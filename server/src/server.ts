@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { createLogger, EMBEDDING_DIM, FacePipeline, featureModelId, type Logger, redactUrl } from "@argus/shared";
+import { MuteSet } from "./alerts/mutes.ts";
 import { Regulars } from "./alerts/regulars.ts";
 import { Cooldown } from "./alerts/rules.ts";
 import { createApp } from "./api/app.ts";
@@ -140,7 +141,9 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     log,
   });
   const exclusions = new Exclusions(store);
+  const mutes = new MuteSet(await store.mutes.list(Date.now()));
   const ingestor = new Ingestor({
+    mutes,
     exclusions,
     store,
     gallery,
@@ -314,6 +317,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     corrections,
     proposals,
     exclusions,
+    mutes,
     jobs,
     audit,
     persons,

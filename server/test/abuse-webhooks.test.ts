@@ -49,6 +49,8 @@ async function alertTo(server: RunningServer, webhookId: string): Promise<void> 
     createdAt: now,
     ackedAt: null,
     ackedBy: null,
+    ackNote: null,
+    mutedBy: null,
   };
   const delivery = {
     id: randomUUID(),

@@ -234,7 +234,7 @@ describe("sightings CSV and persons' firstSeenAt", () => {
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="sightings-site-a_door.csv"');
     expect(res.headers.get("x-argus-truncated")).toBeNull();
     expect(rows[0]).toBe(
-      "sighting_id,captured_at_utc,captured_at_local,last_seen_at_utc,camera_id,camera_name,agent_id,person_id,person_name,person_kind,list,similarity,quality,shots,verdict",
+      "sighting_id,captured_at_utc,captured_at_local,last_seen_at_utc,camera_id,camera_name,agent_id,person_id,person_name,person_kind,list,similarity,grade,quality,shots,verdict,unlinked_reason",
     );
     // newest first: the foe at the door, then the face nobody was linked to; not site-b's door
     expect(rows.slice(1).map((r) => r.split(",")[0])).toEqual([s.door.id, s.nobody.id]);

@@ -188,6 +188,14 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     if (autos.length) await call("POST", `/api/v1/persons/${penny.id}/merge`, { from: autos[0].id });
     const alerts = (await call("GET", "/api/v1/alerts")).body;
     await call("POST", `/api/v1/alerts/${alerts.items[0].id}/ack`);
+    await call("POST", "/api/v1/alerts/bulk-ack", { ids: alerts.items.map((x: Json) => x.id), note: "checked" });
+    await call("GET", "/api/v1/alerts?muted=false&acked=true");
+    await call("GET", "/api/v1/sightings?grade=strong");
+    const mute = (await call("POST", "/api/v1/mutes", { camera: "site/gate", minutes: 10, reason: "maintenance" }))
+      .body;
+    await call("GET", "/api/v1/mutes");
+    await call("DELETE", `/api/v1/mutes/${mute.id}`);
+    await call("GET", "/api/v1/admin/settings");
     await call("GET", "/api/v1/cameras");
     await call("GET", "/api/v1/agents");
     await call("POST", "/api/v1/agents/site/credentials");

@@ -43,12 +43,12 @@ it("exports a person's sightings as CSV, filtered, with local times in the viewe
   expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="sightings-[\w.-]+\.csv"$/);
   const rows = (await res.text()).trimEnd().split("\r\n");
   expect(rows[0]).toBe(
-    "sighting_id,captured_at_utc,captured_at_local,last_seen_at_utc,camera_id,agent_id,person_id,person_name,list,similarity,quality,shots,verdict",
+    "sighting_id,captured_at_utc,captured_at_local,last_seen_at_utc,camera_id,camera_name,agent_id,person_id,person_name,person_kind,list,similarity,grade,quality,shots,verdict,unlinked_reason",
   );
   expect(rows).toHaveLength(2); // only the door sighting within the range
   expect(rows[1]).toContain(",2026-06-01T22:30:00.000Z,2026-06-02 00:30:00,2026-06-01T22:30:05.000Z,door,");
   // the name is quoted and cannot run as a spreadsheet formula
-  expect(rows[1]).toContain(`,"'=HYPERLINK(""x""), ""Bob""",foe,0.6123,`);
+  expect(rows[1]).toContain(`,"'=HYPERLINK(""x""), ""Bob""",enrolled,foe,0.6123,`);
 });
 
 it("names bad parameters and unknown persons", async () => {

@@ -3,9 +3,10 @@
  * representatives, friend-or-foe, alert planning, track updates and batch planning.
  */
 import { describe, expect, it } from "vitest";
+import { MuteSet, muteMatches } from "../src/alerts/mutes.ts";
 import { planAlerts } from "../src/alerts/plan.ts";
 import { alertsFor, Cooldown, verdictOf } from "../src/alerts/rules.ts";
-import type { Sighting, Webhook } from "../src/domain/types.ts";
+import type { Mute, Sighting, Webhook } from "../src/domain/types.ts";
 import { Gallery } from "../src/identify/gallery.ts";
 import { identify, learnDecision, type PendingFace } from "../src/identify/identification.ts";
 import { DEFAULT_REP_POLICY } from "../src/identify/representatives.ts";
@@ -212,6 +213,90 @@ describe("friend or foe, and alerts", () => {
     expect(planAlerts(sighting({ ...noPerson, id: "s5" }), null, 0, c).alerts).toHaveLength(1);
     expect(planAlerts(sighting({ ...noPerson, id: "s6" }), null, 0, c).alerts).toHaveLength(0);
     expect(planAlerts(sighting({ ...noPerson, id: "s7", trackId: "t2" }), null, 0, c).alerts).toHaveLength(1);
+  });
+  const mute = (over: Partial<Mute> = {}): Mute => ({
+    id: "m1",
+    targetKind: "camera",
+    targetId: "a/door",
+    includeFoe: false,
+    until: 10_000,
+    reason: null,
+    createdAt: 0,
+    createdBy: "user:op",
+    ...over,
+  });
+  const unknown = { personId: "p9", verdict: "none" as const };
+
+  it("a camera mute stores the alert muted, without deliveries; other cameras and agents are not muted", () => {
+    const mutes = new MuteSet([mute()]);
+    const c = { cameraSensitive: true, unknownAtSensitive: true, webhooks: [hook("all")], mutes };
+    const r = planAlerts(sighting({ ...unknown }), "auto", 5_000, { ...c, cooldown: new Cooldown(60_000) });
+    expect(r.alerts).toHaveLength(1);
+    expect(r.alerts[0]).toMatchObject({ type: "unknown_at_sensitive_camera", mutedBy: "m1", ackedAt: null });
+    expect(r.deliveries).toEqual([]);
+    // The same camera id at another agent is another camera.
+    const other = planAlerts(sighting({ ...unknown, agentId: "b" }), "auto", 5_000, {
+      ...c,
+      cooldown: new Cooldown(60_000),
+    });
+    expect(other.alerts[0].mutedBy).toBeNull();
+    expect(other.deliveries).toHaveLength(1);
+  });
+
+  it("a mute ends at its time (the server's receive time decides, not the agent's clock)", () => {
+    const mutes = new MuteSet([mute({ until: 10_000 })]);
+    const c = { cameraSensitive: true, unknownAtSensitive: true, webhooks: [hook("all")], mutes };
+    const before = planAlerts(sighting({ ...unknown }), "auto", 9_999, { ...c, cooldown: new Cooldown(1) });
+    expect(before.alerts[0].mutedBy).toBe("m1");
+    const at = planAlerts(sighting({ ...unknown }), "auto", 10_000, { ...c, cooldown: new Cooldown(1) });
+    expect(at.alerts[0].mutedBy).toBeNull();
+    expect(at.deliveries).toHaveLength(1);
+    mutes.prune(10_000);
+    expect(mutes.size).toBe(0);
+  });
+
+  it("a foe alert is muted only by a mute that includes foes", () => {
+    const plain = new MuteSet([mute({ targetKind: "person", targetId: "p1" }), mute({ id: "m2" })]);
+    const c = { cameraSensitive: false, unknownAtSensitive: true, webhooks: [hook("all")] };
+    const foe = planAlerts(sighting(), "enrolled", 5_000, { ...c, mutes: plain, cooldown: new Cooldown(1) });
+    expect(foe.alerts[0]).toMatchObject({ type: "foe", mutedBy: null });
+    expect(foe.deliveries).toHaveLength(1);
+    const maintenance = new MuteSet([mute({ id: "m3", includeFoe: true })]);
+    const muted = planAlerts(sighting(), "enrolled", 5_000, { ...c, mutes: maintenance, cooldown: new Cooldown(1) });
+    expect(muted.alerts[0]).toMatchObject({ type: "foe", mutedBy: "m3" });
+    expect(muted.deliveries).toEqual([]);
+  });
+
+  it("a person mute follows the person at every camera; a face of no person is never person-muted", () => {
+    const mutes = new MuteSet([mute({ targetKind: "person", targetId: "p9" })]);
+    const c = { cameraSensitive: true, unknownAtSensitive: true, webhooks: [], mutes };
+    const lobby = planAlerts(sighting({ ...unknown, cameraId: "lobby" }), "auto", 5_000, {
+      ...c,
+      cooldown: new Cooldown(1),
+    });
+    expect(lobby.alerts[0].mutedBy).toBe("m1");
+    const nobody = planAlerts(sighting({ personId: null, verdict: "none" }), null, 5_000, {
+      ...c,
+      cooldown: new Cooldown(1),
+    });
+    expect(nobody.alerts[0].mutedBy).toBeNull();
+    // Removed: alerts announce again at once.
+    mutes.delete("m1");
+    const after = planAlerts(sighting({ ...unknown, id: "s2" }), "auto", 5_000, { ...c, cooldown: new Cooldown(1) });
+    expect(after.alerts[0].mutedBy).toBeNull();
+  });
+
+  it("of several matching mutes, the one ending last is named", () => {
+    const mutes = new MuteSet([
+      mute({ id: "short", until: 6_000 }),
+      mute({ id: "long", until: 60_000 }),
+      mute({ id: "elsewhere", targetId: "a/lobby", until: 90_000 }),
+    ]);
+    expect(muteMatches(mute(), { type: "foe", agentId: "a", cameraId: "door", personId: null, at: 0 })).toBe(false);
+    expect(
+      mutes.match({ type: "unknown_at_sensitive_camera", agentId: "a", cameraId: "door", personId: null, at: 5_000 })
+        ?.id,
+    ).toBe("long");
   });
 });
 

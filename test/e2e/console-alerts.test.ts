@@ -1,12 +1,15 @@
 /**
  * Alerts in the console end to end (real server, real face events, headless Chromium): foe alerts
  * first and unlike the others, ordered by the time shown, repeats grouped with a count, similarity as
- * a labelled bar, acknowledging a selection at once, and the optional sound and desktop notification.
+ * a labelled bar with the match's grade, acknowledging a selection at once with a note, muting a
+ * camera (a grouped alert raised while muted is collapsed, then bulk-acknowledged with a note), the
+ * Sightings grade filter, Admin → Settings, the optional sound and desktop notification; axe-core on
+ * the triage pages.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bbt, HAVE_DATA, imageForm, type Json, NO_DATA_MESSAGE, waitFor } from "../../server/test/helpers.ts";
 import { browserTestsUnavailable, type Page } from "../../web/test/browser.ts";
-import { AGENT, type Harness, MIN, startConsole } from "./console-harness.ts";
+import { AGENT, axeAudit, type Harness, MIN, serious, startConsole } from "./console-harness.ts";
 
 const unavailable = !HAVE_DATA ? NO_DATA_MESSAGE : browserTestsUnavailable();
 if (unavailable) console.log(`console e2e: ${unavailable}`);
@@ -71,6 +74,17 @@ describe.skipIf(!!unavailable)("console: alerts (Chromium)", () => {
     expect(await foeRows.nth(0).locator(".sim .sim-text").textContent()).toMatch(/^similarity 0\.\d\d$/);
     expect(await foeRows.nth(0).locator(".sim-bar").count()).toBe(1);
     expect((await page.locator(".alert-rows").allTextContents()).join(" ")).not.toMatch(/\d%/);
+    // ... and each row says how sure the match is, from the server's grade, next to the similarity
+    const stored = await alerts();
+    for (const row of await foeRows.all()) {
+      const id = await row.getAttribute("data-alert");
+      const a = stored.find((x) => x.id === id);
+      const grade = row.locator(".sim .grade");
+      expect(await grade.count()).toBe(1);
+      expect(a?.grade).toMatch(/^(strong|likely|possible)$/);
+      expect(await grade.getAttribute("data-grade")).toBe(a?.grade);
+      expect(await grade.textContent()).toBe(a?.grade);
+    }
     await h.shot(page, "alerts-grouped");
   });
 
@@ -129,6 +143,106 @@ describe.skipIf(!!unavailable)("console: alerts (Chromium)", () => {
     const last = page.locator('[data-testid="last-announced"]');
     await last.waitFor();
     expect(await last.textContent()).toMatch(/Last announced: Penny at .*\(sound\).*\(notification\)/);
+  });
+
+  it("a grouped, muted and bulk-acknowledged alert: mute the lobby, alerts there collapse unannounced, acknowledge them with a note", async () => {
+    const op = await h.signedIn("oscar", { audit: true });
+    await op.goto(`${h.server.url}/alerts`);
+    await op.locator(".alert-row").first().waitFor();
+    // Mute the lobby for an hour from Amy's row ("Mute…" fills in its camera).
+    // Amy's is the one open unknown-person alert in the history (Sheldon's was acknowledged above).
+    const amyRow = op.locator('section[aria-label="Alert history"] .alert-row.alert-unknown.is-open');
+    expect(await amyRow.count()).toBe(1);
+    const amy = (await alerts()).find((a) => a.type === "unknown_at_sensitive_camera" && !a.ackedAt)!;
+    expect(amy.cameraId).toBe("lobby");
+    await amyRow
+      .first()
+      .getByRole("button", { name: /^Mute…/ })
+      .click();
+    const form = op.getByRole("form", { name: "New mute" });
+    expect(await form.locator("select[name=mute-camera]").inputValue()).toBe(`${AGENT}/lobby`);
+    await form.locator("select[name=minutes]").selectOption("60");
+    await form.getByLabel("Reason", { exact: true }).fill("cleaning crew tonight");
+    await form.getByRole("button", { name: "Mute", exact: true }).click();
+    const mutes = op.locator(".mute-list li");
+    await mutes.first().waitFor();
+    expect(await mutes.first().textContent()).toMatch(
+      /lobby[\s\S]*foe alerts still announced[\s\S]*cleaning crew tonight[\s\S]*oscar/,
+    );
+    const [mute] = (await h.admin("GET", "/api/v1/mutes")).body.items;
+    expect(mute).toMatchObject({ camera: `${AGENT}/lobby`, includeFoe: false, createdBy: "session:oscar" });
+
+    // Sheldon (an automatic person by now) passes the lobby twice within two minutes: two alerts, one row, muted.
+    const before = (await alerts()).length;
+    const now = Date.now();
+    await h.send(h.faces.sheldon1, "lobby", { at: now - 40 * MIN });
+    await h.send(h.faces.sheldon1, "lobby", { at: now - 38 * MIN });
+    await waitFor(async () => (await alerts()).length === before + 2, "2 more alerts");
+    const muted = (await alerts()).filter((a) => a.muted);
+    expect(muted).toHaveLength(2);
+    expect(muted.every((a) => a.mutedBy === mute.id && a.personId === muted[0].personId && !a.ackedAt)).toBe(true);
+    const section = op.locator("details.muted-alerts");
+    await section.waitFor();
+    expect(await section.locator("summary").textContent()).toMatch(/^Muted alerts \(2\)/);
+    expect(await section.getAttribute("open")).toBeNull(); // collapsed
+    await section.locator("summary").click();
+    const mutedRow = section.locator(".alert-row");
+    expect(await mutedRow.count()).toBe(1);
+    expect(await mutedRow.getAttribute("data-count")).toBe("2");
+    expect(await mutedRow.locator(".muted-badge").textContent()).toBe("muted");
+    // Bulk acknowledge: the muted group and Amy's open row, with a note.
+    await mutedRow.getByRole("checkbox").check();
+    await amyRow.first().getByRole("checkbox").check();
+    await op.getByLabel("Note", { exact: true }).fill("Cleaning crew, checked on the lobby camera");
+    await op.getByRole("button", { name: "Acknowledge selected (2)" }).click();
+    await expect.poll(async () => (await alerts()).filter((a) => a.ackNote).length).toBe(3);
+    const noted = (await alerts()).filter((a) => a.ackNote);
+    expect(
+      noted.every((a) => a.ackNote === "Cleaning crew, checked on the lobby camera" && a.ackedBy === "session:oscar"),
+    ).toBe(true);
+    expect(noted.map((a) => a.id).sort()).toEqual([...muted.map((a) => a.id), amy.id].sort());
+    await op.locator(".ack-note", { hasText: "Cleaning crew, checked on the lobby camera" }).first().waitFor();
+    const audit = (await h.admin("GET", "/api/v1/audit?action=alert.ack&limit=100")).body.items as Json[];
+    for (const a of noted)
+      expect(audit.find((e) => e.targetId === a.id)).toMatchObject({
+        actor: { name: "oscar" },
+        after: { ackNote: "Cleaning crew, checked on the lobby camera" },
+      });
+    await h.shot(op, "alerts-muted-acknowledged");
+    expect(serious(await axeAudit(op))).toEqual([]);
+
+    // Unmute: the list empties, and the lobby's alerts are announced again.
+    await op.getByRole("button", { name: /^Unmute/ }).click();
+    await op.getByText("No camera or person is muted.").waitFor();
+    expect((await h.admin("GET", "/api/v1/mutes")).body.items).toEqual([]);
+  });
+
+  it("filters sightings by grade, and shows each sighting's grade", async () => {
+    const op = await h.signedIn("oscar", { audit: true });
+    await op.goto(`${h.server.url}/sightings`);
+    await op.locator(".sighting").first().waitFor();
+    const graded = (await h.admin("GET", "/api/v1/sightings?limit=200")).body.items.filter((x: Json) => x.grade);
+    expect(graded.length).toBeGreaterThan(0);
+    const grade = graded[0].grade as string;
+    await op.locator("select[name=grade]").selectOption(grade);
+    await expect.poll(() => new URL(op.url()).searchParams.get("grade")).toBe(grade);
+    const want = (await h.admin("GET", `/api/v1/sightings?grade=${grade}&limit=200`)).body.items as Json[];
+    await expect.poll(() => op.locator(".sighting").count()).toBe(want.length);
+    expect(await op.locator(".sighting .grade").evaluateAll((g) => g.map((x) => x.getAttribute("data-grade")))).toEqual(
+      want.map(() => grade),
+    );
+    expect(serious(await axeAudit(op))).toEqual([]);
+  });
+
+  it("shows the server's settings to an admin, read-only", async () => {
+    const admin = await h.signedIn("alice", { audit: true });
+    await admin.goto(`${h.server.url}/admin/settings`);
+    await admin.locator("table.settings-table").first().waitFor();
+    expect(await admin.locator('[data-setting="alerts.cooldownSeconds"] td').textContent()).toBe("60");
+    expect(await admin.getByTestId("settings-store").textContent()).toBe("SQLite");
+    expect(await admin.locator("input, select, textarea, form").count()).toBe(0);
+    await h.shot(admin, "admin-settings");
+    expect(serious(await axeAudit(admin))).toEqual([]);
   });
 
   it("ran these pages under the strict Content-Security-Policy without a violation", () => {

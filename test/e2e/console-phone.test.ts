@@ -76,6 +76,7 @@ describe.skipIf(!!unavailable)("console on desktop and phone: accessibility and 
       { name: "admin-dead-letters", path: "/admin/dead-letters", ready: ".dead-letter" },
       { name: "admin-duplicates", path: "/admin/duplicates", ready: ".admin-duplicates .state" },
       { name: "admin-audit", path: "/admin/audit", ready: ".audit-row" },
+      { name: "admin-settings", path: "/admin/settings", ready: "table.settings-table" },
       { name: "person-visits", path: `/persons/${penny.id}?view=visits`, ready: ".tl-visit" },
     );
   });

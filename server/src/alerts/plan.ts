@@ -4,6 +4,7 @@
  */
 import type { Alert, AlertType, Delivery, Grade, PersonKind, Sighting, Webhook } from "../domain/types.ts";
 import { derivedId } from "../util/ids.ts";
+import type { MuteSet } from "./mutes.ts";
 import { alertsFor, type Cooldown } from "./rules.ts";
 
 export interface AlertContext {
@@ -16,11 +17,14 @@ export interface AlertContext {
   foeMinGrade?: Grade;
   /** Only these alert types (a track linked to its person by a later shot raises only a foe alert). */
   only?: readonly AlertType[];
+  /** Operators' mutes (alerts/mutes.ts): a muted alert is stored with mutedBy and gets no deliveries. */
+  mutes?: MuteSet;
 }
 
 /**
  * At most one alert of a type per person (or, without a person, per track) and camera within the
  * cooldown. Ids derive from the sighting, so a redelivered event plans the same rows again.
+ * An alert a mute matches (at the receive time) is planned muted: stored, without webhook deliveries.
  */
 export function planAlerts(
   s: Sighting,
@@ -41,6 +45,8 @@ export function planAlerts(
   const who = s.personId ?? `track:${s.agentId}|${s.cameraId}|${s.trackId}`;
   for (const type of types) {
     if (!c.cooldown.allow(`${type}|${who}|${s.agentId}/${s.cameraId}`, s.capturedAt)) continue;
+    const mute =
+      c.mutes?.match({ type, agentId: s.agentId, cameraId: s.cameraId, personId: s.personId, at: receivedAt }) ?? null;
     const alert: Alert = {
       id: derivedId(s.id, type),
       type,
@@ -54,8 +60,11 @@ export function planAlerts(
       createdAt: receivedAt,
       ackedAt: null,
       ackedBy: null,
+      ackNote: null,
+      mutedBy: mute?.id ?? null,
     };
     alerts.push(alert);
+    if (mute) continue;
     for (const w of c.webhooks) {
       if (!w.enabled || (w.events.length && !w.events.includes(type))) continue;
       deliveries.push({

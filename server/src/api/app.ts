@@ -18,6 +18,7 @@ import { openRoutes } from "./routes/open.ts";
 import { personRoutes } from "./routes/persons.ts";
 import { sessionRoutes, userRoutes } from "./routes/session.ts";
 import { sightingRoutes } from "./routes/sightings.ts";
+import { triageRoutes } from "./routes/triage.ts";
 import type { Services } from "./services.ts";
 import { serveConsole } from "./static.ts";
 
@@ -69,6 +70,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     identityRoutes,
     integrationRoutes,
     consoleRoutes,
+    triageRoutes,
   ])
     mount(routes, s);
   const missing = routes.missing();

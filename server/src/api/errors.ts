@@ -67,6 +67,10 @@ export function errorMiddleware(log: Logger, refused: RefusalCounter = () => {})
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new ApiError(404, "NOT_FOUND", `no route for ${ctx.method} ${ctx.path}`);
       }
+      // The router's own 405 (a path of other methods, e.g. `/agents/.` normalized to `/agents/`) is a JSON error too.
+      if (ctx.status === 405 && typeof ctx.body === "string") {
+        throw new ApiError(405, "METHOD_NOT_ALLOWED", `${ctx.method} is not allowed on ${ctx.path}`);
+      }
     } catch (e) {
       let status = 500;
       let body: { code: string; message: string; details?: Record<string, unknown> };

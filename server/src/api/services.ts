@@ -1,5 +1,6 @@
 /** Everything a running server is made of, handed to the API routes. */
 import type { Logger } from "@argus/shared";
+import type { MuteSet } from "../alerts/mutes.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { AuditLog } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
@@ -44,6 +45,8 @@ export interface Services {
   corrections: CorrectionService;
   proposals: ProposalService;
   exclusions: Exclusions;
+  /** Operators' mutes in memory (the ingestor reads them per alert); routes keep them current. */
+  mutes: MuteSet;
   jobs: JobRunner;
   audit: AuditLog;
   persons: PersonCache;

@@ -8,7 +8,7 @@
  * logged (the action is not undone).
  */
 import type { Logger } from "@argus/shared";
-import type { Actor, Alert, Camera, Face, Person, Sighting, Token, User } from "../domain/types.ts";
+import type { Actor, Alert, Camera, Face, Mute, Person, Sighting, Token, User } from "../domain/types.ts";
 import type { Store } from "../store/types.ts";
 
 export const SERVER_ACTOR: Actor = { kind: "system", id: "server", name: "server" };
@@ -93,4 +93,24 @@ export const cameraState = (c: Camera | undefined | null) =>
   c ? { agentId: c.agentId, id: c.id, name: c.name, sensitive: c.sensitive } : null;
 
 export const alertState = (a: Alert | undefined | null) =>
-  a ? { id: a.id, type: a.type, personId: a.personId, ackedAt: a.ackedAt, ackedBy: a.ackedBy } : null;
+  a
+    ? {
+        id: a.id,
+        type: a.type,
+        personId: a.personId,
+        ackedAt: a.ackedAt,
+        ackedBy: a.ackedBy,
+        ackNote: a.ackNote ?? null,
+      }
+    : null;
+export const muteState = (m: Mute | undefined | null) =>
+  m
+    ? {
+        id: m.id,
+        target: m.targetKind,
+        targetId: m.targetId,
+        includeFoe: m.includeFoe,
+        until: m.until,
+        reason: m.reason,
+      }
+    : null;

@@ -116,6 +116,32 @@ export interface Alert {
   createdAt: number;
   ackedAt: number | null;
   ackedBy: string | null;
+  /** The operator's note with the acknowledgement (bulk acknowledgement), if any. */
+  ackNote: string | null;
+  /**
+   * Raised while a mute matched it (its camera or person): stored and listed, but not announced
+   * (no webhook delivery, nothing on the MQTT alerts topic; the console shows it collapsed). The id of
+   * the mute that matched.
+   */
+  mutedBy: string | null;
+}
+
+/** What a mute silences: a camera (agent/camera key) or a person. */
+export type MuteTarget = { kind: "camera"; key: string } | { kind: "person"; personId: string };
+
+/** An operator's mute: alerts of a camera or person until a time are stored muted (alerts/mutes.ts). */
+export interface Mute {
+  id: string;
+  /** "camera" or "person". */
+  targetKind: MuteTarget["kind"];
+  /** The camera key (agent/camera) or the person id. */
+  targetId: string;
+  /** Foe alerts are muted too only when set (a camera under maintenance); otherwise foes still announce. */
+  includeFoe: boolean;
+  until: number;
+  reason: string | null;
+  createdAt: number;
+  createdBy: string;
 }
 
 export interface DeadLetter {

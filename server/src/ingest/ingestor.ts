@@ -7,6 +7,7 @@
  * Events that arrive together are planned one after another and committed in one store transaction.
  */
 import { featureModelId, type Logger, retryForever } from "@argus/shared";
+import type { MuteSet } from "../alerts/mutes.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import type { Cooldown } from "../alerts/rules.ts";
 import type { Config } from "../config/config.ts";
@@ -53,6 +54,8 @@ export interface IngestorDeps {
   /** Camera sensitivity and webhooks, kept current by the API. */
   cameraSensitive: (agentId: string, cameraId: string) => boolean;
   webhooks: () => Webhook[];
+  /** Operators' mutes, kept current by the API. */
+  mutes?: MuteSet;
   persons: PersonCache;
   deadLetters: DeadLetterKeeper;
   /** Unmatched faces waiting to recur (identify/creation.ts), loaded at start. */
@@ -90,6 +93,7 @@ export class Ingestor {
       cooldown: d.cooldown,
       cameraSensitive: d.cameraSensitive,
       webhooks: d.webhooks,
+      mutes: d.mutes,
       candidates: d.candidates,
       excludedFor: (key) => this.retry(() => d.exclusions.excludedFor(key)),
       findTrack: (a, c, t, since) => this.retry(() => d.store.sightings.findTrack(a, c, t, since)),

@@ -6,6 +6,8 @@
  * each other's decisions (a face founds one person; the next shot of that face links to it; a
  * candidate waits for the next one).
  */
+
+import type { MuteSet } from "../alerts/mutes.ts";
 import { planAlerts } from "../alerts/plan.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import { type Cooldown, verdictOf } from "../alerts/rules.ts";
@@ -150,6 +152,8 @@ export interface PlannerDeps {
   cooldown: Cooldown;
   cameraSensitive: (agentId: string, cameraId: string) => boolean;
   webhooks: () => readonly Webhook[];
+  /** Operators' mutes, kept current by the API (alerts/mutes.ts). */
+  mutes?: MuteSet;
   /** Unmatched faces waiting to recur (identify/creation.ts). */
   candidates: CandidatePool;
   /** The persons a track must not be linked to (identify/exclusions.ts; retried by the caller). */
@@ -309,6 +313,7 @@ export async function planEvent(v: ValidEvent, plan: BatchPlan, d: PlannerDeps):
     cooldown: d.cooldown,
     webhooks: d.webhooks(),
     foeMinGrade: config.alerts.foeMinGrade,
+    mutes: d.mutes,
   };
   if (track) {
     const linkedNow = track.personId === null && personId !== null;

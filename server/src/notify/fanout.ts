@@ -33,6 +33,8 @@ export function wireFanout(opts: {
   bus.on("alert", ({ alert, person, sighting }) => {
     const view = alertView(alert, person, sighting);
     sse.publish("alert", view);
+    // A muted alert is stored and shown (collapsed) in the console, but not announced elsewhere.
+    if (alert.mutedBy) return;
     opts
       .publishMqtt(alertTopic, JSON.stringify(view))
       .catch((e) => log.error({ err: (e as Error).message }, "alert not published to MQTT"));

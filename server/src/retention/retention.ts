@@ -20,6 +20,8 @@ export interface RetentionResult {
   eventIds: number;
   deadLetters: number;
   auditEntries?: number;
+  /** Mutes that ended more than a day ago (their history stays in the audit log). */
+  mutes?: number;
 }
 
 export async function runRetention(d: {
@@ -66,7 +68,8 @@ export async function runRetention(d: {
     d.metrics?.deadLettersDropped.inc({ cause: "retention" }, out.deadLetters);
   }
   if (d.auditDays) out.auditEntries = await d.store.audit.deleteBefore(now - d.auditDays * DAY);
-  if (out.sightings || out.persons || out.deadLetters || out.auditEntries)
+  out.mutes = await d.store.mutes.deleteEnded(now - DAY);
+  if (out.sightings || out.persons || out.deadLetters || out.auditEntries || out.mutes)
     d.log?.info(out, "retention removed old data");
   return out;
 }

@@ -19,9 +19,11 @@ import type {
   Exclusion,
   Face,
   FaceWithEmbedding,
+  Grade,
   Integration,
   Job,
   ListName,
+  Mute,
   Person,
   PersonKind,
   Proposal,
@@ -59,11 +61,15 @@ export interface SightingFilter {
   list?: ListName | "none";
   /** The person's kind; "unidentified": sightings of no person. */
   kind?: PersonKind | "unidentified";
+  /** The grade of the match that linked the sighting to its person. */
+  grade?: Grade;
 }
 
 export interface AlertFilter {
   type?: AlertType;
   acked?: boolean;
+  /** true: only muted alerts; false: only alerts raised outside any mute. */
+  muted?: boolean;
   personId?: string;
   camera?: CameraRef;
 }
@@ -233,7 +239,22 @@ export interface AlertRepository {
   get(id: string): Promise<Alert | undefined>;
   list(filter: AlertFilter, cursor: string | undefined, limit: number): Promise<Page<Alert>>;
   /** The first acknowledgement wins; undefined when the alert does not exist. */
-  ack(id: string, by: string, at: number): Promise<Alert | undefined>;
+  ack(id: string, by: string, at: number, note?: string | null): Promise<Alert | undefined>;
+  /**
+   * Acknowledges each of `ids` not yet acknowledged, with the same note; returns the alerts found
+   * (already acknowledged ones unchanged: the first acknowledgement wins), in the order of `ids`.
+   */
+  ackMany(ids: readonly string[], by: string, at: number, note: string | null): Promise<Alert[]>;
+}
+
+export interface MuteRepository {
+  insert(m: Mute): Promise<void>;
+  get(id: string): Promise<Mute | undefined>;
+  /** Mutes whose end is after `now` (all when absent), soonest end first. */
+  list(now?: number): Promise<Mute[]>;
+  delete(id: string): Promise<boolean>;
+  /** Removes mutes that ended before `before`; returns how many. */
+  deleteEnded(before: number): Promise<number>;
 }
 
 export interface AgentRepository {
@@ -453,6 +474,7 @@ export interface Store {
   readonly streamJournal: StreamJournalRepository;
   readonly audit: AuditRepository;
   readonly exclusions: ExclusionRepository;
+  readonly mutes: MuteRepository;
   readonly proposals: ProposalRepository;
   readonly jobs: JobRepository;
 }

@@ -14,6 +14,7 @@ import {
   type DeadLetter,
   type Delivery,
   type Face,
+  type Mute,
   type Person,
   type Sighting,
   type Token,
@@ -101,6 +102,9 @@ export function alertView(a: Alert, person?: Person | null, sighting?: Sighting)
     createdAt: iso(a.createdAt),
     ackedAt: iso(a.ackedAt),
     ackedBy: a.ackedBy,
+    ackNote: a.ackNote ?? null,
+    muted: !!a.mutedBy,
+    mutedBy: a.mutedBy ?? null,
     faceUrl: `${API}/sightings/${a.sightingId}/face`,
     ...(sighting ? { sighting: sightingView(sighting) } : {}),
   };
@@ -203,5 +207,20 @@ export function deadLetterView(d: DeadLetter): Wire<typeof C.DeadLetterSchema> {
     error: d.error,
     size: d.size,
     payloadPreview: d.payload.subarray(0, 512).toString("utf8"),
+  };
+}
+
+export function muteView(m: Mute, now = Date.now()): Wire<typeof C.MuteSchema> {
+  return {
+    id: m.id,
+    target: m.targetKind,
+    camera: m.targetKind === "camera" ? m.targetId : null,
+    personId: m.targetKind === "person" ? m.targetId : null,
+    includeFoe: m.includeFoe,
+    until: iso(m.until),
+    reason: m.reason,
+    createdAt: iso(m.createdAt),
+    createdBy: m.createdBy,
+    active: m.until > now,
   };
 }

@@ -12,6 +12,7 @@ import { identityCases } from "./identityCases.ts";
 import { ingestCases } from "./ingestCases.ts";
 import { integrationCases } from "./integrationCases.ts";
 import { journalCases } from "./journalCases.ts";
+import { triageCases } from "./triageCases.ts";
 
 /** Registers the contract suite for a store made by `make` (a fresh, empty store each time). */
 export function storeContract(name: string, make: () => Promise<Store>, cleanup?: (s: Store) => Promise<void>) {
@@ -32,5 +33,6 @@ export function storeContract(name: string, make: () => Promise<Store>, cleanup?
     creationCases(ctx);
     integrationCases(ctx);
     consoleCases(ctx);
+    triageCases(ctx);
   });
 }

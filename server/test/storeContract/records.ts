@@ -87,6 +87,8 @@ export function alert(s: Sighting, over: Partial<Alert> = {}): Alert {
     createdAt: s.capturedAt,
     ackedAt: null,
     ackedBy: null,
+    ackNote: null,
+    mutedBy: null,
     ...over,
   };
 }

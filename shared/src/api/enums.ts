@@ -34,3 +34,10 @@ export type StreamEventType = (typeof STREAM_EVENTS)[number];
 /** How sure a match is (calibrated on the model's impostor scores), weakest first. */
 export const GRADES = ["possible", "likely", "strong"] as const;
 export type Grade = (typeof GRADES)[number];
+
+/** Alert triage: the longest note kept with an acknowledgement. */
+export const ACK_NOTE_MAX = 500;
+/** Alerts acknowledged by one request at most. */
+export const BULK_ACK_MAX = 500;
+/** The longest mute: 30 days, in minutes. */
+export const MUTE_MAX_MINUTES = 43_200;

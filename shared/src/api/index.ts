@@ -9,6 +9,7 @@ import type * as I from "./identities.ts";
 import type * as G from "./integrations.ts";
 import type { OperationId, Operations } from "./operations/index.ts";
 import type * as S from "./responses.ts";
+import type * as T from "./triage.ts";
 
 export * from "./common.ts";
 export * from "./enums.ts";
@@ -17,6 +18,7 @@ export * from "./integrations.ts";
 export * from "./operations/index.ts";
 export * from "./requests.ts";
 export * from "./responses.ts";
+export * from "./triage.ts";
 
 type Op<K extends OperationId> = Operations[K];
 
@@ -57,6 +59,9 @@ export type MoveResult = z.output<typeof I.MoveResultSchema>;
 export type Integration = z.output<typeof G.IntegrationSchema>;
 export type IntegrationCredentials = z.output<typeof G.IntegrationCredentialsSchema>;
 export type IntegrationScope = z.output<typeof G.IntegrationScopeSchema>;
+export type Mute = z.output<typeof T.MuteSchema>;
+export type BulkAckResult = z.output<typeof T.BulkAckResultSchema>;
+export type Settings = z.output<typeof T.SettingsSchema>;
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** `data` of an event of the given type on GET /api/v1/stream. */

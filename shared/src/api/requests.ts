@@ -1,6 +1,6 @@
 /** What clients send: query parameters and JSON bodies (validated by the server with these). */
 import { z } from "zod";
-import { AlertTypeSchema, DeviceIdSchema, ListSchema, PersonKindSchema, RoleSchema } from "./common.ts";
+import { AlertTypeSchema, DeviceIdSchema, GradeSchema, ListSchema, PersonKindSchema, RoleSchema } from "./common.ts";
 import { LISTS, PERSON_KINDS, STREAM_EVENTS } from "./enums.ts";
 
 // ------------------------------------------------------------------ query parameters
@@ -80,6 +80,7 @@ export const SightingFilterQuerySchema = z.object({
     .describe(
       "the person's kind; unidentified: sightings of no person (candidates waiting to recur, low quality faces, non-faces)",
     ),
+  grade: GradeSchema.optional().describe("the grade of the match that linked the sighting to its person"),
   cursor: cursorParam,
   limit: limitParam(),
 });
@@ -125,6 +126,11 @@ export const AlertListQuerySchema = z.object({
     .enum(["true", "false"])
     .transform((v) => v === "true")
     .optional(),
+  muted: z
+    .enum(["true", "false"])
+    .transform((v) => v === "true")
+    .optional()
+    .describe("true: only alerts raised while muted; false: only the others"),
   personId: z.string().max(64).optional(),
   cameraId: cameraRef.optional().describe("a camera key agent/camera, or a bare camera id"),
   cursor: cursorParam,

@@ -128,6 +128,11 @@ export const AlertSchema = z
     createdAt: time,
     ackedAt: maybeTime,
     ackedBy: z.string().nullable(),
+    ackNote: z.string().nullable().describe("the note given with the acknowledgement"),
+    muted: z
+      .boolean()
+      .describe("raised while a mute matched: stored, but not announced (no webhook, MQTT, sound or notification)"),
+    mutedBy: z.string().nullable().describe("the id of the mute that matched"),
     faceUrl: z.string(),
     sighting: SightingSchema.optional(),
   })
@@ -333,7 +338,12 @@ export const DeadLetterPageSchema = page(DeadLetterSchema).extend({ total: count
 export const StreamEventSchemas = {
   sighting: SightingSchema.extend({ isNew: z.boolean().describe("false: a later shot updated the sighting") }),
   alert: AlertSchema,
-  "alert-ack": z.object({ id: z.string(), ackedAt: time, ackedBy: z.string().nullable() }),
+  "alert-ack": z.object({
+    id: z.string(),
+    ackedAt: time,
+    ackedBy: z.string().nullable(),
+    ackNote: z.string().nullable().optional(),
+  }),
   person: z.object({
     action: z.enum(["created", "updated", "merged", "deleted"]),
     personId: z.string(),

@@ -18,6 +18,8 @@ const ACTIONS = [
   "proposal.accept",
   "proposal.reject",
   "alert.ack",
+  "mute.create",
+  "mute.delete",
   "camera.update",
   "user.create",
   "user.update",

@@ -1,4 +1,4 @@
-/** Administration (admins only): users, agents, integrations, API tokens, webhooks, dead letters, the audit log and duplicates, one tab each. */
+/** Administration (admins only): users, agents, integrations, API tokens, webhooks, dead letters, the audit log, duplicates and the server's settings, one tab each. */
 import type { Me } from "../api.ts";
 import { ErrorBox } from "../components.tsx";
 import { UsersPage } from "../pages/users.tsx";
@@ -8,6 +8,7 @@ import { AuditAdmin } from "./audit.tsx";
 import { DeadLettersAdmin } from "./dead-letters.tsx";
 import { DuplicatesAdmin } from "./duplicates.tsx";
 import { IntegrationsAdmin } from "./integrations.tsx";
+import { SettingsAdmin } from "./settings.tsx";
 import { TokensAdmin } from "./tokens.tsx";
 import { WebhooksAdmin } from "./webhooks.tsx";
 
@@ -20,6 +21,7 @@ export const ADMIN_TABS = [
   { tab: "dead-letters", label: "Dead letters" },
   { tab: "duplicates", label: "Duplicates" },
   { tab: "audit", label: "Audit log" },
+  { tab: "settings", label: "Settings" },
 ] as const;
 
 export function AdminPage({ me, tab }: { me: Me; tab: string }) {
@@ -50,6 +52,8 @@ export function AdminPage({ me, tab }: { me: Me; tab: string }) {
         <DuplicatesAdmin />
       ) : tab === "audit" ? (
         <AuditAdmin />
+      ) : tab === "settings" ? (
+        <SettingsAdmin />
       ) : (
         <ErrorBox error={new Error(`There is no administration page “${tab}”.`)} />
       )}

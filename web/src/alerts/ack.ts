@@ -1,28 +1,35 @@
 /**
- * Acknowledging several alerts: the API acknowledges one alert per call, so a selection is sent as
- * calls, four at a time; the ones that failed are reported with the server's reason.
+ * Acknowledging alerts: one request for a selection (POST /alerts/bulk-ack, at most BULK_ACK_MAX ids
+ * a request), with the operator's optional note kept on each alert and in the audit log.
  */
-import { type Alert, api } from "../api.ts";
-import { plural } from "../format.ts";
+import { ACK_NOTE_MAX, BULK_ACK_MAX } from "@argus/shared/api/enums";
+import { type Alert, api, type Me } from "../api.ts";
 
-export async function ackAlerts(ids: string[]): Promise<Alert[]> {
-  const done: Alert[] = [];
-  const failed: string[] = [];
-  const queue = [...ids];
-  const worker = async () => {
-    for (let id = queue.shift(); id; id = queue.shift()) {
-      try {
-        done.push(await api<Alert>("POST", `/api/v1/alerts/${encodeURIComponent(id)}/ack`));
-      } catch (e) {
-        failed.push(e instanceof Error ? e.message : String(e));
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
-  if (failed.length)
-    throw Object.assign(
-      new Error(`${plural(failed.length, "alert")} of ${ids.length} could not be acknowledged: ${failed[0]}`),
-      { done },
-    );
-  return done;
+export { ACK_NOTE_MAX };
+
+type BulkAckResult = { acknowledged: number; alreadyAcknowledged: number; notFound: string[]; ackedAt: string };
+
+/**
+ * Acknowledges `ids` with `note`; returns the changes to show at once (the event stream confirms
+ * them): the caller as `ackedBy`, the server's time, the note.
+ */
+export async function ackAlerts(
+  ids: string[],
+  note: string,
+  me: Me,
+): Promise<Array<Pick<Alert, "id" | "ackedAt" | "ackedBy" | "ackNote">>> {
+  const trimmed = note.trim();
+  const changed: Array<Pick<Alert, "id" | "ackedAt" | "ackedBy" | "ackNote">> = [];
+  for (let i = 0; i < ids.length; i += BULK_ACK_MAX) {
+    const chunk = ids.slice(i, i + BULK_ACK_MAX);
+    const r = await api<BulkAckResult>("POST", "/api/v1/alerts/bulk-ack", {
+      ids: chunk,
+      ...(trimmed ? { note: trimmed } : {}),
+    });
+    const gone = new Set(r.notFound);
+    for (const id of chunk)
+      if (!gone.has(id))
+        changed.push({ id, ackedAt: r.ackedAt, ackedBy: `${me.kind}:${me.name}`, ackNote: trimmed || null });
+  }
+  return changed;
 }

@@ -93,7 +93,8 @@ export function startFoeAlertNotifier(describe: (a: Alert) => string): () => voi
     window.addEventListener("keydown", unlock, { once: true });
   }
   return subscribe("alert", (a) => {
-    if (a.type !== "foe" || a.ackedAt) return;
+    // A muted alert (a mute that includes foes: a camera under maintenance) is not announced.
+    if (a.type !== "foe" || a.ackedAt || a.muted) return;
     const sound = settings.sound && beep();
     let desktop = false;
     if (settings.desktop && "Notification" in window && Notification.permission === "granted") {

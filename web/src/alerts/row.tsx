@@ -46,6 +46,7 @@ export function AlertRow({
   selected,
   onSelect,
   onAck,
+  onMute,
   compact,
 }: {
   g: AlertGroup;
@@ -54,6 +55,8 @@ export function AlertRow({
   onSelect?: (on: boolean) => void;
   /** Acknowledges the group's open alerts; rejects with the server's reason. */
   onAck: (g: AlertGroup) => Promise<unknown>;
+  /** Opens the mute form for this row's camera and person. */
+  onMute?: (g: AlertGroup) => void;
   compact?: boolean;
 }) {
   const camera = useCameraName();
@@ -61,10 +64,11 @@ export function AlertRow({
   const who = personLabel(a.person);
   const operator = can(me, "operator");
   const acked = g.open.length === 0;
+  const muted = g.alerts.every((x) => x.muted);
   const label = `${g.foe ? "FOE" : "unknown person"} ${who} at ${camera(a.cameraId)}, ${formatTime(a.capturedAt)}`;
   return (
     <li
-      class={`alert-row ${g.foe ? "alert-foe" : "alert-unknown"} ${acked ? "is-acked" : "is-open"} ${compact ? "compact" : ""}`}
+      class={`alert-row ${g.foe ? "alert-foe" : "alert-unknown"} ${acked ? "is-acked" : "is-open"} ${muted ? "is-muted" : ""} ${compact ? "compact" : ""}`}
       data-alert={a.id}
       data-count={g.alerts.length}
     >
@@ -92,8 +96,13 @@ export function AlertRow({
               ×{g.alerts.length}
             </span>
           )}
+          {muted && (
+            <span class="muted-badge" title="Raised while a mute was in force: stored, not announced">
+              muted
+            </span>
+          )}
         </div>
-        <Similarity value={a.similarity} founded={!!a.person} />
+        <Similarity value={a.similarity} founded={!!a.person} grade={a.grade} />
         <div class="muted small alert-where">
           <span class="cam">{camera(a.cameraId)}</span> <Time iso={a.capturedAt} short={compact} />
           {g.alerts.length > 1 && (
@@ -106,8 +115,9 @@ export function AlertRow({
       </div>
       <div class="alert-state">
         {acked ? (
-          <span class="muted small">
+          <span class="muted small ack-info">
             acknowledged by {ackedBy(a.ackedBy)} <Time iso={a.ackedAt} />
+            {a.ackNote && <q class="ack-note">{a.ackNote}</q>}
           </span>
         ) : operator ? (
           <ActionButton class="ack" run={() => onAck(g)}>
@@ -115,6 +125,11 @@ export function AlertRow({
           </ActionButton>
         ) : (
           <span class="status warn">open</span>
+        )}
+        {operator && onMute && !muted && (
+          <button type="button" class="link mute-open" onClick={() => onMute(g)} aria-label={`Mute…: ${label}`}>
+            Mute…
+          </button>
         )}
       </div>
     </li>

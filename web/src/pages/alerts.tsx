@@ -1,11 +1,13 @@
 /**
  * Alerts: open foe alerts first, then the history, each ordered by the time it shows; repeats of one
  * person at one camera grouped; filters (type, state, camera), paging, and acknowledging one row or
- * a selection at once.
+ * a selection at once with an optional note. Alerts raised while muted are collapsed at the end;
+ * the mutes themselves are listed, made and ended here (alerts/mutes.tsx).
  */
 import { useState } from "preact/hooks";
-import { ackAlerts } from "../alerts/ack.ts";
+import { ACK_NOTE_MAX, ackAlerts } from "../alerts/ack.ts";
 import { type AlertGroup, groupAlerts, orderGroups } from "../alerts/group.ts";
+import { type MuteDraft, MutesPanel } from "../alerts/mutes.tsx";
 import { AlertRow } from "../alerts/row.tsx";
 import { FoeAlertToggles } from "../alerts/settings.tsx";
 import { type Alert, api, can, type Me, type Page, qs } from "../api.ts";
@@ -25,17 +27,19 @@ export function AlertsPage({ me }: { me: Me }) {
   const [older, setOlder] = useState<{ items: Alert[]; next: string | null } | null>(null);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkError, setBulkError] = useState<unknown>();
+  const [note, setNote] = useState("");
+  const [muteDraft, setMuteDraft] = useState<MuteDraft | null>(null);
   const page = useLoad(() => {
     setOlder(null);
     return api<Page<Alert>>("GET", `/api/v1/alerts${qs({ ...filter, limit: 50 })}`);
   }, [type, acked, cameraId]);
   const refresh = useThrottled(page.reload, 1000);
   useStream("alert", refresh);
-  const patch = (changed: Array<Pick<Alert, "id" | "ackedAt" | "ackedBy">>) => {
+  const patch = (changed: Array<Pick<Alert, "id" | "ackedAt" | "ackedBy"> & { ackNote?: string | null }>) => {
     const by = new Map(changed.map((a) => [a.id, a]));
     const f = (x: Alert) => {
       const c = by.get(x.id);
-      return c ? { ...x, ackedAt: c.ackedAt, ackedBy: c.ackedBy } : x;
+      return c ? { ...x, ackedAt: c.ackedAt, ackedBy: c.ackedBy, ackNote: c.ackNote ?? x.ackNote } : x;
     };
     page.update((d) => ({ ...d, items: d.items.map(f) }));
     setOlder((o) => o && { ...o, items: o.items.map(f) });
@@ -51,22 +55,26 @@ export function AlertsPage({ me }: { me: Me }) {
   };
   const items = [...(page.data?.items ?? []), ...(older?.items ?? [])];
   const next = older ? older.next : (page.data?.nextCursor ?? null);
-  const groups = orderGroups(groupAlerts(items));
+  // Muted alerts are grouped apart and shown collapsed at the end.
+  const groups = orderGroups(groupAlerts(items.filter((a) => !a.muted)));
+  const mutedGroups = orderGroups(groupAlerts(items.filter((a) => a.muted)));
   const urgent = groups.filter((g) => g.foe && g.open.length > 0);
   const rest = groups.filter((g) => !urgent.includes(g));
-  const openGroups = groups.filter((g) => g.open.length > 0);
+  const openGroups = [...groups, ...mutedGroups].filter((g) => g.open.length > 0);
   const chosen = openGroups.filter((g) => selected.has(g.key));
   const operator = can(me, "operator");
 
-  const ack = async (gs: AlertGroup[]) => {
+  const ack = async (gs: AlertGroup[], withNote = "") => {
     setBulkError(undefined);
-    try {
-      patch(await ackAlerts(gs.flatMap((g) => g.open.map((a) => a.id))));
-      setSelected(new Set());
-    } catch (e) {
-      patch((e as { done?: Alert[] }).done ?? []);
-      throw e;
-    }
+    patch(
+      await ackAlerts(
+        gs.flatMap((g) => g.open.map((a) => a.id)),
+        withNote,
+        me,
+      ),
+    );
+    setSelected(new Set());
+    if (withNote) setNote("");
   };
   const row = (g: AlertGroup) => (
     <AlertRow
@@ -83,6 +91,14 @@ export function AlertsPage({ me }: { me: Me }) {
         })
       }
       onAck={(x) => ack([x])}
+      onMute={(x) => {
+        setMuteDraft({
+          camera: `${x.latest.agentId}/${x.latest.cameraId}`,
+          personId: x.latest.personId ?? undefined,
+          personName: x.latest.person?.name,
+        });
+        requestAnimationFrame(() => document.getElementById("mutes-heading")?.scrollIntoView({ block: "start" }));
+      }}
     />
   );
 
@@ -130,7 +146,17 @@ export function AlertsPage({ me }: { me: Me }) {
             />{" "}
             select all open ({openGroups.length})
           </label>
-          <ActionButton class="ack" disabled={chosen.length === 0} run={() => ack(chosen).catch(setBulkError)}>
+          <label class="ack-note-field inline-label">
+            Note
+            <input
+              name="ack-note"
+              maxLength={ACK_NOTE_MAX}
+              value={note}
+              placeholder="optional: why, e.g. cleaners on the night shift"
+              onInput={(e) => setNote(e.currentTarget.value)}
+            />
+          </label>
+          <ActionButton class="ack" disabled={chosen.length === 0} run={() => ack(chosen, note).catch(setBulkError)}>
             Acknowledge selected{chosen.length ? ` (${chosen.length})` : ""}
           </ActionButton>
         </div>
@@ -156,9 +182,17 @@ export function AlertsPage({ me }: { me: Me }) {
               <ul class="alert-rows">{rest.map(row)}</ul>
             </section>
           )}
+          {mutedGroups.length > 0 && (
+            <details class="muted-alerts">
+              <summary>
+                Muted alerts ({mutedGroups.reduce((n, g) => n + g.alerts.length, 0)}): stored, not announced
+              </summary>
+              <ul class="alert-rows">{mutedGroups.map(row)}</ul>
+            </details>
+          )}
           <p class="muted small">
-            {plural(items.length, "alert")} in {plural(groups.length, "row")}: repeats of one person at one camera
-            within 5 minutes share a row.
+            {plural(items.length, "alert")} in {plural(groups.length + mutedGroups.length, "row")}: repeats of one
+            person at one camera within 5 minutes share a row.
           </p>
           {next && (
             <ActionButton
@@ -173,6 +207,7 @@ export function AlertsPage({ me }: { me: Me }) {
           )}
         </>
       )}
+      <MutesPanel me={me} draft={muteDraft} onChanged={page.reload} />
     </div>
   );
 }

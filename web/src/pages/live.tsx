@@ -22,7 +22,7 @@ const newestFirst = (a: Sighting, b: Sighting) =>
 
 export function LivePage({ me }: { me: Me }) {
   const sightings = useLoad(() => api<Page<Sighting>>("GET", "/api/v1/sightings?limit=40"), []);
-  const alerts = useLoad(() => api<Page<Alert>>("GET", "/api/v1/alerts?acked=false&limit=50"), []);
+  const alerts = useLoad(() => api<Page<Alert>>("GET", "/api/v1/alerts?acked=false&muted=false&limit=50"), []);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
 
   // A later shot of a track updates its sighting in place; a new one takes its place by capture time
@@ -34,8 +34,9 @@ export function LivePage({ me }: { me: Me }) {
     }));
     setFresh((f) => new Set(f).add(s.id));
   });
+  // Muted alerts stay on the Alerts page (collapsed); Live shows what needs attention.
   useStream("alert", (a) =>
-    alerts.update((d) => (d.items.some((x) => x.id === a.id) ? d : { ...d, items: [a, ...d.items] })),
+    alerts.update((d) => (a.muted || d.items.some((x) => x.id === a.id) ? d : { ...d, items: [a, ...d.items] })),
   );
   const dropAlerts = (ids: string[]) =>
     alerts.update((d) => ({ ...d, items: d.items.filter((x) => !ids.includes(x.id)) }));
@@ -64,7 +65,17 @@ export function LivePage({ me }: { me: Me }) {
                 g={g}
                 me={me}
                 compact
-                onAck={async (x) => dropAlerts((await ackAlerts(x.open.map((a) => a.id))).map((a) => a.id))}
+                onAck={async (x) =>
+                  dropAlerts(
+                    (
+                      await ackAlerts(
+                        x.open.map((a) => a.id),
+                        "",
+                        me,
+                      )
+                    ).map((a) => a.id),
+                  )
+                }
               />
             ))}
           </ul>
@@ -113,7 +124,7 @@ export function SightingCard({ s, fresh }: { s: Sighting; fresh?: boolean }) {
           </span>
           <Time iso={s.capturedAt} short />
         </div>
-        <Similarity value={s.similarity} founded={!!s.person} />
+        <Similarity value={s.similarity} founded={!!s.person} grade={s.grade} />
         {s.shots > 1 && <div class="muted small">{plural(s.shots, "shot")}</div>}
       </div>
     </li>

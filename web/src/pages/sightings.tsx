@@ -1,5 +1,6 @@
 /**
- * Sightings over all cameras, filtered by camera, a day and a time range, the person's kind and list:
+ * Sightings over all cameras, filtered by camera, a day and a time range, the person's kind and list,
+ * and the grade of the match (strong, likely, possible):
  * "who passed camera X between 14:00 and 15:00?" is the camera and two times. Paging, CSV export
  * of the filtered list (made by the server: GET /api/v1/sightings.csv), and every thumbnail opens the
  * sighting.
@@ -45,10 +46,11 @@ export function SightingsPage() {
     end: q.get("end") ?? "",
     kind: q.get("kind") ?? "",
     list: q.get("list") ?? "",
+    grade: q.get("grade") ?? "",
   };
   const key = JSON.stringify(f);
   const { from, to } = timeRange(f.day, f.start, f.end);
-  const filter = { cameraId: f.camera, from, to, kind: f.kind, list: f.list };
+  const filter = { cameraId: f.camera, from, to, kind: f.kind, list: f.list, grade: f.grade };
   const cameras = useCameras();
   const [more, setMore] = useState<{ items: Sighting[]; next: string | null } | null>(null);
   const first = useLoad(() => {
@@ -125,6 +127,15 @@ export function SightingsPage() {
             <option value="foe">foe</option>
             <option value="friend">friend</option>
             <option value="none">no list</option>
+          </select>
+        </label>
+        <label>
+          Match
+          <select name="grade" value={f.grade} onChange={(e) => set({ grade: e.currentTarget.value })}>
+            <option value="">any grade</option>
+            <option value="strong">strong</option>
+            <option value="likely">likely</option>
+            <option value="possible">possible</option>
           </select>
         </label>
         {filtered && (

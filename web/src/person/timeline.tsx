@@ -180,7 +180,7 @@ export function Timeline({ p, me, onChange }: { p: Person; me?: Me; onChange?: (
                       </>
                     )}
                   </div>
-                  <Similarity value={s.similarity} founded />
+                  <Similarity value={s.similarity} founded grade={s.grade} />
                 </div>
               </li>
             ))}

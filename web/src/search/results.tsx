@@ -27,7 +27,7 @@ export function Candidates({ candidates }: { candidates: Candidate[] }) {
           <div class="cand-head">
             <PersonLink person={c.person} /> <ListBadge list={c.person.list} />
             <span class={`verdict-word ${c.match ? "is-match" : "is-maybe"}`}>{c.match ? "match" : "possible"}</span>
-            <Similarity value={c.similarity} />
+            <Similarity value={c.similarity} grade={c.grade} />
           </div>
           {c.sightings?.length ? (
             <div class="thumbs">

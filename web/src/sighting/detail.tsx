@@ -80,7 +80,7 @@ export function SightingDetail({
                 </dd>
                 <dt>Similarity</dt>
                 <dd>
-                  <Similarity value={x.similarity} founded={!!x.person} />
+                  <Similarity value={x.similarity} founded={!!x.person} grade={x.grade} />
                 </dd>
                 <dt>Verdict</dt>
                 <dd>{VERDICTS[x.verdict]}</dd>

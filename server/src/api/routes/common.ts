@@ -13,6 +13,7 @@ export function toFilter(q: Partial<z.output<typeof SightingFilterQuerySchema>>)
     to: q.to,
     list: q.list,
     kind: q.kind,
+    grade: q.grade,
   };
 }
 

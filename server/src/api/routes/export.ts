@@ -16,24 +16,8 @@ export const CSV_MAX_ROWS = 100_000;
 /** Sightings read from the store at a time while an export streams. */
 const CSV_PAGE = 500;
 
-const COLUMNS = [
-  "sighting_id",
-  "captured_at_utc",
-  "captured_at_local",
-  "last_seen_at_utc",
-  "camera_id",
-  "agent_id",
-  "person_id",
-  "person_name",
-  "list",
-  "similarity",
-  "quality",
-  "shots",
-  "verdict",
-];
-
-/** The person export's columns plus the camera's name and the person's kind. */
-export const ALL_SIGHTINGS_COLUMNS = [
+/** The columns of both exports (all sightings, one person's). */
+export const SIGHTINGS_COLUMNS = [
   "sighting_id",
   "captured_at_utc",
   "captured_at_local",
@@ -46,9 +30,11 @@ export const ALL_SIGHTINGS_COLUMNS = [
   "person_kind",
   "list",
   "similarity",
+  "grade",
   "quality",
   "shots",
   "verdict",
+  "unlinked_reason",
 ];
 
 /** RFC 4180 quoting; a leading = + - @ is defused so a spreadsheet does not run a name as a formula. */
@@ -79,7 +65,7 @@ function localTime(timeZone: string) {
  * The CSV of every sighting matching `filter`, newest first, at most `max` rows, as text chunks (one
  * page of the store at a time): the response streams it, so memory stays one page whatever the size.
  */
-async function* allSightingsCsv(
+async function* sightingsCsv(
   s: Services,
   filter: SightingFilter,
   timeZone: string,
@@ -98,7 +84,7 @@ async function* allSightingsCsv(
     }
     return persons.get(x.personId) ?? null;
   };
-  yield `${ALL_SIGHTINGS_COLUMNS.join(",")}\r\n`;
+  yield `${SIGHTINGS_COLUMNS.join(",")}\r\n`;
   let sent = 0;
   let cursor: string | undefined;
   do {
@@ -119,9 +105,11 @@ async function* allSightingsCsv(
         p?.kind ?? "",
         p?.list ?? "",
         x.similarity === null ? "" : x.similarity.toFixed(4),
+        x.grade ?? "",
         x.quality.toFixed(3),
         x.shots,
         x.verdict,
+        x.unlinkedReason ?? "",
       ]
         .map(csvCell)
         .join(",")}\r\n`;
@@ -143,45 +131,18 @@ export function exportRoutes(r: Routes, s: Services): void {
     ctx.set("cache-control", "no-store");
     if (truncated)
       ctx.set("x-argus-truncated", `only the newest ${CSV_MAX_ROWS} sightings; narrow the filters for the rest`);
-    ctx.body = Readable.from(allSightingsCsv(s, filter, q.tz, CSV_MAX_ROWS), { objectMode: false });
+    ctx.body = Readable.from(sightingsCsv(s, filter, q.tz, CSV_MAX_ROWS), { objectMode: false });
   });
 
   r.add("personSightingsCsv", async (ctx, { params, query: q }) => {
     const p = await s.personService.get(params.id);
-    const local = localTime(q.tz);
     const filter = { ...toFilter(q), personId: p.id };
-    const lines = [COLUMNS.join(",")];
-    let cursor: string | undefined;
-    do {
-      const page = await s.store.sightings.list(filter, cursor, 500);
-      for (const x of page.items) {
-        lines.push(
-          [
-            x.id,
-            new Date(x.capturedAt).toISOString(),
-            local(x.capturedAt),
-            new Date(x.lastSeenAt).toISOString(),
-            x.cameraId,
-            x.agentId,
-            p.id,
-            p.name,
-            p.list ?? "",
-            x.similarity === null ? "" : x.similarity.toFixed(4),
-            x.quality.toFixed(3),
-            x.shots,
-            x.verdict,
-          ]
-            .map(csvCell)
-            .join(","),
-        );
-      }
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && lines.length <= CSV_MAX_ROWS);
+    const truncated = (await s.store.sightings.countUpTo(filter, CSV_MAX_ROWS + 1)) > CSV_MAX_ROWS;
     const safeName = p.name.replace(/[^\w.-]+/g, "_").slice(0, 60) || "person";
     ctx.type = "text/csv; charset=utf-8";
     ctx.set("content-disposition", `attachment; filename="sightings-${safeName}.csv"`);
     ctx.set("cache-control", "no-store");
-    if (cursor) ctx.set("x-argus-truncated", `only the newest ${CSV_MAX_ROWS} sightings; narrow the time range`);
-    ctx.body = `${lines.join("\r\n")}\r\n`;
+    if (truncated) ctx.set("x-argus-truncated", `only the newest ${CSV_MAX_ROWS} sightings; narrow the time range`);
+    ctx.body = Readable.from(sightingsCsv(s, filter, q.tz, CSV_MAX_ROWS), { objectMode: false });
   });
 }

@@ -29,6 +29,7 @@ export type CollectionName =
   | "counters"
   | "audit"
   | "exclusions"
+  | "mutes"
   | "proposals"
   | "jobs";
 

@@ -12,7 +12,7 @@ import { redactUrl } from "@argus/shared";
 import { type Db, MongoClient } from "mongodb";
 import type { IngestBatch, SchemaStep, Store } from "../types.ts";
 import { MongoAccounts } from "./accounts.ts";
-import { MongoAlerts } from "./alerts.ts";
+import { MongoAlerts, MongoMutes } from "./alerts.ts";
 import { MongoDeadLetters } from "./deadLetters.ts";
 import { MongoAgents, MongoCameras } from "./devices.ts";
 import {
@@ -51,6 +51,7 @@ export class MongoStore implements Store {
   readonly streamJournal = new MongoStreamJournal(this.c);
   readonly audit = new MongoAudit(this.c);
   readonly exclusions = new MongoExclusions(this.c);
+  readonly mutes = new MongoMutes(this.c);
   readonly proposals = new MongoProposals(this.c);
   readonly jobs = new MongoJobs(this.c);
 

@@ -172,6 +172,15 @@ export const MIGRATIONS: readonly MongoMigration[] = [
         });
     },
   },
+  {
+    version: 7,
+    name: "alert triage: mutes per camera or person; alerts' acknowledgement note and the mute that matched",
+    // Alerts' ackNote and mutedBy read as null where missing (mongo/alerts.ts). Idempotent.
+    up: async (db) => {
+      await db.collection("mutes").createIndexes([{ key: { until: 1 } }]);
+      await db.collection("alerts").createIndexes([{ key: { mutedBy: 1, createdAt: -1 } }]);
+    },
+  },
 ];
 checkNumbering(MIGRATIONS);
 

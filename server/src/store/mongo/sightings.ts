@@ -98,6 +98,7 @@ export class MongoSightings implements SightingRepository {
       if (f.from !== undefined) q.capturedAt.$gte = f.from;
       if (f.to !== undefined) q.capturedAt.$lt = f.to;
     }
+    if (f.grade) q.grade = f.grade;
     if (f.list === "none") q.personList = null;
     else if (f.list) q.personList = f.list;
     // Sightings of no person (a person id asked for as well: none).

@@ -7,7 +7,7 @@
 import Database from "better-sqlite3";
 import type { IngestBatch, SchemaStep, Store } from "../types.ts";
 import { SqliteAccounts } from "./accounts.ts";
-import { SqliteAlerts } from "./alerts.ts";
+import { SqliteAlerts, SqliteMutes } from "./alerts.ts";
 import { Sql } from "./db.ts";
 import { SqliteDeadLetters } from "./deadLetters.ts";
 import { SqliteAgents, SqliteCameras } from "./devices.ts";
@@ -37,6 +37,7 @@ export class SqliteStore implements Store {
   readonly streamJournal: SqliteStreamJournal;
   readonly audit: SqliteAudit;
   readonly exclusions: SqliteExclusions;
+  readonly mutes: SqliteMutes;
   readonly proposals: SqliteProposals;
   readonly jobs: SqliteJobs;
 
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
     this.streamJournal = new SqliteStreamJournal(sql);
     this.audit = new SqliteAudit(sql);
     this.exclusions = new SqliteExclusions(sql);
+    this.mutes = new SqliteMutes(sql);
     this.proposals = new SqliteProposals(sql);
     this.jobs = new SqliteJobs(sql);
   }

@@ -187,6 +187,16 @@ export const MIGRATIONS: readonly Migration[] = [
     up: `ALTER TABLE sightings ADD COLUMN context_box TEXT;
     ALTER TABLE cameras ADD COLUMN snapshot_at INTEGER;`,
   },
+  {
+    version: 8,
+    name: "alert triage: mutes per camera or person; alerts' acknowledgement note and the mute that matched",
+    up: `ALTER TABLE alerts ADD COLUMN ack_note TEXT;
+    ALTER TABLE alerts ADD COLUMN muted_by TEXT;
+    CREATE TABLE mutes (
+      id TEXT PRIMARY KEY, target_kind TEXT NOT NULL, target_id TEXT NOT NULL, include_foe INTEGER NOT NULL,
+      until INTEGER NOT NULL, reason TEXT, created_at INTEGER NOT NULL, created_by TEXT NOT NULL);
+    CREATE INDEX mutes_until ON mutes(until);`,
+  },
 ];
 checkNumbering(MIGRATIONS);
 

@@ -127,6 +127,10 @@ export class SqliteSightings implements SightingRepository {
       where.push("s.captured_at < ?");
       params.push(f.to);
     }
+    if (f.grade) {
+      where.push("s.grade = ?");
+      params.push(f.grade);
+    }
     const unidentified = f.kind === "unidentified";
     if (unidentified) where.push("s.person_id IS NULL");
     const join = f.list || (f.kind && !unidentified);

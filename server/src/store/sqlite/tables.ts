@@ -20,6 +20,7 @@ import type {
   Job,
   JobStatus,
   ListName,
+  Mute,
   Person,
   PersonKind,
   Proposal,
@@ -118,6 +119,19 @@ export const alerts = table<Alert>("alerts", {
   createdAt: num,
   ackedAt: nullable(num),
   ackedBy: nullable(text),
+  ackNote: nullable(text),
+  mutedBy: nullable(text),
+});
+
+export const mutes = table<Mute>("mutes", {
+  id: text,
+  targetKind: oneOf<Mute["targetKind"]>(),
+  targetId: text,
+  includeFoe: bool,
+  until: num,
+  reason: nullable(text),
+  createdAt: num,
+  createdBy: text,
 });
 
 export const agents = table<Agent>("agents", {

@@ -26,7 +26,7 @@ export const consoleOperations = {
       "Sightings as CSV with the filters of GET /sightings (newest first, at most 100,000 rows), times in UTC and in the time zone `tz`",
     description:
       "Columns: sighting_id, captured_at_utc, captured_at_local, last_seen_at_utc, camera_id, camera_name, agent_id, " +
-      "person_id, person_name, person_kind, list, similarity, quality, shots, verdict. The body is streamed; when the " +
+      "person_id, person_name, person_kind, list, similarity, grade, quality, shots, verdict, unlinked_reason. The body is streamed; when the " +
       "filters match more than 100,000 sightings only the newest are sent and the `X-Argus-Truncated` header says so.",
     role: "viewer",
     query: AllSightingsCsvQuerySchema,

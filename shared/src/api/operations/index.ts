@@ -9,6 +9,7 @@ import { identityOperations } from "./identities.ts";
 import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
 import { systemOperations } from "./system.ts";
+import { triageOperations } from "./triage.ts";
 
 export type { Body, Method, Operation, Response } from "./types.ts";
 
@@ -19,6 +20,7 @@ export const operations = {
   ...identityOperations,
   ...integrationOperations,
   ...consoleOperations,
+  ...triageOperations,
 };
 
 export type Operations = typeof operations;

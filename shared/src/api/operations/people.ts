@@ -149,6 +149,7 @@ export const peopleOperations = {
     path: "/api/v1/persons/{id}/sightings.csv",
     summary:
       "The person's sightings as CSV (newest first, at most 100,000 rows), times in UTC and in the time zone `tz`",
+    description: "The columns of GET /sightings.csv; streamed, with the same `X-Argus-Truncated` header.",
     role: "viewer",
     params: idParams,
     query: SightingsCsvQuerySchema,
