@@ -252,13 +252,15 @@ describe("sightings CSV and persons' firstSeenAt", () => {
         "enrolled",
         "foe",
         "0.6123",
+        "", // grade
         "0.600",
         "1",
         "none",
+        "", // unlinked reason
       ].join(","),
     );
     expect(rows[2]).toBe(
-      `${s.nobody.id},2026-06-01T22:28:00.000Z,2026-06-02 00:28:00,2026-06-01T22:28:00.000Z,door,Front door,site-a,,,,,0.7000,0.600,1,none`,
+      `${s.nobody.id},2026-06-01T22:28:00.000Z,2026-06-02 00:28:00,2026-06-01T22:28:00.000Z,door,Front door,site-a,,,,,0.7000,,0.600,1,none,`,
     );
   });
 
