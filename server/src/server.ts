@@ -22,6 +22,7 @@ import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
+import { BulkEnrolment } from "./identify/bulkEnrol.ts";
 import { runtimeCalibration } from "./identify/calibrated.ts";
 import { cluster } from "./identify/clustering.ts";
 import { CorrectionService } from "./identify/corrections.ts";
@@ -221,6 +222,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     audit,
   });
   const proposals = new ProposalService({ store, corrections, audit });
+  const bulkEnrolment = new BulkEnrolment({ personService, store, persons, audit, config });
   const jobs = new JobRunner(store, log);
   jobs.register("cluster", (ctx) =>
     cluster(
@@ -358,6 +360,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     crops,
     ingestor,
     personService,
+    bulkEnrolment,
     history,
     corrections,
     proposals,

@@ -122,8 +122,14 @@ export function listArchive(zip: Uint8Array, limits: ArchiveLimits): ArchiveEntr
       const len = u16(zip, x + 2);
       if (id === 0x0001) {
         let p = x + 4;
-        if (size === 0xffffffff) (size = u64(zip, p)), (p += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = u64(zip, p)), (p += 8);
+        if (size === 0xffffffff) {
+          size = u64(zip, p);
+          p += 8;
+        }
+        if (compressedSize === 0xffffffff) {
+          compressedSize = u64(zip, p);
+          p += 8;
+        }
         if (offset === 0xffffffff) offset = u64(zip, p);
       }
       x += 4 + len;
@@ -145,7 +151,11 @@ export function listArchive(zip: Uint8Array, limits: ArchiveLimits): ArchiveEntr
 const SLICE = 16 * 1024;
 
 /** One entry's bytes, inflated and held to min(declared size, limits.maxEntryBytes). */
-export function readEntry(zip: Uint8Array, entry: ArchiveEntry, limits: Pick<ArchiveLimits, "maxEntryBytes">): Uint8Array {
+export function readEntry(
+  zip: Uint8Array,
+  entry: ArchiveEntry,
+  limits: Pick<ArchiveLimits, "maxEntryBytes">,
+): Uint8Array {
   const tooLarge = (size: number) =>
     new ArchiveError(
       "ENTRY_TOO_LARGE",
@@ -154,7 +164,10 @@ export function readEntry(zip: Uint8Array, entry: ArchiveEntry, limits: Pick<Arc
     );
   if (entry.size > limits.maxEntryBytes) throw tooLarge(entry.size);
   if (entry.encrypted)
-    throw new ArchiveError("ENTRY_UNSUPPORTED", `${entry.path}: encrypted; unpack it or make the archive without a password`);
+    throw new ArchiveError(
+      "ENTRY_UNSUPPORTED",
+      `${entry.path}: encrypted; unpack it or make the archive without a password`,
+    );
   if (entry.method !== 0 && entry.method !== 8)
     throw new ArchiveError(
       "ENTRY_UNSUPPORTED",

@@ -4,6 +4,7 @@
  * OpenAPI document is generated from it, and the console's types come from it.
  */
 import { adminOperations } from "./admin.ts";
+import { enrolOperations } from "./enrol.ts";
 import { identityOperations } from "./identities.ts";
 import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
@@ -14,6 +15,7 @@ export type { Body, Method, Operation, Response } from "./types.ts";
 export const operations = {
   ...systemOperations,
   ...peopleOperations,
+  ...enrolOperations,
   ...adminOperations,
   ...identityOperations,
   ...integrationOperations,
