@@ -10,7 +10,9 @@ describe("bulk enrolment names", () => {
     expect(nameFromFileName("Mary Ann (2).JPG")).toBe("Mary Ann");
     expect(nameFromFileName("Mary-Ann-12.png")).toBe("Mary-Ann");
     expect(nameFromFileName("Aaron_Peirsol_0001.jpg")).toBe("Aaron Peirsol");
-    expect(nameFromFileName("R2D2.jpg")).toBe("R2D2");
+    expect(nameFromFileName("stuart1.png")).toBe("stuart");
+    expect(nameFromFileName("R2D2.jpg")).toBe("R2D"); // a name ending with a number needs a folder
+    expect(planBulk(["R2D2/a.jpg"])).toMatchObject([{ person: "R2D2" }]);
     expect(nameFromFileName("Agent_007_3.webp")).toBe("Agent 007");
     expect(nameFromFileName("1234.jpg")).toBe("");
     expect(nameFromFileName("__1.jpg")).toBe("");

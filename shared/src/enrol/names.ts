@@ -10,8 +10,9 @@
  *   `staff/Mary Ann/IMG_1234.jpg` are "Mary Ann" (the file name does not matter then).
  * - A file at the top (or in the one folder that wraps everything, when that folder also holds person
  *   folders: `staff/Alice/1.jpg` beside `staff/Bob_1.jpg`) is named by its file name: the extension and
- *   a trailing number (`_2`, `-2`, ` 2`, ` (2)`) are dropped: `Mary_Ann_2.jpg`, `Mary_Ann.jpg` and
- *   `Mary Ann (2).jpg` are all "Mary Ann". A file name that is only a number gives no name (NO_NAME).
+ *   a trailing number (`_2`, `-2`, ` 2`, ` (2)`, `2`) are dropped: `Mary_Ann_2.jpg`, `Mary_Ann.jpg`,
+ *   `Mary Ann (2).jpg` and `Mary Ann2.jpg` are all "Mary Ann" (a name that ends with a number needs a
+ *   folder: `R2D2/a.jpg`). A file name that is only a number gives no name (NO_NAME).
  * - In names, underscores are spaces; runs of spaces become one; the name is trimmed (Unicode NFC) and
  *   at most 200 characters (else NO_NAME).
  *
@@ -49,7 +50,7 @@ export function nameFromFileName(fileName: string): string {
   const stem = dot > 0 ? fileName.slice(0, dot) : fileName;
   const name = cleanName(stem)
     .replace(/\s*\(\d+\)$/, "") // "Alice (2)"
-    .replace(/[\s-]+\d+$/, "") // "Alice 2" (from Alice_2), "Alice-2"
+    .replace(/[\s-]*\d+$/, "") // "Alice 2" (from Alice_2), "Alice-2", "alice2"
     .trim();
   return /^\d*$/.test(name) ? "" : name;
 }
