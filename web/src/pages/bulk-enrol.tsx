@@ -105,9 +105,11 @@ export function BulkEnrolPage() {
             <button type="button" class="primary" disabled={running || toSend === 0} onClick={start}>
               {running
                 ? "Enrolling…"
-                : c.done
-                  ? `Enrol the remaining ${plural(toSend, "photo")}`
-                  : `Enrol ${plural(toSend, "photo")}`}
+                : toSend === 0
+                  ? "All sent: choose files to enrol more"
+                  : c.done
+                    ? `Enrol the remaining ${plural(toSend, "photo")}`
+                    : `Enrol ${plural(toSend, "photo")}`}
             </button>
             {(running || c.done > 0) && (
               <label class="bulk-progress">
