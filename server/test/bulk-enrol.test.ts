@@ -233,3 +233,41 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
     expect((await viewer("POST", "/api/v1/enrol/file?name=X", imageForm({ image: bbt("amy3") }))).status).toBe(403);
   });
 });
+
+describe.skipIf(!HAVE_DATA)("bulk enrolment and the photo gate", () => {
+  let server: RunningServer;
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it("shares the one photo slot with interactive uploads: they get 503 meanwhile, the archive waits instead", async () => {
+    server = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1", maxConcurrentDecodes: 1, maxQueuedDecodes: 0 },
+        mqtt: { port: 0, host: "127.0.0.1" },
+        log: { level: "error" },
+      },
+    });
+    const admin = apiClient(server, server.adminToken);
+    const names = ["amy", "bernadette", "howard", "leonard", "raj", "sheldon", "stuart", "penny"];
+    const zip = Buffer.from(
+      zipSync(Object.fromEntries(names.map((n) => [`${n}/${n}1.png`, [readFileSync(bbt(`${n}1`)), { level: 0 }]]))),
+    );
+    // Identify requests in a loop while the archive is enrolled: they compete for the one slot.
+    const statuses: number[] = [];
+    let done = false;
+    const competing = (async () => {
+      while (!done) statuses.push((await admin("POST", "/api/v1/identify", imageForm({ image: bbt("amy2") }))).status);
+    })();
+    // The archive itself is admitted like any upload: 503 while an identify holds the slot.
+    let r: Awaited<ReturnType<typeof admin>>;
+    do r = await admin("POST", "/api/v1/enrol/bulk", zip, { "content-type": "application/zip" });
+    while (r.status === 503);
+    done = true;
+    await competing;
+    expect(r.status).toBe(200);
+    expect(r.body.summary).toMatchObject({ enrolled: 8, refused: 0 });
+    expect(new Set(statuses)).toEqual(new Set([200, 503]));
+  });
+});
