@@ -5,7 +5,7 @@
  * faces; not an image), a possible duplicate linking to the person it matches; macOS's litter left
  * out. Then the page at 390 px (axe-core, no horizontal overflow), and operators only.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,6 +110,22 @@ describe.skipIf(!!unavailable)("console: bulk enrolment (Chromium)", () => {
     expect(serious(await axeAudit(page))).toEqual([]);
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(PHONE.width);
     await h.shot(page, "bulk-enrol-phone");
+  });
+
+  it("takes a folder: the person folders inside it name the persons", async () => {
+    const folder = join(dir, "staff");
+    mkdirSync(join(folder, "Sheldon Cooper"), { recursive: true });
+    copyFileSync(bbt("sheldon1"), join(folder, "Sheldon Cooper/1.png"));
+    copyFileSync(bbt("sheldon2"), join(folder, "Sheldon Cooper/2.png"));
+    writeFileSync(join(folder, ".DS_Store"), "Bud1");
+    const page = await h.signedIn("oscar");
+    await page.goto(`${h.server.url}/persons/bulk`);
+    await page.getByLabel("Or a folder").setInputFiles(folder);
+    const plan = page.locator('[data-testid="bulk-plan"]');
+    await plan.waitFor();
+    expect(await plan.textContent()).toBe("2 photos of 1 person; 1 file left out (folders, system files).");
+    const cell = page.locator('tr.bulk-row[data-file="Sheldon Cooper/2.png"] td[data-label="Person"]');
+    expect(await cell.textContent()).toBe("Sheldon Cooper");
   });
 
   it("is for operators only", async () => {

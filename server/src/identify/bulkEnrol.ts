@@ -247,12 +247,11 @@ export class BulkEnrolment {
       try {
         return await this.enrolFile(actor, entry.path, plan.person, image);
       } catch (e) {
-        if (!(e instanceof DomainError && e.kind === "busy") || Date.now() > deadline) {
-          if (e instanceof DomainError && e.kind === "busy") return refusal(entry.path, plan.person, "BUSY", e.message);
-          throw e;
-        }
-        const wait = Number(e.details?.retryAfterSeconds ?? 1);
-        await new Promise((r) => setTimeout(r, Math.min(5000, Math.max(200, wait * 250))));
+        if (!(e instanceof DomainError && e.kind === "busy")) throw e;
+        if (Date.now() > deadline) return refusal(entry.path, plan.person, "BUSY", e.message);
+        // Retry-After is for a client's whole request; a slot frees up every few hundred milliseconds.
+        const hint = Number(e.details?.retryAfterSeconds ?? 1) * 250;
+        await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(100, hint))));
       }
     }
   }

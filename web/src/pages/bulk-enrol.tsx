@@ -68,10 +68,10 @@ export function BulkEnrolPage() {
         <Link href="/persons/new">One person</Link>
       </div>
       <p class="hint">
-        Choose a zip archive or several photos. A photo in a folder goes to the person the folder is named after (
-        <code>Mary Ann/photo.jpg</code>); a photo on its own, to the person its file name names, without a number at the
-        end (<code>Mary_Ann_2.jpg</code> is Mary Ann). A person with that exact name gets the photo; nobody: a new
-        person is made. Folders like <code>__MACOSX</code> and files like <code>.DS_Store</code> are left out.
+        Choose a zip archive, several photos or a folder. A photo in a folder goes to the person the folder is named
+        after (<code>Mary Ann/photo.jpg</code>); a photo on its own, to the person its file name names, without a number
+        at the end (<code>Mary_Ann_2.jpg</code> is Mary Ann). A person with that exact name gets the photo; nobody: a
+        new person is made. Folders like <code>__MACOSX</code> and files like <code>.DS_Store</code> are left out.
       </p>
       <label class="add-photos">
         Zip archive or photos
@@ -80,6 +80,19 @@ export function BulkEnrolPage() {
           name="bulk-files"
           multiple
           accept=".zip,application/zip,image/jpeg,image/png,image/webp"
+          disabled={running || reading}
+          onChange={(e) => {
+            void choose([...(e.currentTarget.files ?? [])]);
+            e.currentTarget.value = "";
+          }}
+        />
+      </label>
+      <label class="add-photos">
+        Or a folder
+        <input
+          type="file"
+          name="bulk-folder"
+          ref={(el) => el?.setAttribute("webkitdirectory", "")}
           disabled={running || reading}
           onChange={(e) => {
             void choose([...(e.currentTarget.files ?? [])]);

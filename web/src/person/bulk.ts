@@ -72,7 +72,11 @@ export async function itemsOf(files: File[]): Promise<BulkItem[]> {
           load: () =>
             new Blob([readEntry(zip, entry, BROWSER_LIMITS) as Uint8Array<ArrayBuffer>], { type: mimeOf(entry.path) }),
         });
-    } else sources.push({ path: f.webkitRelativePath || f.name, load: () => f });
+    } else {
+      // From a chosen folder: its path below that folder (the chosen folder is never a person's name).
+      const path = f.webkitRelativePath ? f.webkitRelativePath.split("/").slice(1).join("/") : f.name;
+      sources.push({ path, load: () => f });
+    }
   }
   const plan = planBulk(sources.map((s) => s.path));
   return sources.map((s, i) => {
