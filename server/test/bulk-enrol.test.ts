@@ -63,6 +63,8 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       .extract({ left: 0, top: 520, width: 360, height: 240 })
       .jpeg()
       .toBuffer();
+    // A face too small to enrol (48 px photo): below the quality floor.
+    const tiny = await sharp(bbt("amy3")).resize(48).png().toBuffer();
     const files: Zippable = {
       "__MACOSX/._Amy_1.png": strToU8("AppleDouble"),
       ".DS_Store": strToU8("Bud1"),
@@ -76,6 +78,7 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       "Penelope_1.png": [png("penny3"), { level: 0 }],
       "Twin/leonard1.png": [png("leonard1"), { level: 0 }],
       "Nobody_1.jpg": [noFace, { level: 0 }],
+      "Tiny_1.png": [tiny, { level: 0 }],
       "Group_1.jpg": [readFileSync(join(DATA_DIR, "groups/bbt1.jpg")), { level: 0 }],
       "notes.txt": strToU8("who is who"),
       "Fake_1.jpg": strToU8("not a jpeg at all"),
@@ -104,16 +107,17 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       "Penelope_1.png": "enrolled",
       "Twin/leonard1.png": "AMBIGUOUS_NAME",
       "Nobody_1.jpg": "NO_FACE",
+      "Tiny_1.png": "LOW_QUALITY",
       "Group_1.jpg": "MULTIPLE_FACES",
       "notes.txt": "NOT_AN_IMAGE",
       "Fake_1.jpg": "IMAGE_UNSUPPORTED",
       "Bomb_1.jpg": "ENTRY_TOO_LARGE",
     });
     expect(r.body.summary).toEqual({
-      files: 15,
+      files: 16,
       enrolled: 6,
       possibleDuplicates: 1,
-      refused: 6,
+      refused: 7,
       ignored: 3,
       personsCreated: 4, // Amy (once for two photos), Raj Koothrappali, Sheldon, Penelope
     });
@@ -147,7 +151,9 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       expect(found, name).toHaveLength(1);
       expect((await admin("GET", `/api/v1/persons/${found[0].id}/faces`)).body.items, name).toHaveLength(photos);
     }
-    for (const name of ["Nobody", "Group", "Fake", "Bomb", "notes"]) expect(await named(name), name).toEqual([]);
+    expect(lines.get("Tiny_1.png").error.message).toMatch(/below the enrolment floor 0.35 .*; send a better photo$/);
+    for (const name of ["Nobody", "Tiny", "Group", "Fake", "Bomb", "notes"])
+      expect(await named(name), name).toEqual([]);
 
     // The audit log: one face.enrol per enrolled photo (and Penny's first), one person.create per person.
     const audit = async (action: string) => (await admin("GET", `/api/v1/audit?action=${action}&limit=100`)).body.items;

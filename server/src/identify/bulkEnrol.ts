@@ -85,7 +85,9 @@ const refusal = (file: string, name: string | null, code: string, message: strin
 
 /** The outcome of a photo the enrolment refused; anything else (the database down...) is rethrown. */
 function refusedBy(e: unknown): { code: string; message: string } | undefined {
-  if (e instanceof ArgusError) return { code: e.code, message: e.message.replace(/^image: /, "") };
+  // The single enrolment's words without its field name and its ?force hint (bulk never forces).
+  if (e instanceof ArgusError)
+    return { code: e.code, message: e.message.replace(/^image: /, "").replace(/,? or add \?force=true$/, "") };
   if (e instanceof ArchiveError) return { code: e.code, message: e.message };
   return undefined;
 }
