@@ -109,7 +109,14 @@ async function main(): Promise<number> {
       return 2;
     }
     let token = values.token ?? process.env.ARGUS_TOKEN;
-    if (!token && values.data) token = readFileSync(join(values.data, "admin-token"), "utf8").trim();
+    if (!token && values.data) {
+      try {
+        token = readFileSync(join(values.data, "admin-token"), "utf8").trim();
+      } catch (e) {
+        console.error(`enrol-folder: cannot read the admin token: ${(e as Error).message}`);
+        return 2;
+      }
+    }
     if (!token && !values["dry-run"]) {
       console.error("enrol-folder: an API token is needed: --token, ARGUS_TOKEN, or --data <dir> (its admin-token)");
       return 2;

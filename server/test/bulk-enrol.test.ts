@@ -228,6 +228,15 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       code: "ARCHIVE_TOO_MANY_FILES",
       details: { entries: 41, maxEntries: 40 },
     });
+    // Entries claiming 1.5 GB each once unpacked (a zip bomb's central directory): refused whole, before inflating.
+    const bomb = zipSync({ "A_1.jpg": strToU8("a"), "B_1.jpg": strToU8("b") });
+    const v = new DataView(bomb.buffer, bomb.byteOffset, bomb.byteLength);
+    for (let i = 0; i + 4 <= bomb.length; i++)
+      if (v.getUint32(i, true) === 0x02014b50) v.setUint32(i + 24, 1.5e9, true);
+    const tooBig = await admin("POST", "/api/v1/enrol/bulk", zipForm(bomb));
+    expect(tooBig.status).toBe(422);
+    expect(tooBig.body.error.code).toBe("ARCHIVE_TOO_LARGE");
+    expect(tooBig.body.error.message).toMatch(/more than 2147483648 bytes once unpacked/);
     const wrongField = new FormData();
     wrongField.append("image", new Blob([many]), "x.zip");
     expect((await admin("POST", "/api/v1/enrol/bulk", wrongField)).status).toBe(400);
