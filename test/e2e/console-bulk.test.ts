@@ -75,6 +75,19 @@ describe.skipIf(!!unavailable)("console: bulk enrolment (Chromium)", () => {
       /^enrolled \(face quality \d+%\) — possible duplicate of Penny \(similarity 0\.\d\d/,
     );
     await h.shot(page, "bulk-enrol");
+    // The report as CSV, one row per file.
+    const [csv] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Download the report (CSV)" }).click(),
+    ]);
+    const text = readFileSync((await csv.path())!, "utf8");
+    expect(text.split("\r\n")[0]).toBe(
+      "file,status,person_name,person_id,new_person,quality,code,reason,possible_duplicates",
+    );
+    expect(text).toMatch(/\r\nGroup_1\.jpg,refused,Group,,false,,MULTIPLE_FACES,/);
+    expect(text).toMatch(/\r\nPenelope_1\.png,enrolled,Penelope,[0-9a-f-]+,true,0\.\d+,,,Penny \(/);
+    expect(text).toContain(`Penny (${penny.id}) 0.`);
+    expect(text).toMatch(/\r\n__MACOSX\/\._Raj_1\.png,ignored,/);
 
     // What the server made: one person per name, each with their photo.
     for (const name of ["Amy Farrah Fowler", "Raj", "Penelope"]) {

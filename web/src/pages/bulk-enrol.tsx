@@ -8,8 +8,17 @@
 import { ArchiveError } from "@argus/shared/enrol/archive";
 import { useState } from "preact/hooks";
 import { ErrorBox } from "../components.tsx";
+import { download } from "../csv.ts";
 import { percent, plural, similarityValue } from "../format.ts";
-import { type BulkFileResult, type BulkItem, BulkStopped, countsOf, itemsOf, sendOne } from "../person/bulk.ts";
+import {
+  type BulkFileResult,
+  type BulkItem,
+  BulkStopped,
+  countsOf,
+  itemsOf,
+  reportCsv,
+  sendOne,
+} from "../person/bulk.ts";
 import { Link } from "../router.tsx";
 
 export function BulkEnrolPage() {
@@ -139,6 +148,11 @@ export function BulkEnrolPage() {
               {c.duplicates ? `, ${plural(c.duplicates, "possible duplicate")}` : ""}), {c.refused} refused
               {c.ignored ? `, ${c.ignored} left out` : ""}.
             </p>
+          )}
+          {finished && (
+            <button type="button" onClick={() => download(reportCsv(items), "bulk-enrolment-report.csv")}>
+              Download the report (CSV)
+            </button>
           )}
           <table class="grid cards-on-phone bulk-files" aria-label="Files">
             <thead>

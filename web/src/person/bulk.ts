@@ -8,6 +8,7 @@ import type { BulkFileResult } from "@argus/shared/api/index";
 import { ArchiveError, listArchive, readEntry } from "@argus/shared/enrol/archive";
 import { type PlannedFile, planBulk } from "@argus/shared/enrol/names";
 import { ApiError, api, qs } from "../api.ts";
+import { csvCell } from "../csv.ts";
 
 export type { BulkFileResult };
 
@@ -147,4 +148,37 @@ export function countsOf(items: BulkItem[]): BulkCounts {
     created: enrolled.filter((r) => r.created).length,
     done: items.filter((i) => i.plan.kind === "photo" && i.outcome.state === "done").length,
   };
+}
+
+/** The report as CSV: one row per file (left-out files included), the duplicates as "name (id) similarity". */
+export function reportCsv(items: BulkItem[]): string {
+  const head = [
+    "file",
+    "status",
+    "person_name",
+    "person_id",
+    "new_person",
+    "quality",
+    "code",
+    "reason",
+    "possible_duplicates",
+  ];
+  const rows = items.map((i) => {
+    const r = i.outcome.state === "done" ? i.outcome.result : null;
+    const status = i.plan.kind === "ignored" ? "ignored" : r ? r.status : i.outcome.state;
+    const name = r?.person?.name ?? (i.plan.kind === "photo" ? i.plan.person : "");
+    const dups = (r?.duplicates ?? []).map((d) => `${d.person.name} (${d.person.id}) ${d.similarity.toFixed(3)}`);
+    return [
+      i.path,
+      status,
+      name,
+      r?.person?.id ?? "",
+      r ? String(r.created) : "",
+      r?.quality?.toFixed(3) ?? "",
+      r?.error?.code ?? "",
+      r?.error?.message ?? "",
+      dups.join("; "),
+    ];
+  });
+  return [head, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
