@@ -4,7 +4,7 @@
  * another name, a non-image, macOS's litter, an entry that unpacks too large), then the report, the
  * persons it created and the audit log; the per-file operation; the archive's bounds.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { strToU8, type Zippable, zipSync } from "fflate";
 import sharp from "sharp";
@@ -20,6 +20,7 @@ import {
   NO_DATA_MESSAGE,
   type RunningServer,
   tempDir,
+  waitFor,
 } from "./helpers.ts";
 
 if (!HAVE_DATA) console.log(`bulk enrolment: ${NO_DATA_MESSAGE}`);
@@ -213,6 +214,40 @@ describe.skipIf(!HAVE_DATA)("bulk enrolment", () => {
       expect.objectContaining({ status: "planned", name: "Stuart", created: true, person: null }),
     ]);
     expect((await admin("GET", `/api/v1/persons/${one.body.person.id}/faces`)).body.items).toHaveLength(2);
+  });
+
+  it("stops enrolling an archive when its client hangs up", async () => {
+    const lfw = join(DATA_DIR, "faces/lfw-dev");
+    const people = readdirSync(lfw).sort().slice(100, 140); // 40 entries: this server's maximum
+    const zip = zipSync(
+      Object.fromEntries(
+        people.map((p) => [`${p}/${p}_0001.jpg`, [readFileSync(join(lfw, p, `${p}_0001.jpg`)), { level: 0 }]]),
+      ),
+    );
+    const enrolled = async () =>
+      (await admin("GET", "/api/v1/audit?action=face.enrol&limit=500")).body.items.filter((e: Json) =>
+        people.some((p) => e.after.bulk?.file?.startsWith(`${p}/`)),
+      ).length;
+    const abort = new AbortController();
+    const sent = fetch(`${server.url}/api/v1/enrol/bulk`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.adminToken}`, "content-type": "application/zip" },
+      body: zip,
+      signal: abort.signal,
+    }).catch((e: Error) => e);
+    await waitFor(async () => (await enrolled()) > 0, "the first photo enrolled");
+    abort.abort();
+    expect(await sent).toBeInstanceOf(Error);
+    // The count settles (the photo in progress finishes) well before the 40 photos.
+    let last = -1;
+    const settled = await waitFor(async () => {
+      const n = await enrolled();
+      if (n === last) return n;
+      last = n;
+      await new Promise((r) => setTimeout(r, 300));
+      return undefined;
+    }, "the enrolment stopped");
+    expect(settled).toBeLessThan(people.length);
   });
 
   it("refuses archives beyond the bounds, and non-operators", async () => {

@@ -197,7 +197,14 @@ export class BulkEnrolment {
    * Every entry of a zip archive, one photo at a time. Throws ArchiveError for the whole archive
    * (not a zip, too many entries, too many bytes unpacked); each entry's own problem is its line.
    */
-  async enrolArchive(actor: Actor, zip: Buffer, opts: { dryRun?: boolean } = {}): Promise<BulkReport> {
+  async enrolArchive(
+    actor: Actor,
+    zip: Buffer,
+    opts: {
+      dryRun?: boolean /** True once the client is gone: the entries left are not enrolled. */;
+      gone?: () => boolean;
+    } = {},
+  ): Promise<BulkReport> {
     const { http } = this.d.config;
     const limits = {
       maxEntries: http.bulk.maxFiles,
@@ -207,7 +214,7 @@ export class BulkEnrolment {
     const entries = listArchive(zip, limits);
     const plan = planBulk(entries.map((e) => e.path));
     const files: BulkFileResult[] = [];
-    for (let i = 0; i < entries.length; i++)
+    for (let i = 0; i < entries.length && !opts.gone?.(); i++)
       files.push(await this.entry(actor, zip, entries[i], plan[i], limits, opts.dryRun ?? false));
     return report(files);
   }

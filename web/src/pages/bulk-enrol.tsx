@@ -68,7 +68,8 @@ export function BulkEnrolPage() {
   const persons = new Set(items.flatMap((i) => (i.plan.kind === "photo" ? [i.plan.person] : []))).size;
   const toSend = items.filter((i) => i.plan.kind === "photo" && i.outcome.state !== "done").length;
   const finished = items.length > 0 && !running && toSend === 0;
-  const shown = items.filter((i) => i.plan.kind !== "ignored");
+  // Indexes as keys: two archives may hold the same path.
+  const shown = items.map((it, i) => ({ it, i })).filter(({ it }) => it.plan.kind !== "ignored");
 
   return (
     <div class="bulk-enrol">
@@ -163,8 +164,8 @@ export function BulkEnrolPage() {
               </tr>
             </thead>
             <tbody>
-              {shown.map((it) => (
-                <Row key={it.path} item={it} />
+              {shown.map(({ it, i }) => (
+                <Row key={i} item={it} />
               ))}
             </tbody>
           </table>

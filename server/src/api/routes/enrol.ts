@@ -5,7 +5,11 @@ import { actorOf } from "./identities.ts";
 
 export function enrolRoutes(r: Routes, s: Services): void {
   r.add("enrolBulk", async (ctx, { query, body }) =>
-    s.bulkEnrolment.enrolArchive(actorOf(ctx), body.archive, { dryRun: query.dryRun }),
+    s.bulkEnrolment.enrolArchive(actorOf(ctx), body.archive, {
+      dryRun: query.dryRun,
+      // A client that hung up gets no report: the photos not enrolled yet stay so (each one done is audited).
+      gone: () => ctx.req.socket.destroyed,
+    }),
   );
 
   r.add("enrolBulkFile", async (ctx, { query, body }) =>
