@@ -83,33 +83,35 @@ export function BulkEnrolPage() {
         at the end (<code>Mary_Ann_2.jpg</code> is Mary Ann). A person with that exact name gets the photo; nobody: a
         new person is made. Folders like <code>__MACOSX</code> and files like <code>.DS_Store</code> are left out.
       </p>
-      <label class="add-photos">
-        Zip archive or photos
-        <input
-          type="file"
-          name="bulk-files"
-          multiple
-          accept=".zip,application/zip,image/jpeg,image/png,image/webp"
-          disabled={running || reading}
-          onChange={(e) => {
-            void choose([...(e.currentTarget.files ?? [])]);
-            e.currentTarget.value = "";
-          }}
-        />
-      </label>
-      <label class="add-photos">
-        Or a folder
-        <input
-          type="file"
-          name="bulk-folder"
-          ref={(el) => el?.setAttribute("webkitdirectory", "")}
-          disabled={running || reading}
-          onChange={(e) => {
-            void choose([...(e.currentTarget.files ?? [])]);
-            e.currentTarget.value = "";
-          }}
-        />
-      </label>
+      <div class="bulk-inputs">
+        <label class="add-photos">
+          Zip archive or photos
+          <input
+            type="file"
+            name="bulk-files"
+            multiple
+            accept=".zip,application/zip,image/jpeg,image/png,image/webp"
+            disabled={running || reading}
+            onChange={(e) => {
+              void choose([...(e.currentTarget.files ?? [])]);
+              e.currentTarget.value = "";
+            }}
+          />
+        </label>
+        <label class="add-photos">
+          Or a folder
+          <input
+            type="file"
+            name="bulk-folder"
+            ref={(el) => el?.setAttribute("webkitdirectory", "")}
+            disabled={running || reading}
+            onChange={(e) => {
+              void choose([...(e.currentTarget.files ?? [])]);
+              e.currentTarget.value = "";
+            }}
+          />
+        </label>
+      </div>
       {reading && (
         <p class="state loading" role="status">
           Reading the files…
