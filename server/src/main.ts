@@ -4,9 +4,11 @@
  *   pnpm --silent run server rebuild-index --data <dir>       rebuild the face index from the database
  *   pnpm --silent run server create-token --data <dir> --role viewer --name "wall screen"
  *   pnpm --silent run server create-user --data <dir> --name admin --role admin   (password: prompt or stdin)
+ *   pnpm --silent run server enrol-folder <dir> [--url <server>] [--token <t> | --data <dir>] [--dry-run] [--json]
  * ("pnpm server" without "run" is pnpm's own store-server command.)
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Writable } from "node:stream";
@@ -14,12 +16,14 @@ import { parseArgs } from "node:util";
 import { createLogger, EMBEDDING_DIM, featureModelId, isArgusError } from "@argus/shared";
 import { newToken } from "./api/auth.ts";
 import { loadConfig } from "./config/config.ts";
+import { enrolFolder, UsageError } from "./enrolFolder.ts";
 import { Gallery } from "./identify/gallery.ts";
 import { startServer } from "./server.ts";
 import { openStore } from "./store/index.ts";
 import { normalizeUserName, SessionService } from "./users/sessions.ts";
 
 const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token|create-user] --data <dir> [--port <n>] [--mqtt-port <m>] [--config <file>]
+       pnpm --silent run server enrol-folder <dir> [--url <server>] [--token <t> | --data <dir>] [--dry-run] [--json]
   --data <dir>        data directory (SQLite database, crops, index snapshot, admin-token)
   --port <n>          HTTP port (default 8080)
   --mqtt-port <m>     embedded MQTT broker port (default 1883)
@@ -27,6 +31,11 @@ const USAGE = `usage: pnpm --silent run server [serve|rebuild-index|create-token
   --config <file>     YAML/JSON settings file (see server/README.md); env ARGUS_* and MONGODB_URL override it
   --role, --name      for create-token and create-user
   --reset             create-user: the user exists; set a new password (and --role), enable it
+
+enrol-folder enrols every photo under <dir> through a running server's API (POST /api/v1/enrol/file),
+named Name/photo.jpg or Name_1.jpg (server/README.md, Bulk enrolment); --url (default ARGUS_URL or
+http://127.0.0.1:8080), --token (default ARGUS_TOKEN, else <--data dir>/admin-token): an operator's or
+admin's API token. Exit code 1 when a file was refused, 2 on a usage or connection error.
 
 create-user reads the password from a prompt (typed twice, not shown), or the first line of standard
 input when it is not a terminal: printf '%s\n' "$PASSWORD" | pnpm --silent run server create-user ...`;
@@ -81,6 +90,10 @@ async function main(): Promise<number> {
       role: { type: "string" },
       name: { type: "string" },
       reset: { type: "boolean" },
+      url: { type: "string" },
+      token: { type: "string" },
+      "dry-run": { type: "boolean" },
+      json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -89,6 +102,40 @@ async function main(): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? "serve";
+  if (command === "enrol-folder") {
+    const dir = positionals[1];
+    if (!dir) {
+      console.error(USAGE);
+      return 2;
+    }
+    let token = values.token ?? process.env.ARGUS_TOKEN;
+    if (!token && values.data) {
+      try {
+        token = readFileSync(join(values.data, "admin-token"), "utf8").trim();
+      } catch (e) {
+        console.error(`enrol-folder: cannot read the admin token: ${(e as Error).message}`);
+        return 2;
+      }
+    }
+    if (!token && !values["dry-run"]) {
+      console.error("enrol-folder: an API token is needed: --token, ARGUS_TOKEN, or --data <dir> (its admin-token)");
+      return 2;
+    }
+    try {
+      const r = await enrolFolder({
+        dir,
+        url: values.url ?? process.env.ARGUS_URL ?? "http://127.0.0.1:8080",
+        token: token ?? "",
+        dryRun: values["dry-run"],
+        json: values.json,
+      });
+      return r.exitCode;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      console.error(`enrol-folder: ${e.message}`);
+      return 2;
+    }
+  }
   const config = loadConfig({
     file: values.config ?? process.env.ARGUS_CONFIG,
     overrides: {

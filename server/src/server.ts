@@ -12,6 +12,7 @@ import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
 import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
+import { BulkEnrolment } from "./identify/bulkEnrol.ts";
 import { runtimeCalibration } from "./identify/calibrated.ts";
 import { CandidatePool } from "./identify/creation.ts";
 import { Exclusions } from "./identify/exclusions.ts";
@@ -194,6 +195,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     exclusions,
     log,
   });
+  const bulkEnrolment = new BulkEnrolment({ personService, store, persons, audit, config });
 
   const snapshots = new SnapshotStore(join(config.dataDir, "snapshots"));
   const status = new StatusHandler(store, bus, deadLetters, config.mqtt.topicPrefix, snapshots, log);
@@ -313,6 +315,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     snapshots,
     ingestor,
     personService,
+    bulkEnrolment,
     history,
     corrections,
     proposals,

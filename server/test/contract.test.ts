@@ -3,6 +3,7 @@
  * reverse, and every JSON response of a real run (a real agent over MQTT, real photos) validates
  * against its operation's schema in shared/src/api. Also the stream's events and a webhook body.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import {
   type Operation,
@@ -11,6 +12,7 @@ import {
   StreamEventSchemas,
   WebhookBodySchema,
 } from "@argus/shared/api/index";
+import { strToU8, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/api/app.ts";
 import { routerPath } from "../src/api/route.ts";
@@ -153,6 +155,17 @@ describe.skipIf(!HAVE_DATA)("REST contract", () => {
     await call("GET", `/api/v1/persons/${extra.id}/faces`);
     await call("DELETE", `/api/v1/persons/${extra.id}/faces/${enrolled.body.face.id}`);
     await call("PATCH", `/api/v1/persons/${extra.id}`, { name: "Temporary", list: null });
+    // Bulk enrolment: one named file, then a zip (an enrolled photo, a possible duplicate, a refusal).
+    await call("POST", "/api/v1/enrol/file?name=Bulk%20Amy&file=Bulk_Amy_1.png", imageForm({ image: bbt("amy1") }));
+    const bulk = new FormData();
+    const zip = zipSync({
+      "Bulk_Amy_2.png": readFileSync(bbt("amy2")),
+      "Penelope/penny1.png": readFileSync(bbt("penny1")),
+      "notes.txt": strToU8("x"),
+    });
+    bulk.append("archive", new Blob([zip], { type: "application/zip" }), "people.zip");
+    const report = (await call("POST", "/api/v1/enrol/bulk", bulk)).body;
+    expect(report.summary).toMatchObject({ enrolled: 2, possibleDuplicates: 1, refused: 1 });
 
     // Cameras, webhooks, an agent and its events.
     await call("PATCH", "/api/v1/cameras/site/gate", { name: "Gate", sensitive: true });

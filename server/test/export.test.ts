@@ -1,6 +1,7 @@
 /** CSV export of a person's sightings: filters, the viewer's time zone, quoting, formula defusing, errors. */
+
+import { csvCell } from "@argus/shared";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { csvCell } from "../src/api/routes/export.ts";
 import { startServer } from "../src/server.ts";
 import { emptyBatch } from "../src/store/types.ts";
 import { apiClient, type RunningServer, tempDir } from "./helpers.ts";

@@ -18,6 +18,7 @@ export * from "./image/resample.ts";
 export * from "./image/types.ts";
 export * from "./models/registry.ts";
 export * from "./util/backoff.ts";
+export * from "./util/csv.ts";
 export * from "./util/log.ts";
 export * from "./util/stats.ts";
 export * from "./util/zodIssues.ts";

@@ -67,6 +67,7 @@ describe.skipIf(!!unavailable)("console on desktop and phone: accessibility and 
       { name: "person", path: `/persons/${sheldon.id}`, ready: ".tl-item" },
       { name: "person-foe", path: `/persons/${penny.id}`, ready: ".tl-item" },
       { name: "new-person", path: "/persons/new" },
+      { name: "bulk-enrol", path: "/persons/bulk" },
       { name: "sighting", path: `/sightings/${sightingId}`, ready: "rect.face-box" },
       { name: "account", path: "/account" },
       { name: "admin-users", path: "/admin/users", ready: "tr[data-user]" },

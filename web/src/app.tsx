@@ -9,6 +9,7 @@ import { ErrorBox, Loading } from "./components.tsx";
 import { personLabel, timeZone } from "./format.ts";
 import { AccountPage } from "./pages/account.tsx";
 import { AlertsPage } from "./pages/alerts.tsx";
+import { BulkEnrolPage } from "./pages/bulk-enrol.tsx";
 import { CamerasPage } from "./pages/cameras.tsx";
 import { LivePage } from "./pages/live.tsx";
 import { SignInPage } from "./pages/login.tsx";
@@ -97,6 +98,12 @@ function Page({ me, path }: { me: Me; path: string }) {
       <NewPersonPage />
     ) : (
       <ErrorBox error={new Error("Only operators and admins add persons.")} />
+    );
+  if (path === "/persons/bulk")
+    return can(me, "operator") ? (
+      <BulkEnrolPage />
+    ) : (
+      <ErrorBox error={new Error("Only operators and admins enrol persons.")} />
     );
   const p = match("/persons/:id", path);
   if (p) return <PersonPage me={me} id={p.id} />;

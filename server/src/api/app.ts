@@ -10,6 +10,7 @@ import { docsHtml, openApiDocument } from "./openapi.ts";
 import { Routes } from "./route.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { consoleRoutes } from "./routes/console.ts";
+import { enrolRoutes } from "./routes/enrol.ts";
 import { exportRoutes } from "./routes/export.ts";
 import { identityRoutes } from "./routes/identities.ts";
 import { integrationRoutes } from "./routes/integrations.ts";
@@ -55,6 +56,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     maxJsonBytes: s.config.http.maxJsonBytes,
     maxJsonDepth: s.config.http.maxJsonDepth,
     maxUploadBytes: s.config.http.maxUploadBytes,
+    maxArchiveBytes: s.config.http.bulk.maxArchiveBytes,
     admitUpload: () => s.personService.admitPhoto(),
   });
   const doc = openApiDocument(API_VERSION);
@@ -63,6 +65,7 @@ export function createApp(s: Services): { app: Koa; router: Router } {
     sessionRoutes,
     userRoutes,
     personRoutes,
+    enrolRoutes,
     exportRoutes,
     sightingRoutes,
     liveRoutes,

@@ -105,7 +105,19 @@ export async function readImages(ctx: Context, fields: string[], limit: number):
   );
 }
 
-function readMultipart(ctx: Context, fields: string[], limit: number): Promise<Record<string, Buffer>> {
+/** A zip archive: the multipart field `archive`, or a raw application/zip (or octet-stream) body. */
+export async function readArchive(ctx: Context, limit: number): Promise<Record<"archive", Buffer>> {
+  const type = ctx.get("content-type");
+  if (/^multipart\/form-data/i.test(type)) return readMultipart(ctx, ["archive"], limit, "zip archive");
+  if (/^application\/(zip|x-zip-compressed|octet-stream)/i.test(type)) return { archive: await readRaw(ctx, limit) };
+  throw new ApiError(
+    415,
+    "UNSUPPORTED_MEDIA_TYPE",
+    "send the zip archive as multipart/form-data (field 'archive') or as a raw application/zip body",
+  );
+}
+
+function readMultipart(ctx: Context, fields: string[], limit: number, what = "image"): Promise<Record<string, Buffer>> {
   checkLength(ctx, limit * fields.length + 64 * 1024);
   return new Promise((resolve, reject) => {
     const out: Record<string, Buffer> = {};
@@ -154,7 +166,7 @@ function readMultipart(ctx: Context, fields: string[], limit: number): Promise<R
       if (failed) return reject(failed);
       for (const f of fields) {
         if (!out[f])
-          return reject(new ApiError(400, "INVALID_ARGUMENT", `${f}: the image file field is missing`, { field: f }));
+          return reject(new ApiError(400, "INVALID_ARGUMENT", `${f}: the ${what} file field is missing`, { field: f }));
       }
       resolve(out);
     });

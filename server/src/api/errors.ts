@@ -4,6 +4,7 @@
  * (ApiError) become HTTP statuses.
  */
 import { ArgusError, formatSchemaIssue, type Logger, zodIssues } from "@argus/shared";
+import { ArchiveError } from "@argus/shared/enrol/archive";
 import type { Context, Next } from "koa";
 import type { z } from "zod";
 import { DomainError, type DomainErrorKind } from "../domain/errors.ts";
@@ -86,6 +87,9 @@ export function errorMiddleware(log: Logger, refused: RefusalCounter = () => {})
           message: e.message,
           ...(e.details && ARGUS_DETAILS.has(e.code) ? { details: e.details } : {}),
         };
+      } else if (e instanceof ArchiveError) {
+        status = 422;
+        body = { code: e.code, message: e.message, ...(Object.keys(e.details).length ? { details: e.details } : {}) };
       } else if (e instanceof CursorError) {
         status = 400;
         body = {

@@ -62,6 +62,20 @@ function requestBody(o: Operation, components: Json): Json | undefined {
   if (!b) return undefined;
   if (b.type === "json")
     return { required: true, content: { "application/json": { schema: toSchema(b.schema, "input", components) } } };
+  if (b.type === "archive")
+    return {
+      required: true,
+      content: {
+        "multipart/form-data": {
+          schema: {
+            type: "object",
+            required: ["archive"],
+            properties: { archive: { type: "string", format: "binary" } },
+          },
+        },
+        "application/zip": { schema: { type: "string", format: "binary" } },
+      },
+    };
   const files = Object.fromEntries(b.fields.map((f) => [f, { type: "string", format: "binary" }]));
   return {
     required: true,

@@ -10,13 +10,13 @@ import type Router from "@koa/router";
 import type { Context, Middleware } from "koa";
 import type { z } from "zod";
 import { requireRole } from "./auth.ts";
-import { parseInput, readImages, readJson } from "./body.ts";
+import { parseInput, readArchive, readImages, readJson } from "./body.ts";
 
 type Params<O> = O extends { params: infer P extends z.ZodType } ? z.output<P> : Record<string, never>;
 type Query<O> = O extends { query: infer Q extends z.ZodType } ? z.output<Q> : Record<string, never>;
 type Body<O> = O extends { body: { type: "json"; schema: infer B extends z.ZodType } }
   ? z.output<B>
-  : O extends { body: { type: "image"; fields: readonly (infer F extends string)[] } }
+  : O extends { body: { type: "image" | "archive"; fields: readonly (infer F extends string)[] } }
     ? Record<F, Buffer>
     : undefined;
 
@@ -45,6 +45,8 @@ export class Routes {
       maxJsonBytes: number;
       maxJsonDepth: number;
       maxUploadBytes: number;
+      /** Largest zip archive (bulk enrolment). */
+      maxArchiveBytes: number;
       /** Throws (503) when an image upload would find no room to be analysed: before its body is read. */
       admitUpload?: () => void;
     },
@@ -61,7 +63,7 @@ export class Routes {
       [
         ...guard,
         async (ctx) => {
-          if (o.body?.type === "image") this.opts.admitUpload?.();
+          if (o.body?.type === "image" || o.body?.type === "archive") this.opts.admitUpload?.();
           const input = {
             params: o.params ? parseInput(o.params, ctx.params, "path") : {},
             query: o.query ? parseInput(o.query, ctx.query, "query") : {},
@@ -70,7 +72,9 @@ export class Routes {
                 ? await readJson(ctx, o.body.schema, { bytes: this.opts.maxJsonBytes, depth: this.opts.maxJsonDepth })
                 : o.body?.type === "image"
                   ? await readImages(ctx, [...o.body.fields], this.opts.maxUploadBytes)
-                  : undefined,
+                  : o.body?.type === "archive"
+                    ? await readArchive(ctx, this.opts.maxArchiveBytes)
+                    : undefined,
           };
           // The types were checked where the handler was written (Handler<O>); here any operation goes.
           const result = await (handler as (ctx: Context, input: unknown) => unknown)(ctx, input);

@@ -5,6 +5,7 @@ import type { Regulars } from "../alerts/regulars.ts";
 import type { AuditLog } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
 import type { Bus } from "../domain/bus.ts";
+import type { BulkEnrolment } from "../identify/bulkEnrol.ts";
 import type { CorrectionService } from "../identify/corrections.ts";
 import type { Exclusions } from "../identify/exclusions.ts";
 import type { Gallery } from "../identify/gallery.ts";
@@ -39,6 +40,8 @@ export interface Services {
   snapshots: SnapshotStore;
   ingestor: Ingestor;
   personService: PersonService;
+  /** Bulk enrolment: zip archives and named files (identify/bulkEnrol.ts). */
+  bulkEnrolment: BulkEnrolment;
   /** Every sighting's face (search by photo over all history, clustering). */
   history: HistoryIndex;
   /** Move, split, delete and merge with the history index, exclusions and the audit log. */

@@ -68,6 +68,27 @@ export const ConfigSchema = z
         maxQueuedDecodes: int(0, 1000)
           .default(4)
           .describe("Uploads waiting for a decode slot; more get 503 `BUSY` with Retry-After"),
+        bulk: z
+          .object({
+            maxArchiveBytes: int(1024)
+              .default(200 * 1024 * 1024)
+              .describe(
+                "Largest zip archive for bulk enrolment (`POST /enrol/bulk`; 413 above); it is held in memory while its photos are enrolled",
+              ),
+            maxFiles: int(1, 100_000)
+              .default(1000)
+              .describe(
+                "Most entries (files and folders) in a bulk enrolment archive (422 `ARCHIVE_TOO_MANY_FILES` above)",
+              ),
+            maxUnpackedBytes: int(1024)
+              .default(2 * 1024 * 1024 * 1024)
+              .describe(
+                "Most bytes of a bulk enrolment archive's files once unpacked, as declared (422 `ARCHIVE_TOO_LARGE` above); one file: `maxUploadBytes`, and never more than it declares (zip bombs)",
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe("Bulk enrolment from a zip archive"),
       })
       .strict()
       .prefault({})

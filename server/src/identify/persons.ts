@@ -49,6 +49,25 @@ export interface ChosenFace extends PhotoFace {
   facesFound: number;
 }
 
+/** A photo's face ready to join a person: PersonService.prepareEnrol. */
+export interface PreparedEnrolment {
+  face: ChosenFace;
+  /** Below the quality floor, enrolled because forced. */
+  forced: boolean;
+  /** The aligned face, the crop shown for it. */
+  jpeg: Buffer;
+}
+
+export interface Enrolment {
+  face: Face;
+  quality: number;
+  person: Person;
+  box: PhotoFace["box"];
+  facesFound: number;
+  forced: boolean;
+  warnings: EnrolWarning[];
+}
+
 export class PersonService {
   /** Decoding and the face pipeline, per server: their memory grows with the photo (see facesIn). */
   private readonly photos: Gate;
@@ -277,20 +296,16 @@ export class PersonService {
    * (identify.enrol.minQuality) it is refused with 422 LOW_QUALITY unless `force`. Warns when the
    * photo matches other persons (the same person enrolled twice?).
    */
-  async enrol(
-    personId: string,
-    image: Buffer,
-    opts: { force?: boolean } = {},
-  ): Promise<{
-    face: Face;
-    quality: number;
-    person: Person;
-    box: PhotoFace["box"];
-    facesFound: number;
-    forced: boolean;
-    warnings: EnrolWarning[];
-  }> {
+  async enrol(personId: string, image: Buffer, opts: { force?: boolean } = {}): Promise<Enrolment> {
     await this.get(personId); // 404 before the expensive part
+    return this.commitEnrol(personId, await this.prepareEnrol(image, opts));
+  }
+
+  /**
+   * The expensive, person-free half of an enrolment: the photo's face (oneFace), the quality floor and
+   * the aligned crop. Bulk enrolment (bulkEnrol.ts) runs it before it finds or creates the person.
+   */
+  async prepareEnrol(image: Buffer, opts: { force?: boolean } = {}): Promise<PreparedEnrolment> {
     const f = await this.oneFace(image);
     const floor = this.d.config.identify.enrol.minQuality;
     const low = f.quality < floor;
@@ -300,7 +315,12 @@ export class PersonService {
         `image: the face's quality is ${f.quality.toFixed(2)}, below the enrolment floor ${floor} (blurred, small, turned or badly lit?); send a better photo, or add ?force=true`,
         { quality: Math.round(f.quality * 1000) / 1000, floor, box: f.box.map((x) => Math.round(x)) },
       );
-    const jpeg = await encodeJpeg(f.aligned, 90);
+    return { face: f, forced: low, jpeg: await encodeJpeg(f.aligned, 90) };
+  }
+
+  /** The other half: the face joins the person (store, crop, index), with the warnings of enrolWarnings. */
+  async commitEnrol(personId: string, prepared: PreparedEnrolment): Promise<Enrolment> {
+    const { face: f, forced, jpeg } = prepared;
     return this.locked(async () => {
       let person = await this.get(personId);
       const { identify } = this.d.config;
@@ -321,7 +341,7 @@ export class PersonService {
       this.d.gallery.upsertPerson(person);
       this.d.gallery.addFace(face, f.embedding);
       this.changed(person, "updated");
-      return { face, quality: f.quality, person, box: f.box, facesFound: f.facesFound, forced: low, warnings };
+      return { face, quality: f.quality, person, box: f.box, facesFound: f.facesFound, forced, warnings };
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import type { z } from "zod";
 import type * as C from "./common.ts";
+import type * as E from "./enrol.ts";
 import type * as I from "./identities.ts";
 import type * as G from "./integrations.ts";
 import type { OperationId, Operations } from "./operations/index.ts";
@@ -12,6 +13,7 @@ import type * as S from "./responses.ts";
 import type * as T from "./triage.ts";
 
 export * from "./common.ts";
+export * from "./enrol.ts";
 export * from "./enums.ts";
 export * from "./identities.ts";
 export * from "./integrations.ts";
@@ -66,3 +68,5 @@ export type Page<T> = { items: T[]; nextCursor: string | null };
 
 /** `data` of an event of the given type on GET /api/v1/stream. */
 export type StreamEvent<T extends keyof typeof S.StreamEventSchemas> = z.output<(typeof S.StreamEventSchemas)[T]>;
+export type BulkFileResult = z.output<typeof E.BulkFileResultSchema>;
+export type BulkReport = z.output<typeof E.BulkReportSchema>;

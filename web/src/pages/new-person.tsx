@@ -70,7 +70,10 @@ export function NewPersonPage() {
 
   return (
     <div class="new-person">
-      <h1>New person</h1>
+      <div class="page-head">
+        <h1>New person</h1>
+        <Link href="/persons/bulk">Bulk enrolment (many persons, a zip)</Link>
+      </div>
       <form class="stack wide" aria-label="New person" onSubmit={submit}>
         <label>
           Name

@@ -13,9 +13,14 @@ export function SearchPage({ me }: { me: Me }) {
       <div class="page-head">
         <h1>Search</h1>
         {can(me, "operator") && (
-          <Link class="button primary" href="/persons/new">
-            + New person
-          </Link>
+          <div class="row">
+            <Link class="button" href="/persons/bulk">
+              Bulk enrolment
+            </Link>
+            <Link class="button primary" href="/persons/new">
+              + New person
+            </Link>
+          </div>
         )}
       </div>
       {deleted && (

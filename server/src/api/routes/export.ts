@@ -5,6 +5,7 @@
  * `tz`, also in that time zone.
  */
 import { Readable } from "node:stream";
+import { csvCell } from "@argus/shared";
 import { cameraKey, type Person, type Sighting } from "../../domain/types.ts";
 import type { SightingFilter } from "../../store/types.ts";
 import type { Routes } from "../route.ts";
@@ -36,13 +37,6 @@ export const SIGHTINGS_COLUMNS = [
   "verdict",
   "unlinked_reason",
 ];
-
-/** RFC 4180 quoting; a leading = + - @ is defused so a spreadsheet does not run a name as a formula. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? "" : String(v);
-  if (/^[=+\-@\t\r]/.test(s) && typeof v === "string") s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function localTime(timeZone: string) {
   const f = new Intl.DateTimeFormat("en-CA", {

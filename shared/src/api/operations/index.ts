@@ -5,6 +5,7 @@
  */
 import { adminOperations } from "./admin.ts";
 import { consoleOperations } from "./console.ts";
+import { enrolOperations } from "./enrol.ts";
 import { identityOperations } from "./identities.ts";
 import { integrationOperations } from "./integrations.ts";
 import { peopleOperations } from "./people.ts";
@@ -16,6 +17,7 @@ export type { Body, Method, Operation, Response } from "./types.ts";
 export const operations = {
   ...systemOperations,
   ...peopleOperations,
+  ...enrolOperations,
   ...adminOperations,
   ...identityOperations,
   ...integrationOperations,

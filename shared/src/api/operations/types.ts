@@ -8,7 +8,9 @@ export type Method = "get" | "post" | "patch" | "delete";
 export type Body =
   | { type: "json"; schema: z.ZodType }
   /** multipart/form-data file fields; with one field, a raw image/* body is accepted too. */
-  | { type: "image"; fields: readonly string[] };
+  | { type: "image"; fields: readonly string[] }
+  /** A zip archive: multipart/form-data field `archive`, or a raw application/zip body (http.bulk.maxArchiveBytes). */
+  | { type: "archive"; fields: readonly ["archive"] };
 
 export type Response =
   | { status: 200 | 201; schema: z.ZodType }
@@ -60,4 +62,5 @@ export const ok = <S extends z.ZodType>(schema: S) => ({ status: 200, schema }) 
 export const created = <S extends z.ZodType>(schema: S) => ({ status: 201, schema }) as const;
 export const done = { status: 204 } as const;
 export const image = { type: "image", fields: ["image"] } as const;
+export const archive = { type: "archive", fields: ["archive"] } as const;
 export const jpeg = { status: 200, type: "image/jpeg" } as const;
