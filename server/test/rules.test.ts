@@ -11,7 +11,7 @@ import { Gallery } from "../src/identify/gallery.ts";
 import { identify, learnDecision, type PendingFace } from "../src/identify/identification.ts";
 import { DEFAULT_REP_POLICY } from "../src/identify/representatives.ts";
 import { normalize } from "../src/identify/vector.ts";
-import { BatchPlan, trackUpdate } from "../src/ingest/plan.ts";
+import { BatchPlan, trackUpdate } from "../src/ingest/batch.ts";
 import { emptyBatch } from "../src/store/types.ts";
 import { tempDir } from "./helpers.ts";
 

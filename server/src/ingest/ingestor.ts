@@ -22,8 +22,9 @@ import type { ServerMetrics } from "../ops/metrics.ts";
 import type { CropStore } from "../store/crops.ts";
 import { emptyBatch, type Store } from "../store/types.ts";
 import type { Mutex } from "../util/mutex.ts";
+import { BatchPlan, type PlannerDeps } from "./batch.ts";
 import { type DeadLetterKeeper, LogThrottle } from "./deadLetters.ts";
-import { BatchPlan, type PlannerDeps, planEvent } from "./plan.ts";
+import { planEvent } from "./plan.ts";
 import { type EventChecks, type ValidEvent, validateEvent } from "./validate.ts";
 
 export type IngestOutcome = "stored" | "updated" | "duplicate" | "dead-letter";
