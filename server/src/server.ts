@@ -10,7 +10,6 @@ import type { AgentCredentials, Services } from "./api/services.ts";
 import { type Config, type ConfigInput, parseConfig } from "./config/config.ts";
 import { prepareDataDir } from "./dataDir.ts";
 import { Bus } from "./domain/bus.ts";
-import { conflict, notFound } from "./domain/errors.ts";
 import { cameraKey } from "./domain/types.ts";
 import { BulkEnrolment } from "./identify/bulkEnrol.ts";
 import { runtimeCalibration } from "./identify/calibrated.ts";
@@ -34,6 +33,7 @@ import { SseHub } from "./notify/sseHub.ts";
 import { WebhookWorker } from "./notify/webhooks.ts";
 import { serverMetrics } from "./ops/metrics.ts";
 import { runRetention } from "./retention/retention.ts";
+import { AgentAccounts } from "./startup/agents.ts";
 import { ensureAdminToken, ensureConsoleAdmin } from "./startup/firstRun.ts";
 import { identityServices } from "./startup/identities.ts";
 import { SnapshotSchedule } from "./startup/snapshots.ts";
@@ -42,7 +42,6 @@ import { openStore } from "./store/index.ts";
 import type { Store } from "./store/types.ts";
 import { SessionService } from "./users/sessions.ts";
 import { assertTimeZone } from "./util/days.ts";
-import { hashSecret, secret } from "./util/ids.ts";
 import { Mutex } from "./util/mutex.ts";
 import { RateMeter } from "./util/rate.ts";
 
@@ -263,45 +262,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   metrics.gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog);
   metrics.gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size);
 
-  const mqttUrl = () =>
-    config.mqtt.url
-      ? redactUrl(config.mqtt.url)
-      : (config.mqtt.publicUrl ??
-        `mqtt://${config.mqtt.host === "0.0.0.0" || config.mqtt.host === "::" ? "127.0.0.1" : config.mqtt.host}:${broker?.port ?? config.mqtt.port}`);
-
-  const credentials = (id: string, password: string | null): AgentCredentials => ({
-    id,
-    mqtt: {
-      url: mqttUrl(),
-      username: id,
-      password,
-      ...(password === null
-        ? { note: "an external broker is configured: create this agent's login and ACL there (see server/README.md)" }
-        : {}),
-    },
-  });
-
-  const registerAgent = async (id: string): Promise<AgentCredentials> => {
-    // One login namespace on the embedded broker: agents and integration accounts.
-    if (await store.integrations.get(id))
-      throw conflict("CONFLICT", `'${id}' is an integration account's login; choose another agent id`);
-    const password = config.mqtt.url ? null : secret(24);
-    const ok = await store.agents.insert({
-      id,
-      passwordHash: password ? hashSecret(password) : "-",
-      createdAt: Date.now(),
-      status: null,
-      statusAt: null,
-      lastSeenAt: null,
-    });
-    if (!ok)
-      throw conflict(
-        "CONFLICT",
-        `agent '${id}' is already registered; POST /api/v1/agents/${id}/credentials issues a new password`,
-      );
-    log.info({ agentId: id }, "agent registered");
-    return credentials(id, password);
-  };
+  const agents = new AgentAccounts({ store, config, broker: () => broker, log });
+  const { mqttUrl, register: registerAgent } = agents;
 
   let retentionTimer: NodeJS.Timeout | undefined;
   let clusterTimer: NodeJS.Timeout | undefined;
@@ -348,21 +310,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         }),
       log,
     }),
-    rotateAgent: async (id) => {
-      if (config.mqtt.url) {
-        if (!(await store.agents.get(id))) throw notFound("agent", id);
-        return credentials(id, null);
-      }
-      const password = secret(24);
-      if (!(await store.agents.setPassword(id, hashSecret(password)))) throw notFound("agent", id);
-      broker?.disconnectAgent(id);
-      return credentials(id, password);
-    },
-    removeAgent: async (id) => {
-      const ok = await store.agents.delete(id);
-      if (ok) broker?.disconnectAgent(id);
-      return ok;
-    },
+    rotateAgent: agents.rotate,
+    removeAgent: agents.remove,
     isAgentOnline: (id) => broker?.isOnline(id) ?? false,
     rebuildIndex: async () => {
       const t = performance.now();
