@@ -98,6 +98,14 @@ export const ConfigSchema = z
           .describe(
             "Largest MQTT packet: the embedded broker drops a connection announcing more; larger payloads via `mqtt.url` are dead letters",
           ),
+        receiveWindow: int(1, 65_535)
+          .default(256)
+          .describe(
+            "External broker: most messages received and not yet acknowledged (each PUBACK waits for its commit); beyond it the server reads no more until commits catch up. The broker's own limit (Mosquitto `max_inflight_messages`, default 20) applies first",
+          ),
+        receiveWindowBytes: int(1024 * 1024)
+          .default(64 * 1024 * 1024)
+          .describe("External broker: the same in payload bytes (one message over it is still read)"),
       })
       .strict()
       .prefault({})
