@@ -227,6 +227,39 @@ describe.skipIf(!HAVE_MOSQUITTO)("ingestion through Mosquitto", () => {
     }
   });
 
+  it("holds no more than mqtt.receiveWindow messages unacknowledged: a batch is at most that", async () => {
+    const N = 120;
+    const W = 10;
+    const server = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1" },
+        mqtt: {
+          url: mosq.url(),
+          username: "server",
+          password: USERS.server,
+          clientId: `window-${Date.now()}`,
+          receiveWindow: W,
+        },
+        log: { level: "error" },
+      },
+    });
+    const c = await agentClient(mosq.url(), "gate", USERS.gate);
+    try {
+      await Promise.all((await events(N, "gate")).map((e) => publish(c, e)));
+      await waitFor(async () => (await server.services.store.sightings.count()) >= N, `${N} sightings`, 60_000);
+      const hist = (await server.services.metrics.batchEvents.get()).values;
+      const commits = hist.find((v) => v.metricName === "argus_ingest_batch_events_count")!.value;
+      const withinW = hist.find((v) => v.metricName === "argus_ingest_batch_events_bucket" && v.labels.le === W)!.value;
+      expect(withinW).toBe(commits); // every batch within the window
+      expect(commits).toBeGreaterThanOrEqual(N / W);
+      expect(commits).toBeLessThan(N); // and still batched
+    } finally {
+      c.end(true);
+      await server.stop();
+    }
+  });
+
   it("what the server acknowledged to the broker is committed when it is killed mid-stream; the rest is redelivered, stored once", async () => {
     const N = 400;
     const dataDir = tempDir();
