@@ -101,7 +101,7 @@ export const ConfigSchema = z
         receiveWindow: int(1, 65_535)
           .default(256)
           .describe(
-            "External broker: most messages received and not yet acknowledged (each PUBACK waits for its commit); beyond it the server reads no more until commits catch up. The broker's own limit (Mosquitto `max_inflight_messages`, default 20) applies first",
+            "External broker: most messages received and not yet acknowledged (each PUBACK waits for its commit, so a batch is at most this); beyond it the server reads no more until commits catch up and the broker queues the rest",
           ),
         receiveWindowBytes: int(1024 * 1024)
           .default(64 * 1024 * 1024)

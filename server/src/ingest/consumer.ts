@@ -61,6 +61,7 @@ export class MqttConsumer {
   private held: (() => void) | undefined;
   /** Status messages are stored in the order they arrive. */
   private statusChain: Promise<void> = Promise.resolve();
+  private corked = false;
 
   constructor(
     private readonly opts: {
@@ -208,10 +209,24 @@ export class MqttConsumer {
       const m = queue.shift()!;
       this.unackedBytes -= m.bytes;
       if (m.state === "done" && this.client.connected && this.client.stream === m.stream) {
+        this.cork();
         (this.client as unknown as PacketWriter)._sendPacket({ cmd: "puback", messageId: m.messageId });
       }
     }
     if (this.held && !this.windowFull()) this.release();
+  }
+
+  /** A batch's PUBACKs (resolved in one turn) leave in one write. */
+  private cork(): void {
+    if (this.corked) return;
+    const stream = this.client.stream as { cork?: () => void; uncork?: () => void };
+    if (!stream.cork || !stream.uncork) return;
+    stream.cork();
+    this.corked = true;
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork!();
+    });
   }
 
   publish(topic: string, payload: string, o: PublishOptions = {}): Promise<void> {
