@@ -39,9 +39,10 @@ import type { StatusHandler } from "./status.ts";
 /** Passed to handleMessage's callback: mqtt.js then sends no PUBACK and hands over the next message. */
 const PUBACK_DEFERRED = new Error("PUBACK deferred until the message is committed");
 
-/** A QoS 1 message received on the current connection whose PUBACK waits for its commit. */
+/** A message received on the current connection whose PUBACK (QoS 1) waits for its commit. */
 interface Unacked {
-  messageId: number;
+  /** Undefined for QoS 0: nothing to acknowledge. */
+  messageId: number | undefined;
   bytes: number;
   /** The connection it came in on: its PUBACK goes there or nowhere. */
   stream: unknown;
@@ -113,14 +114,9 @@ export class MqttConsumer {
               .catch((e) => log.error({ err: (e as Error).message, topic }, "status not stored")),
           )
         : ingestor.submit(topic, payload);
-      if (packet.qos !== 1 || packet.messageId === undefined) {
-        // QoS 0 (an agent may publish so): nothing to acknowledge. (QoS 2 is never subscribed to.)
-        work.catch((e) => !this.stopping && log.error({ err: (e as Error).message, topic }, "message not processed"));
-        callback();
-        return;
-      }
+      // QoS 0 (an agent may publish so) has no PUBACK but counts in the window like the others.
       const m: Unacked = {
-        messageId: packet.messageId,
+        messageId: packet.qos === 1 ? packet.messageId : undefined,
         bytes: payload.length,
         stream: this.client.stream,
         state: "pending",
@@ -208,7 +204,7 @@ export class MqttConsumer {
     while (queue.length && queue[0].state !== "pending") {
       const m = queue.shift()!;
       this.unackedBytes -= m.bytes;
-      if (m.state === "done" && this.client.connected && this.client.stream === m.stream) {
+      if (m.state === "done" && m.messageId !== undefined && this.client.connected && this.client.stream === m.stream) {
         this.cork();
         (this.client as unknown as PacketWriter)._sendPacket({ cmd: "puback", messageId: m.messageId });
       }
