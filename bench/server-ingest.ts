@@ -120,6 +120,10 @@ function event(agentId: string, cameraId: string, k: number): string {
 
 interface Result {
   eventsPerSec: number;
+  /** CPU time per event (ms): the server's process (event loop and threads), the broker, the agents. */
+  serverCpu: number;
+  brokerCpu: number;
+  agentsCpu: number;
   secs: number;
   commits: number;
   perCommit: number;
@@ -129,6 +133,19 @@ interface Result {
 }
 
 const load1 = () => loadavg()[0];
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+/** CPU time (ms) of another process so far, from /proc (Linux). */
+function procCpuMs(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function run(storeConfig: Record<string, unknown>, mosq?: Mosquitto): Promise<Result> {
   const dataDir = tempDir("argus-bench-");
@@ -173,9 +190,12 @@ async function run(storeConfig: Record<string, unknown>, mosq?: Mosquitto): Prom
     execArgv: ["--import", "tsx"],
     serialization: "advanced",
   });
+  const cpu0 = cpuMs();
+  const broker0 = mosq ? procCpuMs(mosq.proc?.pid) : 0;
   worker.send({ agents: jobs, window: WINDOW });
-  const done = await new Promise<{ lat: number[]; ms: number; startedAt: number }>((res, rej) => {
-    worker.once("message", (m) => res(m as { lat: number[]; ms: number; startedAt: number }));
+  type Done = { lat: number[]; ms: number; startedAt: number; cpuMs: number };
+  const done = await new Promise<Done>((res, rej) => {
+    worker.once("message", (m) => res(m as Done));
     worker.once("error", rej);
   });
   lat.push(...done.lat);
@@ -183,6 +203,8 @@ async function run(storeConfig: Record<string, unknown>, mosq?: Mosquitto): Prom
   // With an external broker a PUBACK only means the broker has it: wait until the server stored all.
   while (mosq && (await server.services.store.sightings.count()) < total) await new Promise((r) => setTimeout(r, 20));
   const secs = (performance.timeOrigin + performance.now() - done.startedAt) / 1000;
+  const serverCpu = (cpuMs() - cpu0) / total;
+  const brokerCpu = mosq ? (procCpuMs(mosq.proc?.pid) - broker0) / total : 0;
   const stored = await server.services.store.sightings.count();
   if (stored !== total) throw new Error(`stored ${stored} sightings of ${total} events`);
   const hist = (await server.services.metrics.batchEvents.get()).values;
@@ -193,6 +215,9 @@ async function run(storeConfig: Record<string, unknown>, mosq?: Mosquitto): Prom
   rmSync(dataDir, { recursive: true, force: true });
   return {
     eventsPerSec: total / secs,
+    serverCpu,
+    brokerCpu,
+    agentsCpu: done.cpuMs / total,
     secs,
     commits,
     perCommit: batched / commits,
@@ -217,7 +242,13 @@ async function viaMosquitto(): Promise<Result> {
 
 const fmt = (r: Result) =>
   `${r.eventsPerSec.toFixed(0).padStart(5)} events/s (${r.secs.toFixed(1)} s), ${String(r.commits).padStart(5)} commits, ` +
-  `${r.perCommit.toFixed(1).padStart(5)} events/commit, PUBACK p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms, load ${r.load.toFixed(1)}`;
+  `${r.perCommit.toFixed(1).padStart(5)} events/commit, PUBACK p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms, load ${r.load.toFixed(1)}; ` +
+  `CPU ms/event: server ${r.serverCpu.toFixed(2)}, broker ${r.brokerCpu.toFixed(2)}, agents ${r.agentsCpu.toFixed(2)}`;
+/**
+ * What the CPU time allows on 2 free cores: the server's event loop is one thread (its CPU time per
+ * event bounds it), and all three processes share the 2 cores.
+ */
+const uncontended = (r: Result) => Math.min(1000 / r.serverCpu, 2000 / (r.serverCpu + r.brokerCpu + r.agentsCpu));
 
 console.log(
   `# server-ingest: MQTT -> identified + stored (node ${process.version}, ${base.length} real base faces)\n` +
@@ -245,10 +276,11 @@ for (let r = 0; r < RUNS; r++) {
 }
 const med = (rs: Result[], k: keyof Result) => median(rs.map((x) => x[k]));
 const line = (label: string, rs: Result[]) =>
-  `| ${label} | **${med(rs, "eventsPerSec").toFixed(0)}** | ${Math.min(...rs.map((x) => x.eventsPerSec)).toFixed(0)}-${Math.max(...rs.map((x) => x.eventsPerSec)).toFixed(0)} | ${med(rs, "perCommit").toFixed(1)} | ${med(rs, "p50").toFixed(0)} | ${med(rs, "load").toFixed(1)} |`;
+  `| ${label} | **${med(rs, "eventsPerSec").toFixed(0)}** | ${Math.min(...rs.map((x) => x.eventsPerSec)).toFixed(0)}-${Math.max(...rs.map((x) => x.eventsPerSec)).toFixed(0)} | ${med(rs, "perCommit").toFixed(1)} | ${med(rs, "p50").toFixed(0)} | ${med(rs, "load").toFixed(1)} | ` +
+  `${med(rs, "serverCpu").toFixed(2)} / ${med(rs, "brokerCpu").toFixed(2)} / ${med(rs, "agentsCpu").toFixed(2)} | ${median(rs.map(uncontended)).toFixed(0)} |`;
 console.log(
   `\n## medians over ${RUNS} rounds (SQLite, payload ~${(median(payloadBytes) / 1024).toFixed(1)} kB)\n\n` +
-    "| set-up | events/s | range | events per commit | PUBACK p50 ms | load (1 min) |\n|---|---|---|---|---|---|\n" +
+    "| set-up | events/s | range | events per commit | PUBACK p50 ms | load (1 min) | CPU ms/event: server / broker / agents | events/s the CPU time allows on 2 free cores |\n|---|---|---|---|---|---|---|---|\n" +
     `${line("embedded broker", embedded)}\n` +
     (haveMosquitto ? `${line(`Mosquitto (max_inflight_messages ${INFLIGHT})`, external)}\n` : ""),
 );
