@@ -15,7 +15,7 @@
  * embedded ratio of each round and its median, events per commit and the load average.
  *
  *   pnpm exec tsx bench/server-ingest.ts [--events 10000] [--agents 4] [--window 256] [--runs 3]
- *                                        [--inflight 100] [--receive-window 256]
+ *                                        [--inflight 100] [--receive-window 256] [--only embedded|mosquitto]
  *
  * --inflight: Mosquitto's max_inflight_messages (its default is 20); --receive-window: the server's
  * mqtt.receiveWindow.
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     inflight: { type: "string", default: "100" },
     "receive-window": { type: "string", default: "256" },
+    only: { type: "string" },
   },
 });
 const N = Number(values.events);
@@ -258,21 +259,22 @@ console.log(
       .map((x) => x.toFixed(2))
       .join(" ")} on ${(await import("node:os")).cpus().length} CPUs`,
 );
-const haveMosquitto = Mosquitto.available();
-if (!haveMosquitto) console.log("external Mosquitto: SKIPPED (mosquitto not installed)");
+const haveMosquitto = Mosquitto.available() && values.only !== "embedded";
+const haveEmbedded = values.only !== "mosquitto";
+if (!Mosquitto.available()) console.log("external Mosquitto: SKIPPED (mosquitto not installed)");
 const embedded: Result[] = [];
 const external: Result[] = [];
+const both = haveMosquitto && haveEmbedded;
 for (let r = 0; r < RUNS; r++) {
-  const mosqFirst = haveMosquitto && r % 2 === 1;
-  if (mosqFirst) external.push(await viaMosquitto());
-  embedded.push(await run({}));
+  const mosqFirst = both && r % 2 === 1;
+  if (haveMosquitto && mosqFirst) external.push(await viaMosquitto());
+  if (haveEmbedded) embedded.push(await run({}));
   if (haveMosquitto && !mosqFirst) external.push(await viaMosquitto());
   console.log(`\nround ${r + 1}${mosqFirst ? " (Mosquitto first)" : ""}`);
-  console.log(`  embedded  ${fmt(embedded[r])}`);
-  if (haveMosquitto) {
-    console.log(`  Mosquitto ${fmt(external[r])}`);
+  if (haveEmbedded) console.log(`  embedded  ${fmt(embedded[r])}`);
+  if (haveMosquitto) console.log(`  Mosquitto ${fmt(external[r])}`);
+  if (both)
     console.log(`  ratio Mosquitto / embedded ${(external[r].eventsPerSec / embedded[r].eventsPerSec).toFixed(2)}`);
-  }
 }
 const med = (rs: Result[], k: keyof Result) => median(rs.map((x) => x[k]));
 const line = (label: string, rs: Result[]) =>
@@ -281,16 +283,16 @@ const line = (label: string, rs: Result[]) =>
 console.log(
   `\n## medians over ${RUNS} rounds (SQLite, payload ~${(median(payloadBytes) / 1024).toFixed(1)} kB)\n\n` +
     "| set-up | events/s | range | events per commit | PUBACK p50 ms | load (1 min) | CPU ms/event: server / broker / agents | events/s the CPU time allows on 2 free cores |\n|---|---|---|---|---|---|---|---|\n" +
-    `${line("embedded broker", embedded)}\n` +
+    (haveEmbedded ? `${line("embedded broker", embedded)}\n` : "") +
     (haveMosquitto ? `${line(`Mosquitto (max_inflight_messages ${INFLIGHT})`, external)}\n` : ""),
 );
-if (haveMosquitto) {
+if (both) {
   const ratios = external.map((x, i) => x.eventsPerSec / embedded[i].eventsPerSec);
   console.log(
     `ratio Mosquitto / embedded per round: ${ratios.map((x) => x.toFixed(2)).join(", ")}; median **${median(ratios).toFixed(2)}**`,
   );
-  console.log("(Mosquitto PUBACK latency is the broker's, before the server stored the event)");
 }
+if (haveMosquitto) console.log("(Mosquitto PUBACK latency is the broker's, before the server stored the event)");
 if (process.env.MONGODB_URL) {
   const m = await run({ mongodbUrl: process.env.MONGODB_URL, mongodbDb: `argus_bench_${Date.now()}` });
   console.log(`\nMongoDB (embedded broker): ${fmt(m)}`);
