@@ -83,7 +83,9 @@ async function metricValue(server: RunningServer, name: string): Promise<number>
 }
 
 /** The MQTT packets of one direction of a connection, as they pass (MQTT 3.1.1). */
-function packetReader(onPacket: (type: number, flags: number, body: Buffer) => void): (chunk: Buffer) => void {
+function packetReader(
+  onPacket: (type: number, flags: number, body: Buffer, raw: Buffer) => void,
+): (chunk: Buffer) => void {
   let buf = Buffer.alloc(0);
   return (chunk) => {
     buf = Buffer.concat([buf, chunk]);
@@ -100,7 +102,7 @@ function packetReader(onPacket: (type: number, flags: number, body: Buffer) => v
         if (!(b & 128)) break;
       }
       if (buf.length < i + len) return;
-      onPacket(buf[0] >> 4, buf[0] & 15, buf.subarray(i, i + len));
+      onPacket(buf[0] >> 4, buf[0] & 15, buf.subarray(i, i + len), buf.subarray(0, i + len));
       buf = buf.subarray(i + len);
     }
   };
@@ -119,6 +121,9 @@ class WatchingRelay {
   /** Event ids delivered to the server, and how many of those came again with the DUP flag. */
   readonly delivered = new Set<string>();
   redelivered = 0;
+  /** While set, the server's PUBACKs are recorded but not passed on: the broker sees none. */
+  dropAcks = false;
+  dropped = 0;
   /** PUBACKs for no message delivered on that connection (must stay empty). */
   readonly strayAcks: number[] = [];
 
@@ -134,24 +139,31 @@ class WatchingRelay {
         if (type !== 3 || ((flags >> 1) & 3) !== 1) return;
         const topicLen = body.readUInt16BE(0);
         const id = body.readUInt16BE(2 + topicLen);
-        const payload = body.subarray(4 + topicLen);
-        const eventId = JSON.parse(payload.toString("utf8")).eventId as string;
+        const payload = body.subarray(4 + topicLen).toString("utf8");
+        const eventId = payload.startsWith("{") ? (JSON.parse(payload).eventId as string | undefined) : undefined;
+        if (eventId === undefined) return; // not a face event
         if (flags & 8) this.redelivered++;
         this.delivered.add(eventId);
         inFlight.set(id, eventId);
       });
-      const fromServer = packetReader((type, _flags, body) => {
-        if (type !== 4) return;
-        const id = body.readUInt16BE(0);
-        const eventId = inFlight.get(id);
-        if (eventId === undefined) return void this.strayAcks.push(id);
-        inFlight.delete(id);
-        this.acked.add(eventId);
+      // The server's packets are passed on one by one (a PUBACK may be held back).
+      const fromServer = packetReader((type, _flags, body, raw) => {
+        if (type === 4) {
+          const id = body.readUInt16BE(0);
+          const eventId = inFlight.get(id);
+          if (eventId === undefined) this.strayAcks.push(id);
+          else {
+            inFlight.delete(id);
+            this.acked.add(eventId);
+          }
+          if (this.dropAcks) {
+            this.dropped++;
+            return;
+          }
+        }
+        broker.write(Buffer.from(raw));
       });
-      client.on("data", (d) => {
-        fromServer(d);
-        broker.write(d);
-      });
+      client.on("data", (d) => fromServer(d));
       broker.on("data", (d) => {
         fromBroker(d);
         client.write(d);
@@ -257,6 +269,46 @@ describe.skipIf(!HAVE_MOSQUITTO)("ingestion through Mosquitto", () => {
     } finally {
       c.end(true);
       await server.stop();
+    }
+  });
+
+  it("a message committed but not acknowledged before the connection dropped is redelivered and stored once", async () => {
+    const N = 50;
+    const relay = new WatchingRelay(mosq.port);
+    await relay.start();
+    const server = await startServer({
+      config: {
+        dataDir: tempDir(),
+        http: { port: 0, host: "127.0.0.1" },
+        mqtt: { url: relay.url(), username: "server", password: USERS.server, clientId: `redeliver-${Date.now()}` },
+        log: { level: "error" },
+      },
+    });
+    const c = await agentClient(mosq.url(), "gate", USERS.gate);
+    try {
+      // The server commits and acknowledges; the relay keeps the PUBACKs from the broker.
+      relay.dropAcks = true;
+      const evs = await events(N, "gate");
+      await Promise.all(evs.map((e) => publish(c, e)));
+      const { store } = server.services;
+      await waitFor(async () => (await store.sightings.count()) >= N, `${N} sightings`);
+      await waitFor(async () => relay.dropped >= N, `${N} PUBACKs held back`);
+      // The connection drops: the broker redelivers all N (DUP) to the reconnected server.
+      relay.dropAcks = false;
+      for (const s of relay.sockets) s.destroy();
+      await waitFor(async () => relay.redelivered >= N, `${N} redeliveries`, 30_000);
+      await waitFor(
+        async () => (await metricValue(server, "argus_events_duplicate_total")) >= N,
+        `${N} duplicates dropped`,
+      );
+      await waitFor(async () => (await metricValue(server, "argus_mqtt_unacknowledged")) === 0, "every PUBACK sent");
+      expect(await store.sightings.count()).toBe(N);
+      expect(await metricValue(server, "argus_events_duplicate_total")).toBe(N);
+      expect(relay.strayAcks).toEqual([]);
+    } finally {
+      c.end(true);
+      await server.stop();
+      await relay.stop();
     }
   });
 
