@@ -103,6 +103,12 @@ export class MqttConsumer {
       ...(password ? { password } : {}),
     };
     this.client = mqtt.connect(url, options);
+    // The deferred PUBACKs use mqtt.js 5's packet writer: a version without it must fail here, loudly,
+    // not run without ever acknowledging (test/mosquitto-ingest.test.ts pins the behaviour).
+    if (typeof (this.client as unknown as Partial<PacketWriter>)._sendPacket !== "function") {
+      this.client.end(true);
+      throw new Error("this mqtt.js has no _sendPacket: the consumer cannot send its PUBACKs after the commit");
+    }
     this.client.handleMessage = (packet, callback) => {
       const topic = packet.topic;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
