@@ -43,4 +43,5 @@ await Promise.all(
 );
 const ms = performance.now() - t0;
 for (const c of clients) c.end(true);
-process.send!({ lat, ms, startedAt: performance.timeOrigin + t0 });
+const cpu = process.cpuUsage();
+process.send!({ lat, ms, startedAt: performance.timeOrigin + t0, cpuMs: (cpu.user + cpu.system) / 1000 });

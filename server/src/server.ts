@@ -210,6 +210,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       ingestor,
       status,
       log,
+      receiveWindow: config.mqtt.receiveWindow,
+      receiveWindowBytes: config.mqtt.receiveWindowBytes,
     });
   } else {
     broker = new EmbeddedBroker({
@@ -260,6 +262,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     () => gallery.changesSinceSnapshot,
   );
   metrics.gauge("argus_ingest_backlog", "Events waiting to be processed", () => ingestor.backlog);
+  metrics.gauge(
+    "argus_mqtt_unacknowledged",
+    "External broker: messages received whose PUBACK waits for their commit",
+    () => consumer?.unacknowledged ?? 0,
+  );
   metrics.gauge("argus_sse_clients", "Connected event-stream clients", () => sse.size);
 
   const agents = new AgentAccounts({ store, config, broker: () => broker, log });

@@ -119,6 +119,14 @@ export const ConfigSchema = z
           .describe(
             "Largest MQTT packet: the embedded broker drops a connection announcing more; larger payloads via `mqtt.url` are dead letters",
           ),
+        receiveWindow: int(1, 65_535)
+          .default(256)
+          .describe(
+            "External broker: most messages received and not yet acknowledged (each PUBACK waits for its commit, so a batch is at most this); beyond it the server reads no more until commits catch up and the broker queues the rest",
+          ),
+        receiveWindowBytes: int(1024 * 1024)
+          .default(64 * 1024 * 1024)
+          .describe("External broker: the same in payload bytes (one message over it is still read)"),
       })
       .strict()
       .prefault({})

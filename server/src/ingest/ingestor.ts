@@ -254,6 +254,7 @@ export class Ingestor {
     this.d.metrics.personsCreated.inc(batch.newPersons.length);
     for (const o of outcomes) if (o === "stored" || o === "updated") this.d.metrics.eventsStored.inc({ outcome: o });
     this.d.metrics.batchSeconds.observe((performance.now() - t0) / 1000);
+    this.d.metrics.batchEvents.observe(items.length);
     // Committed: a failure to tell listeners must not undo the acknowledgement.
     await this.announce(plan).catch((e) =>
       this.d.log.error({ err: (e as Error).message }, "announcing a batch failed"),

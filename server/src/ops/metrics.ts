@@ -81,6 +81,12 @@ export function serverMetrics(opts: { processMetrics?: boolean } = {}) {
       buckets: SECONDS,
       ...r,
     }),
+    batchEvents: new Histogram({
+      name: "argus_ingest_batch_events",
+      help: "Messages (events and dead letters) ingested together in one batch: one store transaction",
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      ...r,
+    }),
     identifySeconds: new Histogram({
       name: "argus_identify_seconds",
       help: "Index search time per face",
