@@ -56,8 +56,10 @@ interface Ref {
 
 export interface AnalyzerOptions {
   /**
-   * The source pushes frames at its own rate (cameras, files at their native rate): the stream is
-   * known up to a frame's arrival. Otherwise (files as fast as possible) up to the end of its analysis.
+   * The source pushes frames at its own rate (cameras, files played as a camera): the stream is
+   * known up to a frame's arrival, and tracks age by the wall clock while no frame comes. Otherwise
+   * (files, every frame analyzed) tracks age by stream time alone, up to a stall of the decoder
+   * longer than `tracking.timeoutMs`: the results do not depend on timing.
    */
   realtime?: boolean;
   /** Wall-clock ms on the clock of `Frame.arrivedAt` (default performance.now(); tests inject their own). */
@@ -86,7 +88,7 @@ export class FrameAnalyzer {
   private readonly realtime: boolean;
   private readonly appearance: boolean;
   private readonly refs = new Map<string, Ref>();
-  /** Analyzed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
+  /** Analyzed frames; starts at a phase of the camera's id so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
   constructor(
@@ -97,8 +99,8 @@ export class FrameAnalyzer {
   ) {
     this.realtime = o.realtime ?? true;
     this.appearance = o.appearance ?? true;
-    this.clock = new TrackClock(o.now);
-    this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
+    this.clock = new TrackClock(o.now, this.realtime ? 0 : cam.tracking.timeoutMs);
+    this.frames = fullFramePhase(cam.id, cam.detection.fullFrameEvery);
     this.motion = new MotionDetector(cam.motion);
     this.tracker = new Tracker(cam.tracking, trackPrefix);
     this.selector = new BestShotSelector({
@@ -199,6 +201,7 @@ export class FrameAnalyzer {
     }
     chosen(this.selector.tick(t));
     const t3 = performance.now();
+    // Files: the stream is known up to the end of the frame's analysis (frameDone moves it on).
     this.clock.seen(t, this.realtime ? frame.arrivedAt : this.clock.now());
     return {
       shots,
@@ -306,6 +309,18 @@ export class FrameAnalyzer {
     for (const s of ready) shots.push({ ...s, mode, chosenAt: now, track: info(live.get(s.trackId)) });
     return shots;
   }
+}
+
+/**
+ * The analyzed frame the full-frame passes of a camera start from (0..every-1): a hash of its id, so
+ * several cameras' passes are spread over frames, yet each camera's is the same from run to run.
+ */
+export function fullFramePhase(cameraId: string, every: number): number {
+  if (every <= 1) return 0;
+  // FNV-1a, 32 bits.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < cameraId.length; i++) h = Math.imul(h ^ cameraId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % every;
 }
 
 function info(t: Track | undefined): TrackInfo | undefined {

@@ -57,6 +57,16 @@ interface Item {
   lost: number;
 }
 
+/** How a camera's frames come (CameraRunner.pace). */
+export type Pace = "live" | "native" | "camera" | "as-fast-as-possible";
+
+/** The pace of a source: live, or a file's (`fast`: --fast, which overrides fileRate). */
+export function cameraPace(live: boolean, fileRate: CameraConfig["fileRate"], fast: boolean): Pace {
+  if (live) return "live";
+  if (fast || fileRate === "fast") return "as-fast-as-possible";
+  return fileRate;
+}
+
 export interface CameraCounters {
   framesDecoded: number;
   framesAnalyzed: number;
@@ -98,8 +108,13 @@ export class CameraRunner {
     this.start(resolveDone);
   }
 
-  get realtime(): boolean {
-    return this.source.live || (!this.ctx.fast && this.cam.fileRate === "native");
+  /**
+   * How frames come: `live` (a camera: frames at its own rate), a file at its recorded rate with
+   * every frame analyzed (`native`) or as a live camera would be (`camera`: stale frames dropped),
+   * or a file `as-fast-as-possible`.
+   */
+  get pace(): Pace {
+    return cameraPace(this.source.live, this.cam.fileRate, this.ctx.fast);
   }
 
   /** A file (or lavfi) source that ends by itself. */
@@ -148,9 +163,12 @@ export class CameraRunner {
     const { cam, ctx } = this;
     const m = ctx.metrics;
     const label = { camera: cam.id };
-    const src = new CameraSource({ source: this.source, settings: cam, realtime: this.realtime });
-    // Live sources (and files played at their native rate, as a camera would) drop stale frames.
-    const live = this.realtime;
+    const pace = this.pace;
+    // ffmpeg reads files at their recorded rate (-re) unless as fast as possible.
+    const src = new CameraSource({ source: this.source, settings: cam, realtime: pace !== "as-fast-as-possible" });
+    // Live sources (and files played as a camera) drop stale frames and age tracks by the wall clock;
+    // other files analyze every frame (ffmpeg waits) on stream time: their results are reproducible.
+    const live = pace === "live" || pace === "camera";
     const analyzer = new FrameAnalyzer(cam, ctx.engine, `${cam.id}-${ctx.runId}-`, { realtime: live });
     const makeEvents = (shots: Shot[]) => this.makeEvents(shots);
     const analysisFailed = (e: unknown) => {
@@ -177,8 +195,9 @@ export class CameraRunner {
         source: describeSource(this.source),
         kind: this.source.kind,
         fps: cam.fps,
-        mode: cam.bestShot.mode,
-        realtime: live,
+        pace,
+        dropsStaleFrames: live,
+        bestShot: cam.bestShot.mode,
       },
       "camera: starting",
     );
