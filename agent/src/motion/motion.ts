@@ -49,52 +49,83 @@ export function downscaleGrey(
   }
 }
 
-/** 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges replicate. */
+/** Reused per-column scratch of `morph` (one motion image size at a time per thread). */
+let colLast = new Int32Array(0);
+
+/**
+ * 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges
+ * replicate. Done as one (2 times + 1)-square window (the same thing: with replicated edges the
+ * min or max of repeated 3x3 windows is that of the larger window clipped to the image), separable
+ * into a horizontal and a vertical pass, each two scans that keep the distance to the nearest
+ * pixel of the value the window looks for (1 to dilate, 0 to erode): a few operations per pixel
+ * whatever `times`.
+ */
 export function morph(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
-  for (let t = 0; t < times; t++) {
-    // Separable: horizontal pass into tmp, vertical pass back; on 0/1 pixels min is & and max is |.
-    for (let y = 0; y < h; y++) {
-      const r = y * w;
-      const end = r + w - 1;
-      if (w === 1) {
-        tmp[r] = img[r];
-        continue;
-      }
-      if (dilate) {
-        tmp[r] = img[r] | img[r + 1];
-        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] | img[i] | img[i + 1];
-        tmp[end] = img[end - 1] | img[end];
-      } else {
-        tmp[r] = img[r] & img[r + 1];
-        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] & img[i] & img[i + 1];
-        tmp[end] = img[end - 1] & img[end];
-      }
+  if (times <= 0 || w * h === 0) return;
+  const r = times;
+  const v = dilate ? 1 : 0;
+  const other = 1 - v;
+  const FAR = 1 << 30;
+  // Horizontal: tmp[x] = v if a pixel of value v lies within r columns.
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    let last = -FAR;
+    for (let x = 0; x < w; x++) {
+      if (img[o + x] === v) last = x;
+      tmp[o + x] = x - last <= r ? v : other;
     }
-    const n = w * h;
-    if (h === 1) {
-      img.set(tmp.subarray(0, n));
-      continue;
+    let next = FAR;
+    for (let x = w - 1; x >= 0; x--) {
+      if (img[o + x] === v) next = x;
+      if (next - x <= r) tmp[o + x] = v;
     }
-    const last = n - w;
-    if (dilate) {
-      for (let i = 0; i < w; i++) img[i] = tmp[i] | tmp[i + w];
-      for (let i = w; i < last; i++) img[i] = tmp[i - w] | tmp[i] | tmp[i + w];
-      for (let i = last; i < n; i++) img[i] = tmp[i - w] | tmp[i];
-    } else {
-      for (let i = 0; i < w; i++) img[i] = tmp[i] & tmp[i + w];
-      for (let i = w; i < last; i++) img[i] = tmp[i - w] & tmp[i] & tmp[i + w];
-      for (let i = last; i < n; i++) img[i] = tmp[i - w] & tmp[i];
+  }
+  // Vertical, row by row (sequential memory): the last and next rows with v, per column.
+  if (colLast.length < w) colLast = new Int32Array(w);
+  const lastRow = colLast;
+  lastRow.fill(-FAR, 0, w);
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      if (tmp[o + x] === v) lastRow[x] = y;
+      img[o + x] = y - lastRow[x] <= r ? v : other;
+    }
+  }
+  const nextRow = lastRow;
+  nextRow.fill(FAR, 0, w);
+  for (let y = h - 1; y >= 0; y--) {
+    const o = y * w;
+    for (let x = 0; x < w; x++) {
+      if (tmp[o + x] === v) nextRow[x] = y;
+      if (nextRow[x] - y <= r) img[o + x] = v;
     }
   }
 }
 
-/** Reused label and stack buffers of `components` (one motion image size at a time per thread). */
-let labelBuf = new Uint8Array(0);
-let stackBuf = new Int32Array(0);
+/** Reused run buffers of `components` (grown as needed, per thread). */
+let runStart = new Int32Array(0);
+let runEnd = new Int32Array(0);
+let runRow = new Int32Array(0);
+let runParent = new Int32Array(0);
+let runComp = new Int32Array(0);
+
+function find(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r];
+  while (parent[i] !== r) {
+    const n = parent[i];
+    parent[i] = r;
+    i = n;
+  }
+  return r;
+}
 
 /**
  * Bounding boxes of the 8-connected components of a binary image, with the number of pixels set in
- * `count` (the change mask before morphology, so dilation does not inflate a blob's area).
+ * `count` (the change mask before morphology, so dilation does not inflate a blob's area), in the
+ * raster order of their first pixel. Runs of set pixels per row, joined (union-find) with the runs
+ * of the row above that touch them, diagonals included: work in proportion to the runs, not to
+ * the pixels times their neighbours.
  */
 export function components(
   img: Uint8Array,
@@ -102,49 +133,71 @@ export function components(
   h: number,
   count: Uint8Array = img,
 ): { x0: number; y0: number; x1: number; y1: number; n: number }[] {
-  const size = w * h;
-  if (labelBuf.length < size) {
-    labelBuf = new Uint8Array(size);
-    stackBuf = new Int32Array(size);
+  // At most one run per two pixels of a row, plus one.
+  const maxRuns = h * ((w >> 1) + 1);
+  if (runStart.length < maxRuns) {
+    runStart = new Int32Array(maxRuns);
+    runEnd = new Int32Array(maxRuns);
+    runRow = new Int32Array(maxRuns);
+    runParent = new Int32Array(maxRuns);
+    runComp = new Int32Array(maxRuns);
   }
-  const label = labelBuf.subarray(0, size);
-  label.fill(0);
-  const stack = stackBuf;
-  const out: { x0: number; y0: number; x1: number; y1: number; n: number }[] = [];
-  for (let s = 0; s < size; s++) {
-    if (!img[s] || label[s]) continue;
-    let top = 0;
-    stack[top++] = s;
-    label[s] = 1;
-    let x0 = w;
-    let y0 = h;
-    let x1 = 0;
-    let y1 = 0;
-    let n = 0;
-    while (top > 0) {
-      const i = stack[--top];
-      const y = (i / w) | 0;
-      const x = i - y * w;
-      n += count[i];
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      const xa = x > 0 ? -1 : 0;
-      const xb = x < w - 1 ? 1 : 0;
-      const ya = y > 0 ? -w : 0;
-      const yb = y < h - 1 ? w : 0;
-      for (let dy = ya; dy <= yb; dy += w) {
-        for (let dx = xa; dx <= xb; dx++) {
-          const j = i + dy + dx;
-          if (img[j] && !label[j]) {
-            label[j] = 1;
-            stack[top++] = j;
-          }
-        }
+  const rs = runStart;
+  const re = runEnd;
+  const ry = runRow;
+  const parent = runParent;
+  let runs = 0;
+  let prevFirst = 0;
+  let prevEnd = 0;
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    const first = runs;
+    let p = prevFirst;
+    let x = 0;
+    while (x < w) {
+      if (!img[o + x]) {
+        x++;
+        continue;
+      }
+      const s = x;
+      while (x < w && img[o + x]) x++;
+      const k = runs++;
+      rs[k] = s;
+      re[k] = x;
+      ry[k] = y;
+      parent[k] = k;
+      // Runs of the row above touching [s - 1, x]: their end > s - 1 and their start < x + 1.
+      while (p < prevEnd && re[p] < s) p++;
+      for (let q = p; q < prevEnd && rs[q] <= x; q++) {
+        const a = find(parent, q);
+        const b = find(parent, k);
+        // The smaller index (earlier in raster order) is the root.
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
       }
     }
-    out.push({ x0, y0, x1, y1, n });
+    prevFirst = first;
+    prevEnd = runs;
+  }
+  const comp = runComp;
+  const out: { x0: number; y0: number; x1: number; y1: number; n: number }[] = [];
+  for (let k = 0; k < runs; k++) {
+    const root = find(parent, k);
+    let c: { x0: number; y0: number; x1: number; y1: number; n: number };
+    if (root === k) {
+      comp[k] = out.length;
+      c = { x0: rs[k], y0: ry[k], x1: re[k] - 1, y1: ry[k], n: 0 };
+      out.push(c);
+    } else {
+      c = out[comp[root]];
+      if (rs[k] < c.x0) c.x0 = rs[k];
+      if (re[k] - 1 > c.x1) c.x1 = re[k] - 1;
+      if (ry[k] > c.y1) c.y1 = ry[k];
+    }
+    const o = ry[k] * w;
+    let n = 0;
+    for (let i = o + rs[k]; i < o + re[k]; i++) n += count[i];
+    c.n += n;
   }
   return out;
 }
