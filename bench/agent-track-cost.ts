@@ -18,6 +18,7 @@ import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { FFMPEG_PATH } from "../agent/src/ingest/ffmpeg.ts";
+import { agentNodeFlags } from "../agent/test/helpers/cli.ts";
 import { median } from "../shared/src/util/stats.ts";
 import { childrenCpu, configDir, fmt, logLines, REPO, requireData, run, VIDEO_DIR } from "./agent-lib.ts";
 
@@ -61,6 +62,8 @@ async function agentRun(tree: string, cameras: Record<string, object>) {
   const proc = spawn(
     process.execPath,
     [
+      // Each checkout as its `pnpm agent` starts it (its Node flags).
+      ...agentNodeFlags(tree),
       "--import",
       "tsx",
       join(tree, "agent/src/main.ts"),
