@@ -88,6 +88,13 @@ export class FrameAnalyzer {
   private readonly realtime: boolean;
   private readonly appearance: boolean;
   private readonly refs = new Map<string, Ref>();
+  /**
+   * Faces embedded for this analyzer's appearance comparisons. Its decisions (which faces to embed,
+   * which to compare, which reference face to keep) look at these only, never at an embedding an
+   * event being made meanwhile may have added to the same face: events are made while later
+   * frames are analyzed, and the results must not depend on which finished first.
+   */
+  private readonly embeddedHere = new WeakSet<AnalyzedFace>();
   /** Analyzed frames; starts at a phase of the camera's id so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
@@ -236,19 +243,24 @@ export class FrameAnalyzer {
       const f = dets[q.det].face;
       const r = this.refs.get(q.track.id);
       if (!f || !r) continue;
-      const add = [f, r.face].filter((x) => !x.embedding && !need.has(x));
+      const add = [f, r.face].filter((x) => !this.embeddedHere.has(x) && !need.has(x));
       if (need.size + add.length > MAX_APPEARANCE_EMBEDS) continue;
       for (const x of add) need.add(x);
     }
     if (need.size > 0) {
       // A failed call leaves the faces without embeddings: position alone decides.
-      await this.engine.embed([...need]).catch(() => {});
+      const ok = await this.engine.embed([...need]).then(
+        () => true,
+        () => false,
+      );
+      if (ok) for (const x of need) this.embeddedHere.add(x);
     }
+    const known = (f: AnalyzedFace | undefined) => (f && this.embeddedHere.has(f) ? f.embedding : undefined);
     return {
       embedded: need.size,
       similarity: (track, d) => {
-        const a = dets[d].face?.embedding;
-        const b = this.refs.get(track.id)?.face.embedding;
+        const a = known(dets[d].face);
+        const b = known(this.refs.get(track.id)?.face);
         return a && b ? cosine(a, b) : undefined;
       },
     };
@@ -263,7 +275,7 @@ export class FrameAnalyzer {
       const r = this.refs.get(a.track.id);
       const q = f.quality.score;
       // An embedded face stays unless clearly beaten (its embedding was paid for).
-      if (!r || q > (r.face.embedding ? 1.25 * r.quality + 0.05 : r.quality))
+      if (!r || q > (this.embeddedHere.has(r.face) ? 1.25 * r.quality + 0.05 : r.quality))
         this.refs.set(a.track.id, { face: f, quality: q });
     }
     if (this.refs.size > this.tracker.active.length + this.tracker.recentlyEnded.length) {
@@ -273,8 +285,8 @@ export class FrameAnalyzer {
   }
 
   /**
-   * A frame's work is over (its events made too): for files read as fast as possible, waiting for
-   * the next frame starts now, and only waiting counts as time without frames.
+   * A frame's analysis is over (its events may still be in the making): for files, waiting for the
+   * next frame starts now, and only waiting (a stuck decoder) counts as time without frames.
    */
   frameDone(): void {
     if (!this.realtime) this.clock.busyUntil();

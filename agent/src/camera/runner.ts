@@ -43,13 +43,21 @@ interface Made {
   shot: Shot;
 }
 
-/** One analyzed frame, or tracks ended between frames (timeout, source lost, end), with its events made. */
+/** One analyzed frame, or tracks ended between frames (timeout, source lost, end), with its events (being) made. */
 interface Step {
   stats?: FrameStats;
   /** Tracks ended besides those of `stats` (between frames, or flushed). */
   ended: number;
-  made: Made[];
+  /** The step's events, made while later frames are analyzed (never rejects). */
+  made: Promise<Made[]>;
 }
+
+/**
+ * Frames whose events may still be in the making while later frames are analyzed; past this the
+ * next frame waits for the oldest batch (memory stays bounded when events are made slower than
+ * frames come).
+ */
+export const MAX_EVENT_BATCHES_IN_PROGRESS = 4;
 
 /** A frame, and how many times the source had been lost when it came (its tracks end first if that is news). */
 interface Item {
@@ -175,10 +183,25 @@ export class CameraRunner {
       m.analysisErrors.inc(label);
       this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
     };
+    // Events are made (embeddings, face checks, JPEG crops: pool and libuv work) while the next frames
+    // are analyzed, and delivered in order below. The pool runs embeddings ahead of waiting frames, so
+    // a realtime shot still does not wait behind later frames; at most MAX_EVENT_BATCHES_IN_PROGRESS
+    // batches are in the making.
+    const inProgress: Promise<unknown>[] = [];
+    const startEvents = async (shots: Shot[]): Promise<{ made: Promise<Made[]> }> => {
+      if (shots.length === 0) return { made: Promise.resolve([]) };
+      const made = makeEvents(shots);
+      const settled = made.then(() => {
+        inProgress.splice(inProgress.indexOf(settled), 1);
+      });
+      inProgress.push(settled);
+      while (inProgress.length > MAX_EVENT_BATCHES_IN_PROGRESS) await inProgress[0];
+      return { made };
+    };
     /** Tracks ended between frames: a step for their events and the track gauges (none if nothing ended). */
     const endTracks = (r: Ended): Promise<Step> | undefined =>
       r.ended.length > 0 || r.shots.length > 0
-        ? makeEvents(r.shots).then((made) => ({ ended: r.ended.length, made }))
+        ? startEvents(r.shots).then(({ made }) => ({ ended: r.ended.length, made }))
         : undefined;
     // Times the source was reported lost (reconnecting), and up to which of them the tracks were flushed.
     let lost = 0;
@@ -229,8 +252,6 @@ export class CameraRunner {
           this.counters.framesDecoded++;
           m.framesDecoded.inc(label);
         }),
-        // A frame's events (embedding, crops) are made before the next frame is analyzed, so a best
-        // shot does not wait behind later frames: that is what keeps realtime latency low.
         boundedProcess<Item, Step>(
           async ({ frame: f, lost: at }) => {
             // The first frame of a new connection whose loss the idle step has not handled yet.
@@ -245,7 +266,7 @@ export class CameraRunner {
               f.release();
             }
             const shots = [...(flushed?.shots ?? []), ...(r?.shots ?? [])];
-            const made = await makeEvents(shots);
+            const { made } = await startEvents(shots);
             analyzer.frameDone();
             return { stats: r?.stats, ended: flushed?.ended.length ?? 0, made };
           },
@@ -289,7 +310,8 @@ export class CameraRunner {
           if (s.regions > 0) m.stage.observe({ stage: "detect" }, s.ms.detect / 1000);
           if (s.faces > 0) m.stage.observe({ stage: "analyze" }, s.ms.analyze / 1000);
         }),
-        mergeMap((r) => from(r.made)),
+        // Each step's events in order, once made.
+        concatMap((r) => from(r.made).pipe(mergeMap((made) => from(made)))),
         concatMap(({ ev, shot }) =>
           defer(async () => {
             await ctx.deliver(ev, shot);
