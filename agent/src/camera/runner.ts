@@ -53,9 +53,9 @@ interface Step {
 }
 
 /**
- * Frames whose events may still be in the making while later frames are analyzed; past this the
- * next frame waits for the oldest batch (memory stays bounded when events are made slower than
- * frames come).
+ * Frames whose events (offline best shots) may still be in the making while later frames are
+ * analyzed; past this the next frame waits for the oldest batch (memory stays bounded when events
+ * are made slower than frames come).
  */
 export const MAX_EVENT_BATCHES_IN_PROGRESS = 4;
 
@@ -183,11 +183,14 @@ export class CameraRunner {
       m.analysisErrors.inc(label);
       this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
     };
-    // Events are made (embeddings, face checks, JPEG crops: pool and libuv work) while the next frames
-    // are analyzed, and delivered in order below. The pool runs embeddings ahead of waiting frames, so
-    // a realtime shot still does not wait behind later frames; at most MAX_EVENT_BATCHES_IN_PROGRESS
-    // batches are in the making.
+    // Offline best shots: events are made (embeddings, face checks, JPEG crops: pool and libuv work)
+    // while the next frames are analyzed, and delivered in order below; at most
+    // MAX_EVENT_BATCHES_IN_PROGRESS batches are in the making. Realtime best shots: a frame's events
+    // are made before the next frame is analyzed, so a shot does not compete with later frames for
+    // the cores (shot -> PUBACK p95 on one busy stream, bench/agent-latency.ts at load 3-4: 247 ms
+    // overlapped, 116 ms in turn).
     const inProgress: Promise<unknown>[] = [];
+    const maxInProgress = cam.bestShot.mode === "realtime" ? 0 : MAX_EVENT_BATCHES_IN_PROGRESS;
     const startEvents = async (shots: Shot[]): Promise<{ made: Promise<Made[]> }> => {
       if (shots.length === 0) return { made: Promise.resolve([]) };
       const made = makeEvents(shots);
@@ -195,7 +198,7 @@ export class CameraRunner {
         inProgress.splice(inProgress.indexOf(settled), 1);
       });
       inProgress.push(settled);
-      while (inProgress.length > MAX_EVENT_BATCHES_IN_PROGRESS) await inProgress[0];
+      while (inProgress.length > maxInProgress) await inProgress[0];
       return { made };
     };
     /** Tracks ended between frames: a step for their events and the track gauges (none if nothing ended). */
