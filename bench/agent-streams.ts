@@ -112,9 +112,12 @@ function rssMb(pid: number): number {
 
 /** CPU cores used by n ffmpeg processes alone doing the agent's decoding of the looped source at its rate. */
 async function ffmpegAlone(source: string, n: number): Promise<number> {
-  const args = ["-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", source, "-an", "-vf", "fps=5"];
+  // As the agent's ffmpeg: one decoding thread (agent/src/ingest/source.ts).
+  const args = ["-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-threads", "1", "-i", source];
   const procs = Array.from({ length: n }, () =>
-    spawn(FFMPEG_PATH, [...args, "-pix_fmt", "rgb24", "-f", "rawvideo", "-y", "/dev/null"], { stdio: "ignore" }),
+    spawn(FFMPEG_PATH, [...args, "-an", "-vf", "fps=5", "-pix_fmt", "rgb24", "-f", "rawvideo", "-y", "/dev/null"], {
+      stdio: "ignore",
+    }),
   );
   await sleep(2000);
   const cpu = () => procs.reduce((s, p) => s + procCpu(p.pid!), 0);

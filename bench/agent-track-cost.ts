@@ -50,7 +50,21 @@ const videos = allVideos.filter((v) => !only || only.some((w) => v.file.includes
 /** CPU s of ffmpeg alone doing the agent's decoding: 5 fps, RGB frames (as bench/agent-videos.ts). */
 async function ffmpegAlone(file: string): Promise<number> {
   const c0 = childrenCpu();
-  const args = ["-nostdin", "-loglevel", "error", "-i", file, "-an", "-vf", "fps=5", "-pix_fmt", "rgb24"];
+  // As the agent's ffmpeg: one decoding thread (agent/src/ingest/source.ts).
+  const args = [
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-threads",
+    "1",
+    "-i",
+    file,
+    "-an",
+    "-vf",
+    "fps=5",
+    "-pix_fmt",
+    "rgb24",
+  ];
   await run(FFMPEG_PATH, [...args, "-f", "rawvideo", "-y", "/dev/null"]);
   return childrenCpu() - c0;
 }

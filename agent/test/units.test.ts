@@ -87,7 +87,10 @@ describe("sources and ffmpeg arguments", () => {
       realtime: true,
       inputOptions: [],
     });
-    expect(rtsp.inputOptions).toEqual(["-nostdin", "-rtsp_transport", "tcp"]);
+    expect(rtsp.inputOptions).toEqual(["-nostdin", "-rtsp_transport", "tcp", "-threads", "1"]);
+    // One decoding thread by default; a camera's own -threads wins.
+    const own = ffmpegPlan(file, { fps: 5, maxWidth: 0, realtime: false, inputOptions: ["-threads", "4"] });
+    expect(own.inputOptions).toEqual(["-nostdin", "-threads", "4"]);
     expect(rtsp.outputOptions.join(" ")).toContain("scale='min(1280,iw)':-2");
   });
 
