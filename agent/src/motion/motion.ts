@@ -49,55 +49,83 @@ export function downscaleGrey(
   }
 }
 
-/** Reused per-column scratch of `morph` (one motion image size at a time per thread). */
-let colLast = new Int32Array(0);
+/** 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges replicate. */
+export function morph(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
+  if (w % 4 === 0 && img.byteOffset % 4 === 0 && tmp.byteOffset % 4 === 0 && tmp.length >= w * h) {
+    morphWords(img, w, h, times, dilate, tmp);
+    return;
+  }
+  for (let t = 0; t < times; t++) {
+    // Separable: horizontal pass into tmp, vertical pass back; on 0/1 pixels min is & and max is |.
+    for (let y = 0; y < h; y++) {
+      const r = y * w;
+      const end = r + w - 1;
+      if (w === 1) {
+        tmp[r] = img[r];
+        continue;
+      }
+      if (dilate) {
+        tmp[r] = img[r] | img[r + 1];
+        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] | img[i] | img[i + 1];
+        tmp[end] = img[end - 1] | img[end];
+      } else {
+        tmp[r] = img[r] & img[r + 1];
+        for (let i = r + 1; i < end; i++) tmp[i] = img[i - 1] & img[i] & img[i + 1];
+        tmp[end] = img[end - 1] & img[end];
+      }
+    }
+    const n = w * h;
+    if (h === 1) {
+      img.set(tmp.subarray(0, n));
+      continue;
+    }
+    const last = n - w;
+    if (dilate) {
+      for (let i = 0; i < w; i++) img[i] = tmp[i] | tmp[i + w];
+      for (let i = w; i < last; i++) img[i] = tmp[i - w] | tmp[i] | tmp[i + w];
+      for (let i = last; i < n; i++) img[i] = tmp[i - w] | tmp[i];
+    } else {
+      for (let i = 0; i < w; i++) img[i] = tmp[i] & tmp[i + w];
+      for (let i = w; i < last; i++) img[i] = tmp[i - w] & tmp[i] & tmp[i + w];
+      for (let i = last; i < n; i++) img[i] = tmp[i - w] & tmp[i];
+    }
+  }
+}
 
 /**
- * 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges
- * replicate. Done as one (2 times + 1)-square window (the same thing: with replicated edges the
- * min or max of repeated 3x3 windows is that of the larger window clipped to the image), separable
- * into a horizontal and a vertical pass, each two scans that keep the distance to the nearest
- * pixel of the value the window looks for (1 to dilate, 0 to erode): a few operations per pixel
- * whatever `times`.
+ * `morph` four pixels at a time (rows a multiple of 4 wide): each 32-bit word holds four 0/1 bytes,
+ * so a shift by 8 bits moves every pixel one column (little-endian: the next byte is the next
+ * pixel), and the bytes that cross a word boundary come from the neighbouring words. Edges
+ * replicate as in the scalar version. The same pixels as the scalar version, about 4x faster.
  */
-export function morph(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
-  if (times <= 0 || w * h === 0) return;
-  const r = times;
-  const v = dilate ? 1 : 0;
-  const other = 1 - v;
-  const FAR = 1 << 30;
-  // Horizontal: tmp[x] = v if a pixel of value v lies within r columns.
-  for (let y = 0; y < h; y++) {
-    const o = y * w;
-    let last = -FAR;
-    for (let x = 0; x < w; x++) {
-      if (img[o + x] === v) last = x;
-      tmp[o + x] = x - last <= r ? v : other;
+function morphWords(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
+  const n = (w * h) >> 2;
+  const a = new Uint32Array(img.buffer, img.byteOffset, n);
+  const b = new Uint32Array(tmp.buffer, tmp.byteOffset, n);
+  const ww = w >> 2;
+  for (let t = 0; t < times; t++) {
+    // Horizontal: a -> b.
+    for (let y = 0; y < h; y++) {
+      const r = y * ww;
+      const end = r + ww - 1;
+      for (let k = r; k <= end; k++) {
+        const x = a[k];
+        // The left neighbour of byte 0 (the previous word's byte 3, or itself at the row's start),
+        // the right neighbour of byte 3 (the next word's byte 0, or itself at the row's end).
+        const left = k > r ? a[k - 1] >>> 24 : x & 0xff;
+        const right = k < end ? (a[k + 1] & 0xff) << 24 : (x >>> 24) << 24;
+        const l = ((x << 8) | left) >>> 0;
+        const rr = ((x >>> 8) | right) >>> 0;
+        b[k] = dilate ? (x | l | rr) >>> 0 : (x & l & rr) >>> 0;
+      }
     }
-    let next = FAR;
-    for (let x = w - 1; x >= 0; x--) {
-      if (img[o + x] === v) next = x;
-      if (next - x <= r) tmp[o + x] = v;
-    }
-  }
-  // Vertical, row by row (sequential memory): the last and next rows with v, per column.
-  if (colLast.length < w) colLast = new Int32Array(w);
-  const lastRow = colLast;
-  lastRow.fill(-FAR, 0, w);
-  for (let y = 0; y < h; y++) {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      if (tmp[o + x] === v) lastRow[x] = y;
-      img[o + x] = y - lastRow[x] <= r ? v : other;
-    }
-  }
-  const nextRow = lastRow;
-  nextRow.fill(FAR, 0, w);
-  for (let y = h - 1; y >= 0; y--) {
-    const o = y * w;
-    for (let x = 0; x < w; x++) {
-      if (tmp[o + x] === v) nextRow[x] = y;
-      if (nextRow[x] - y <= r) img[o + x] = v;
+    // Vertical: b -> a (a row above or below the image is the edge row itself).
+    for (let y = 0; y < h; y++) {
+      const r = y * ww;
+      const up = y > 0 ? r - ww : r;
+      const down = y < h - 1 ? r + ww : r;
+      if (dilate) for (let k = 0; k < ww; k++) a[r + k] = (b[up + k] | b[r + k] | b[down + k]) >>> 0;
+      else for (let k = 0; k < ww; k++) a[r + k] = (b[up + k] & b[r + k] & b[down + k]) >>> 0;
     }
   }
 }
