@@ -249,10 +249,15 @@ export class FrameAnalyzer {
     }
     if (need.size > 0) {
       // A failed call leaves the faces without embeddings: position alone decides.
-      const ok = await this.engine.embed([...need]).then(
-        () => true,
-        () => false,
-      );
+      // Faces an event has embedded meanwhile keep that embedding (the same model on the same crop):
+      // only the choice of faces must not depend on it, the work can.
+      const todo = [...need].filter((x) => !x.embedding);
+      const ok =
+        todo.length === 0 ||
+        (await this.engine.embed(todo).then(
+          () => true,
+          () => false,
+        ));
       if (ok) for (const x of need) this.embeddedHere.add(x);
     }
     const known = (f: AnalyzedFace | undefined) => (f && this.embeddedHere.has(f) ? f.embedding : undefined);
