@@ -12,6 +12,7 @@ import {
   type TensorNorm,
   warpToGrey,
   warpToRgb,
+  warpToRgbReference,
   warpToTensor,
 } from "../src/image/resample.ts";
 import type { RgbImage } from "../src/image/types.ts";
@@ -196,5 +197,26 @@ describe("mirrored crops (the landmark model's mirrored pass)", () => {
         for (let u = 0; u < S; u++) worst = Math.max(worst, Math.abs(mirrored[v * S + u] - plain[v * S + S - 1 - u]));
       expect(worst, `crop at ${x0},${y0} side ${side}`).toBeLessThan(1e-6);
     }
+  });
+});
+
+describe("warpToRgb without the float tensor", () => {
+  it("gives the bytes of the tensor path, rounded, for crops and rotations, inside and across the edges", () => {
+    const img = randomImage(300, 200, 5);
+    const pyr = new Pyramid(img);
+    const affines: Affine[] = [
+      cropAffine(10.3, 20.7, 90, 90, 112, 112),
+      cropAffine(-30, -10, 200, 150, 100, 75),
+      cropAffine(0, 0, 300, 200, 60, 40),
+      [0.7, -0.2, 120, 0.2, 0.7, 40],
+      [1.9, 0.6, -20, -0.6, 1.9, 150],
+      [-0.9, 0, 200, 0, 0.9, 10],
+    ];
+    for (const m of affines)
+      for (const src of [img, pyr]) {
+        const a = warpToRgb(src, m, 57, 43);
+        const b = warpToRgbReference(src, m, 57, 43);
+        expect(Buffer.from(a.data).equals(Buffer.from(b.data)), JSON.stringify(m)).toBe(true);
+      }
   });
 });
