@@ -29,18 +29,26 @@ const broker = await createBroker({ bench: "bench-pw" }, aclFor(["bench"]));
 await broker.start();
 
 const realtime = { mode: "realtime", minIntervalMs: 1000, improvement: 0.05 };
+// Files played as live cameras: at their rate, stale frames dropped, tracks aged by the wall clock.
+const asCamera = { fileRate: "camera" };
 const scenarios: [string, Record<string, object>][] = [
   [
     "1 busy 1080p stream (station)",
-    { s: { id: "s", source: join(VIDEO_DIR, "station-crowd-1080p.mp4"), bestShot: realtime } },
+    { s: { id: "s", source: join(VIDEO_DIR, "station-crowd-1080p.mp4"), bestShot: realtime, ...asCamera } },
   ],
   [
     "4 streams: station 1080p + 3 others",
     {
-      s: { id: "s", source: join(VIDEO_DIR, "station-crowd-1080p.mp4"), bestShot: realtime },
-      a: { id: "a", source: join(VIDEO_DIR, "talking-head-1.mp4"), bestShot: realtime },
-      b: { id: "b", source: join(VIDEO_DIR, "stage-small-faces-360p.mp4"), minFaceSize: 20, bestShot: realtime },
-      c: { id: "c", source: join(OUT, "quiet-1080p.mp4"), bestShot: realtime },
+      s: { id: "s", source: join(VIDEO_DIR, "station-crowd-1080p.mp4"), bestShot: realtime, ...asCamera },
+      a: { id: "a", source: join(VIDEO_DIR, "talking-head-1.mp4"), bestShot: realtime, ...asCamera },
+      b: {
+        id: "b",
+        source: join(VIDEO_DIR, "stage-small-faces-360p.mp4"),
+        minFaceSize: 20,
+        bestShot: realtime,
+        ...asCamera,
+      },
+      c: { id: "c", source: join(OUT, "quiet-1080p.mp4"), bestShot: realtime, ...asCamera },
     },
   ],
 ];

@@ -1,13 +1,18 @@
 /**
  * Streams per machine: how many 1080p 25 fps streams one agent sustains with analysis at 5 fps,
  * for a quiet scene (no motion: an empty part of the station, with sensor noise, 4 Mbit/s) and a
- * busy one (the station crowd), each looped and played at its native rate like a camera. A count
- * is sustained when under 2% of the frames are dropped and ffmpeg keeps real time.
+ * busy one (the station crowd), each looped and played at its native rate as a camera
+ * (`fileRate: camera`: stale frames are dropped when analysis falls behind). A count is sustained
+ * when under 2% of the frames are dropped and ffmpeg keeps real time. In the same run, the same
+ * number of ffmpeg processes alone (the agent's decoding: -re, fps=5, RGB to /dev/null) give the
+ * floor, and the agent's CPU (its ffmpeg included) is printed as a ratio to it; the agent's RSS
+ * after the trial, and per stream, shows its memory per camera.
  *
  *   pnpm exec tsx bench/agent-streams.ts [seconds=15] [counts=1,2,4,6,8] [camera settings JSON] [scenes=quiet,busy]
  *   e.g. ... 20 2,3 '{"detection":{"searchEvery":3}}' busy
  */
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { FFMPEG_PATH } from "../agent/src/ingest/ffmpeg.ts";
@@ -20,6 +25,7 @@ import {
   getText,
   metric,
   OUT,
+  procCpu,
   requireData,
   run,
   runAgent,
@@ -92,7 +98,36 @@ interface Trial {
   detectPct: number;
   nodeCores: number;
   ffmpegCores: number;
+  /** Cores of as many ffmpeg processes alone, decoding the same way. */
+  aloneCores: number;
+  rssMb: number;
   ok: boolean;
+}
+
+/** Resident memory of a process, MB (10^6 bytes). */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? (Number(m[1]) * 1024) / 1e6 : Number.NaN;
+}
+
+/** CPU cores used by n ffmpeg processes alone doing the agent's decoding of the looped source at its rate. */
+async function ffmpegAlone(source: string, n: number): Promise<number> {
+  // As the agent's ffmpeg: one decoding thread (agent/src/ingest/source.ts).
+  const args = ["-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-threads", "1", "-i", source];
+  const procs = Array.from({ length: n }, () =>
+    spawn(FFMPEG_PATH, [...args, "-an", "-vf", "fps=5", "-pix_fmt", "rgb24", "-f", "rawvideo", "-y", "/dev/null"], {
+      stdio: "ignore",
+    }),
+  );
+  await sleep(2000);
+  const cpu = () => procs.reduce((s, p) => s + procCpu(p.pid!), 0);
+  const c0 = cpu();
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const cores = (cpu() - c0) / ((performance.now() - t0) / 1000);
+  for (const p of procs) p.kill("SIGKILL");
+  await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(0) : p.once("exit", r)))));
+  return cores;
 }
 
 async function trial(source: string, n: number): Promise<Trial> {
@@ -104,7 +139,7 @@ async function trial(source: string, n: number): Promise<Trial> {
       source,
       fps: 5,
       inputOptions: ["-stream_loop", "-1"],
-      fileRate: "native",
+      fileRate: "camera",
       ...CAMERA,
     };
   }
@@ -129,6 +164,7 @@ async function trial(source: string, n: number): Promise<Trial> {
   const m1 = await getText(`${base}/metrics`);
   const c1 = agentCpu(r.proc.pid!);
   const wall = (performance.now() - t0) / 1000;
+  const rss = rssMb(r.proc.pid!);
   r.proc.kill("SIGTERM");
   await r.exit;
   const d = (name: string) => metric(m1, name) - metric(m0, name);
@@ -146,6 +182,8 @@ async function trial(source: string, n: number): Promise<Trial> {
     detectPct: (100 * detected) / Math.max(1, analyzed),
     nodeCores: (c1.node - c0.node) / wall,
     ffmpegCores: (c1.ffmpeg - c0.ffmpeg) / wall,
+    aloneCores: await ffmpegAlone(source, n),
+    rssMb: rss,
     ok: dropPct < 2 && decodedFps > 5 * 0.95,
   };
 }
@@ -165,17 +203,17 @@ for (const [name, src] of [
     `\n${name} scene (${src.split("/").pop()}, looped, native rate), ${SECONDS} s per count, camera settings ${JSON.stringify(CAMERA)}`,
   );
   console.log(
-    "streams | decoded fps/stream | analyzed fps/stream | dropped % | detector ran % | agent cores | ffmpeg cores | total cores | sustained",
+    "streams | decoded fps/stream | analyzed fps/stream | dropped % | detector ran % | agent cores | ffmpeg cores | total cores | ffmpeg alone cores | ratio | RSS MB (per stream) | load 1 min | sustained",
   );
   console.log(
-    "--------|--------------------|---------------------|-----------|----------------|-------------|--------------|-------------|----------",
+    "--------|--------------------|---------------------|-----------|----------------|-------------|--------------|-------------|--------------------|-------|---------------------|------------|----------",
   );
   let best = 0;
   for (const n of COUNTS) {
     const t = await trial(src, n);
     if (t.ok) best = n;
     console.log(
-      `${String(n).padStart(7)} | ${fmt(t.decodedFps).padStart(18)} | ${fmt(t.analyzedFps).padStart(19)} | ${fmt(t.dropPct, 1).padStart(9)} | ${fmt(t.detectPct, 0).padStart(14)} | ${fmt(t.nodeCores).padStart(11)} | ${fmt(t.ffmpegCores).padStart(12)} | ${fmt(t.nodeCores + t.ffmpegCores).padStart(11)} | ${t.ok ? "yes" : "no"}`,
+      `${String(n).padStart(7)} | ${fmt(t.decodedFps).padStart(18)} | ${fmt(t.analyzedFps).padStart(19)} | ${fmt(t.dropPct, 1).padStart(9)} | ${fmt(t.detectPct, 0).padStart(14)} | ${fmt(t.nodeCores).padStart(11)} | ${fmt(t.ffmpegCores).padStart(12)} | ${fmt(t.nodeCores + t.ffmpegCores).padStart(11)} | ${fmt(t.aloneCores).padStart(18)} | ${fmt((t.nodeCores + t.ffmpegCores) / t.aloneCores, 1).padStart(5)} | ${`${fmt(t.rssMb, 0)} (${fmt(t.rssMb / n, 0)})`.padStart(19)} | ${fmt(loadavg()[0]).padStart(10)} | ${t.ok ? "yes" : "no"}`,
     );
     if (!t.ok && n > best * 2) break;
   }

@@ -45,6 +45,9 @@ async function ffmpegAlone(file: string): Promise<number> {
     "-nostdin",
     "-loglevel",
     "error",
+    // As the agent's ffmpeg: one decoding thread (agent/src/ingest/source.ts).
+    "-threads",
+    "1",
     "-i",
     file,
     "-an",

@@ -18,7 +18,7 @@
  *   pnpm exec tsx bench/identity-videos.ts [--runs 3] [--phase <n>] [--threshold <identify.threshold>] [--verbose]
  *       [--photos <dir>: save the enrolment photos there, to look at them]
  *
- * --phase pins the agent's full-frame phase (random in the agent: the run-to-run variation);
+ * --phase pins the agent's full-frame phase (the agent's is a hash of the camera id, fixed from run to run);
  * figures are printed per run and as min-max ranges over the runs.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -16,6 +16,14 @@ import { ConfigError } from "@argus/shared/config/loader";
 import type { AgentConfig } from "@argus/shared/config/schema";
 import { FacePool } from "@argus/shared/face/pool";
 import { CameraFleet } from "./fleet/fleet.ts";
+
+/**
+ * The face workers' initial V8 old generation, MB: their frame-sized buffers otherwise set off a
+ * full GC every frame or two (FacePoolOptions.initialOldSpaceMb). The main thread's is set where
+ * the process starts (`pnpm agent` passes --initial-old-space-size=128 to Node).
+ */
+export const AGENT_WORKER_OLD_SPACE_MB = 128;
+
 import { type AgentMetrics, createMetrics } from "./ops/metrics.ts";
 import { Sinks } from "./publish/sinks.ts";
 import { type AgentOps, startAgentOps } from "./status/opsServer.ts";
@@ -100,7 +108,11 @@ export async function startAgent(opts: AgentOptions): Promise<RunningAgent> {
   // so in-process it would use one core for all cameras and block the event loop.
   const ownPool = opts.pipeline
     ? undefined
-    : await FacePool.create({ workers: opts.workers, intraOpThreads: cfg.intraOpThreads });
+    : await FacePool.create({
+        workers: opts.workers,
+        intraOpThreads: cfg.intraOpThreads,
+        initialOldSpaceMb: AGENT_WORKER_OLD_SPACE_MB,
+      });
   const engine: FaceEngine = opts.pipeline ?? ownPool!;
   /** A start-up step that may fail: the workers must not outlive a failed start. */
   const step = async <T>(p: Promise<T>): Promise<T> => {

@@ -73,6 +73,45 @@ describe.skipIf(!HAS_DATA)("agent on the videos (file sink)", () => {
     expect(run.output()).toMatch(/"msg":"agent: stopped"/);
   });
 
+  it("a file at its native rate: every frame analyzed, and the same events in every run (and as with --fast)", async () => {
+    const dir = makeConfigDir(
+      { id: "edge-1" },
+      { station: { id: "station", source: video("station-crowd-1080p.mp4") } },
+    );
+    /** What an event says about the video (ids and wall-clock times differ from run to run). */
+    const content = (e: Record<string, unknown>) => {
+      const q = e.quality as { score: number };
+      const f = e.frame as { seq?: number };
+      return `${e.streamTimeMs} ${(e.box as number[]).map((v) => v.toFixed(1)).join(",")} ${q.score.toFixed(4)} ${f.seq ?? ""}`;
+    };
+    const runs: { events: string[]; finished: Record<string, unknown>; starting: Record<string, unknown> }[] = [];
+    for (const fast of [false, false, true]) {
+      const out = join(tempDir("out"), "events.jsonl");
+      const run = cli(["--config", dir, "--output", out, "--once", ...(fast ? ["--fast"] : [])]);
+      expect(await run.exit).toBe(0);
+      const line = (msg: string) =>
+        JSON.parse(
+          run
+            .output()
+            .split("\n")
+            .find((l) => l.includes(`"msg":"${msg}"`)) ?? "{}",
+        );
+      runs.push({
+        events: readJsonl(out).map(content).sort(),
+        finished: line("camera: finished"),
+        starting: line("camera: starting"),
+      });
+    }
+    // The start line names the pace and whether stale frames are dropped: nothing to read as a contradiction.
+    expect(runs[0].starting).toMatchObject({ pace: "native", dropsStaleFrames: false, bestShot: "offline" });
+    expect(runs[0].starting).not.toHaveProperty("realtime");
+    expect(runs[2].starting).toMatchObject({ pace: "as-fast-as-possible", dropsStaleFrames: false });
+    for (const r of runs) expect(r.finished).toMatchObject({ framesDecoded: 21, framesAnalyzed: 21, framesDropped: 0 });
+    expect(runs[0].events.length).toBeGreaterThanOrEqual(3);
+    expect(runs[1].events).toEqual(runs[0].events);
+    expect(runs[2].events).toEqual(runs[0].events);
+  });
+
   it("a corrupt video fails its camera only; the process goes on and --once exits 1", async () => {
     const bad = join(tempDir("bad"), "corrupt.mp4");
     writeFileSync(bad, Buffer.alloc(200_000, 7));

@@ -99,7 +99,7 @@ describe.skipIf(!HAS_DATA)("ffmpeg ingestion of the videos", () => {
     expect(drops).toBe(0);
   });
 
-  it("at the native rate: a slow consumer drops stale frames (counted) instead of buffering them", async () => {
+  it("paced at the recorded rate with drop-oldest (live cameras, fileRate camera): a slow consumer drops stale frames (counted) instead of buffering them", async () => {
     const src = source(video("talking-head-3.mp4"), true, { fps: 10 });
     let drops = 0;
     const t0 = Date.now();

@@ -14,7 +14,14 @@ describe("looping file sources", () => {
   it("plans -stream_loop -1 for files with loop, nothing for live sources or without it", () => {
     const o = { fps: 5, maxWidth: 0, realtime: true, inputOptions: [] };
     const file = parseSource("/v/a.mp4", "/");
-    expect(ffmpegPlan(file, { ...o, loop: true }).inputOptions).toEqual(["-nostdin", "-re", "-stream_loop", "-1"]);
+    expect(ffmpegPlan(file, { ...o, loop: true }).inputOptions).toEqual([
+      "-nostdin",
+      "-re",
+      "-stream_loop",
+      "-1",
+      "-threads",
+      "1",
+    ]);
     expect(ffmpegPlan(file, o).inputOptions).not.toContain("-stream_loop");
     expect(ffmpegPlan(parseSource("rtsp://h/x", "/"), { ...o, loop: true }).inputOptions).not.toContain("-stream_loop");
   });

@@ -79,6 +79,11 @@ const sizes: [number, number][] = [
   [2, 2],
   [17, 11],
   [64, 36],
+  // Widths that are multiples of 4 take the four-pixels-a-word path.
+  [4, 1],
+  [4, 3],
+  [8, 5],
+  [320, 6],
 ];
 
 describe("motion image operations", () => {

@@ -5,7 +5,9 @@ import { backoffDelay } from "@argus/shared/util/backoff";
 import { from, lastValueFrom, Subject, toArray } from "rxjs";
 import { describe, expect, it } from "vitest";
 import { BestShotSelector } from "../src/bestshot/selector.ts";
+import { fullFramePhase } from "../src/camera/analyzer.ts";
 import { boundedProcess } from "../src/camera/boundedProcess.ts";
+import { cameraPace } from "../src/camera/runner.ts";
 import { mergeRects, planRegions } from "../src/detection/regions.ts";
 import { FramePool } from "../src/ingest/framePool.ts";
 import { FrameSlicer } from "../src/ingest/slicer.ts";
@@ -85,7 +87,10 @@ describe("sources and ffmpeg arguments", () => {
       realtime: true,
       inputOptions: [],
     });
-    expect(rtsp.inputOptions).toEqual(["-nostdin", "-rtsp_transport", "tcp"]);
+    expect(rtsp.inputOptions).toEqual(["-nostdin", "-rtsp_transport", "tcp", "-threads", "1"]);
+    // One decoding thread by default; a camera's own -threads wins.
+    const own = ffmpegPlan(file, { fps: 5, maxWidth: 0, realtime: false, inputOptions: ["-threads", "4"] });
+    expect(own.inputOptions).toEqual(["-nostdin", "-threads", "4"]);
     expect(rtsp.outputOptions.join(" ")).toContain("scale='min(1280,iw)':-2");
   });
 
@@ -367,6 +372,30 @@ describe("tracks between frames (TrackClock, injected wall clock)", () => {
     expect(ended).toEqual([id]);
   });
 
+  it("a file (stallMs): waiting for frames does not age tracks, unless the decoder is stuck longer than stallMs", () => {
+    let wall = 0;
+    const clock = new TrackClock(() => wall, 2000);
+    const t = new Tracker(o, "c-");
+    t.update([face()], 0);
+    clock.seen(0);
+    const id = t.active[0].id;
+    // Frames late by up to 2 s (a busy machine, ffmpeg paused): the clock stays at the last frame.
+    for (const w of [100, 1500, 2000]) {
+      wall = w;
+      expect(clock.idleNow()).toBe(0);
+      expect(t.expire(clock.idleNow()!)).toEqual([]);
+    }
+    // The same stream, whenever its frames arrive: the track ends at the frame after 2 s of stream time.
+    for (let s = 200; s <= 2000; s += 200) expect(t.update([], s).ended).toEqual([]);
+    clock.seen(2000);
+    wall = 2000 + 2000;
+    expect(clock.idleNow()).toBe(2000);
+    // Stuck for longer than stallMs: all of the waiting counts.
+    wall = 2000 + 2001;
+    expect(clock.idleNow()).toBe(2000 + 2001);
+    expect(t.expire(clock.idleNow()!).map((x) => x.id)).toEqual([id]);
+  });
+
   it("realtime: a better shot waiting for its interval goes out when no frame comes", () => {
     let wall = 0;
     const clock = new TrackClock(() => wall);
@@ -385,6 +414,31 @@ describe("tracks between frames (TrackClock, injected wall clock)", () => {
     expect(s.tick(clock.idleNow()!)).toEqual([]);
     wall = 1000;
     expect(s.tick(clock.idleNow()!).map((c) => [c.payload, c.seq])).toEqual([["better", 1]]);
+  });
+});
+
+describe("camera pace and full-frame phase", () => {
+  it("names how frames come: live, a file at its rate (every frame), as a camera, or as fast as possible", () => {
+    expect(cameraPace(true, "native", false)).toBe("live");
+    expect(cameraPace(true, "fast", true)).toBe("live");
+    expect(cameraPace(false, "native", false)).toBe("native");
+    expect(cameraPace(false, "camera", false)).toBe("camera");
+    expect(cameraPace(false, "fast", false)).toBe("as-fast-as-possible");
+    expect(cameraPace(false, "native", true)).toBe("as-fast-as-possible");
+    expect(cameraPace(false, "camera", true)).toBe("as-fast-as-possible");
+  });
+
+  it("the full-frame phase is fixed per camera id, within range, and spread over cameras", () => {
+    expect(fullFramePhase("v", 25)).toBe(fullFramePhase("v", 25));
+    expect(fullFramePhase("v", 0)).toBe(0);
+    expect(fullFramePhase("v", 1)).toBe(0);
+    const phases = Array.from({ length: 50 }, (_, i) => fullFramePhase(`cam-${i}`, 25));
+    for (const p of phases) {
+      expect(Number.isInteger(p)).toBe(true);
+      expect(p).toBeGreaterThanOrEqual(0);
+      expect(p).toBeLessThan(25);
+    }
+    expect(new Set(phases).size).toBeGreaterThan(10);
   });
 });
 

@@ -12,7 +12,7 @@
  * into bench/identity/labels.json.
  *
  *   pnpm exec tsx bench/identity/record.ts [--out /tmp/argus-identity] [--videos station,stage]
- *       [--phase <n>]      pin the full-frame phase (the agent's is random): a repeatable recording
+ *       [--phase <n>]      pin the full-frame phase (the agent's comes from the camera id)
  *       [--search full]    search every frame in full (no motion gating): what the detector can see
  *       [--camera '{"minFaceSize":16}']  other camera settings
  */

@@ -6,9 +6,9 @@
  * methods on their prototypes, `FrameAnalyzer.process` (to know the camera and frame being
  * analyzed) and `Tracker.update` (to see the assignments), and can be removed again.
  *
- * Optionally pins the analyzer's full-frame phase (the agent starts it at a random frame so the
- * full-frame passes of several cameras do not coincide): the one source of randomness in what an
- * agent detects on a file, so pinning it makes a run on a file repeatable.
+ * Optionally pins the analyzer's full-frame phase (the agent starts it at a frame computed from
+ * the camera id, so the full-frame passes of several cameras do not coincide, and a run on a file
+ * repeats): pinning it tries other phases.
  */
 
 import { FrameAnalyzer } from "../../agent/src/camera/analyzer.ts";
@@ -58,7 +58,7 @@ export interface TapOptions {
   cropFactor?: number;
   /** Also keep a crop of every detection (for labelling; costs memory). */
   allCrops?: boolean;
-  /** The full-frame phase every analyzer starts at (default: the agent's random phase). */
+  /** The full-frame phase every analyzer starts at (default: the agent's, from the camera id). */
   phase?: (camera: string) => number | undefined;
 }
 

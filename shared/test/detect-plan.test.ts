@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ANCHOR_CACHE_SIZE, anchorsFor, makeAnchors } from "../src/face/anchors.ts";
 import {
   type LevelPlan,
   MAX_DETECTABLE_PX,
@@ -89,5 +90,20 @@ describe("detector level planning", () => {
   it("rounds regions outward to whole pixels inside the image", () => {
     expect(pixelRegion({ x: -5.5, y: 10.2, w: 100, h: 50.5 }, 80, 200)).toEqual({ x: 0, y: 10, w: 80, h: 51 });
     expect(pixelRegion({ x: 100, y: 0, w: 10, h: 10 }, 80, 200)).toBeUndefined();
+  });
+});
+
+describe("anchors per input size", () => {
+  it("keeps the sizes in use while one-off sizes come and go (least recently used out first)", () => {
+    const hot = anchorsFor(1152, 648);
+    for (let i = 0; i < 3 * ANCHOR_CACHE_SIZE; i++) {
+      anchorsFor(100 + i, 80);
+      // The whole frame's size is used on every search frame: never rebuilt.
+      expect(anchorsFor(1152, 648)).toBe(hot);
+    }
+    // An old one-off size was dropped and is built again, equal but new.
+    const again = anchorsFor(100, 80);
+    expect(again).toEqual(makeAnchors(100, 80));
+    expect(anchorsFor(100, 80)).toBe(again);
   });
 });

@@ -96,6 +96,11 @@ describe.skipIf(!HAVE_DATA)("face pool on real faces", () => {
 });
 
 describe("face pool failures", () => {
+  it("refuses an initial old space that is not a positive number of MB, before starting any worker", async () => {
+    for (const bad of [0, -1, 1.5])
+      await expect(FacePool.create({ workers: 1, initialOldSpaceMb: bad })).rejects.toThrow(RangeError);
+  });
+
   it("rejects the call of a worker that dies, replaces the worker and runs the queued calls", async () => {
     const pool = await FacePool.create({ workers: 1, entry: exiting });
     const img: RgbImage = { data: new Uint8Array(12), width: 2, height: 2 };

@@ -10,7 +10,9 @@ import {
   NORM_IMAGENET,
   Pyramid,
   type TensorNorm,
+  warpToGrey,
   warpToRgb,
+  warpToRgbReference,
   warpToTensor,
 } from "../src/image/resample.ts";
 import type { RgbImage } from "../src/image/types.ts";
@@ -173,5 +175,48 @@ describe("resampling", () => {
     const resized = cropRegion(big, [60, 40, 100, 80], 3, 64);
     expect([resized.width, resized.height]).toEqual([64, 64]);
     expect(resized).toEqual(warpToRgb(new Pyramid(big), cropAffine(20, 0, 120, 120, 64, 64), 64, 64));
+  });
+});
+
+describe("mirrored crops (the landmark model's mirrored pass)", () => {
+  it("the warp of a mirrored square crop is the unmirrored warp flipped left to right", () => {
+    const img = new Pyramid(randomImage(400, 300, 11));
+    const S = 64;
+    // Inside the image, across its edges, and large enough to read coarser pyramid levels.
+    for (const [x0, y0, side] of [
+      [100.3, 80.7, 90],
+      [-20, -15, 70],
+      [350, 260, 80],
+      [10, 5, 280],
+      [200.5, 100.25, 33],
+    ]) {
+      const plain = warpToGrey(img, cropAffine(x0, y0, side, side, S, S), S, S).slice();
+      const mirrored = warpToGrey(img, [-side / S, 0, x0 + side, 0, side / S, y0], S, S);
+      let worst = 0;
+      for (let v = 0; v < S; v++)
+        for (let u = 0; u < S; u++) worst = Math.max(worst, Math.abs(mirrored[v * S + u] - plain[v * S + S - 1 - u]));
+      expect(worst, `crop at ${x0},${y0} side ${side}`).toBeLessThan(1e-6);
+    }
+  });
+});
+
+describe("warpToRgb without the float tensor", () => {
+  it("gives the bytes of the tensor path, rounded, for crops and rotations, inside and across the edges", () => {
+    const img = randomImage(300, 200, 5);
+    const pyr = new Pyramid(img);
+    const affines: Affine[] = [
+      cropAffine(10.3, 20.7, 90, 90, 112, 112),
+      cropAffine(-30, -10, 200, 150, 100, 75),
+      cropAffine(0, 0, 300, 200, 60, 40),
+      [0.7, -0.2, 120, 0.2, 0.7, 40],
+      [1.9, 0.6, -20, -0.6, 1.9, 150],
+      [-0.9, 0, 200, 0, 0.9, 10],
+    ];
+    for (const m of affines)
+      for (const src of [img, pyr]) {
+        const a = warpToRgb(src, m, 57, 43);
+        const b = warpToRgbReference(src, m, 57, 43);
+        expect(Buffer.from(a.data).equals(Buffer.from(b.data)), JSON.stringify(m)).toBe(true);
+      }
   });
 });

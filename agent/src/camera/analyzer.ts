@@ -56,8 +56,10 @@ interface Ref {
 
 export interface AnalyzerOptions {
   /**
-   * The source pushes frames at its own rate (cameras, files at their native rate): the stream is
-   * known up to a frame's arrival. Otherwise (files as fast as possible) up to the end of its analysis.
+   * The source pushes frames at its own rate (cameras, files played as a camera): the stream is
+   * known up to a frame's arrival, and tracks age by the wall clock while no frame comes. Otherwise
+   * (files, every frame analyzed) tracks age by stream time alone, up to a stall of the decoder
+   * longer than `tracking.timeoutMs`: the results do not depend on timing.
    */
   realtime?: boolean;
   /** Wall-clock ms on the clock of `Frame.arrivedAt` (default performance.now(); tests inject their own). */
@@ -86,7 +88,14 @@ export class FrameAnalyzer {
   private readonly realtime: boolean;
   private readonly appearance: boolean;
   private readonly refs = new Map<string, Ref>();
-  /** Analyzed frames; starts at a random phase so the full-frame passes of several cameras do not coincide. */
+  /**
+   * Faces embedded for this analyzer's appearance comparisons. Its decisions (which faces to embed,
+   * which to compare, which reference face to keep) look at these only, never at an embedding an
+   * event being made meanwhile may have added to the same face: events are made while later
+   * frames are analyzed, and the results must not depend on which finished first.
+   */
+  private readonly embeddedHere = new WeakSet<AnalyzedFace>();
+  /** Analyzed frames; starts at a phase of the camera's id so the full-frame passes of several cameras do not coincide. */
   private frames: number;
 
   constructor(
@@ -97,8 +106,8 @@ export class FrameAnalyzer {
   ) {
     this.realtime = o.realtime ?? true;
     this.appearance = o.appearance ?? true;
-    this.clock = new TrackClock(o.now);
-    this.frames = cam.detection.fullFrameEvery > 0 ? Math.floor(Math.random() * cam.detection.fullFrameEvery) : 0;
+    this.clock = new TrackClock(o.now, this.realtime ? 0 : cam.tracking.timeoutMs);
+    this.frames = fullFramePhase(cam.id, cam.detection.fullFrameEvery);
     this.motion = new MotionDetector(cam.motion);
     this.tracker = new Tracker(cam.tracking, trackPrefix);
     this.selector = new BestShotSelector({
@@ -199,6 +208,7 @@ export class FrameAnalyzer {
     }
     chosen(this.selector.tick(t));
     const t3 = performance.now();
+    // Files: the stream is known up to the end of the frame's analysis (frameDone moves it on).
     this.clock.seen(t, this.realtime ? frame.arrivedAt : this.clock.now());
     return {
       shots,
@@ -233,19 +243,29 @@ export class FrameAnalyzer {
       const f = dets[q.det].face;
       const r = this.refs.get(q.track.id);
       if (!f || !r) continue;
-      const add = [f, r.face].filter((x) => !x.embedding && !need.has(x));
+      const add = [f, r.face].filter((x) => !this.embeddedHere.has(x) && !need.has(x));
       if (need.size + add.length > MAX_APPEARANCE_EMBEDS) continue;
       for (const x of add) need.add(x);
     }
     if (need.size > 0) {
       // A failed call leaves the faces without embeddings: position alone decides.
-      await this.engine.embed([...need]).catch(() => {});
+      // Faces an event has embedded meanwhile keep that embedding (the same model on the same crop):
+      // only the choice of faces must not depend on it, the work can.
+      const todo = [...need].filter((x) => !x.embedding);
+      const ok =
+        todo.length === 0 ||
+        (await this.engine.embed(todo).then(
+          () => true,
+          () => false,
+        ));
+      if (ok) for (const x of need) this.embeddedHere.add(x);
     }
+    const known = (f: AnalyzedFace | undefined) => (f && this.embeddedHere.has(f) ? f.embedding : undefined);
     return {
       embedded: need.size,
       similarity: (track, d) => {
-        const a = dets[d].face?.embedding;
-        const b = this.refs.get(track.id)?.face.embedding;
+        const a = known(dets[d].face);
+        const b = known(this.refs.get(track.id)?.face);
         return a && b ? cosine(a, b) : undefined;
       },
     };
@@ -260,7 +280,7 @@ export class FrameAnalyzer {
       const r = this.refs.get(a.track.id);
       const q = f.quality.score;
       // An embedded face stays unless clearly beaten (its embedding was paid for).
-      if (!r || q > (r.face.embedding ? 1.25 * r.quality + 0.05 : r.quality))
+      if (!r || q > (this.embeddedHere.has(r.face) ? 1.25 * r.quality + 0.05 : r.quality))
         this.refs.set(a.track.id, { face: f, quality: q });
     }
     if (this.refs.size > this.tracker.active.length + this.tracker.recentlyEnded.length) {
@@ -270,8 +290,8 @@ export class FrameAnalyzer {
   }
 
   /**
-   * A frame's work is over (its events made too): for files read as fast as possible, waiting for
-   * the next frame starts now, and only waiting counts as time without frames.
+   * A frame's analysis is over (its events may still be in the making): for files, waiting for the
+   * next frame starts now, and only waiting (a stuck decoder) counts as time without frames.
    */
   frameDone(): void {
     if (!this.realtime) this.clock.busyUntil();
@@ -306,6 +326,18 @@ export class FrameAnalyzer {
     for (const s of ready) shots.push({ ...s, mode, chosenAt: now, track: info(live.get(s.trackId)) });
     return shots;
   }
+}
+
+/**
+ * The analyzed frame the full-frame passes of a camera start from (0..every-1): a hash of its id, so
+ * several cameras' passes are spread over frames, yet each camera's is the same from run to run.
+ */
+export function fullFramePhase(cameraId: string, every: number): number {
+  if (every <= 1) return 0;
+  // FNV-1a, 32 bits.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < cameraId.length; i++) h = Math.imul(h ^ cameraId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % every;
 }
 
 function info(t: Track | undefined): TrackInfo | undefined {

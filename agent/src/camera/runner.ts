@@ -45,18 +45,36 @@ interface Made {
   shot: Shot;
 }
 
-/** One analyzed frame, or tracks ended between frames (timeout, source lost, end), with its events made. */
+/** One analyzed frame, or tracks ended between frames (timeout, source lost, end), with its events (being) made. */
 interface Step {
   stats?: FrameStats;
   /** Tracks ended besides those of `stats` (between frames, or flushed). */
   ended: number;
-  made: Made[];
+  /** The step's events, made while later frames are analyzed (never rejects). */
+  made: Promise<Made[]>;
 }
+
+/**
+ * Frames whose events (offline best shots) may still be in the making while later frames are
+ * analyzed; past this the next frame waits for the oldest batch (memory stays bounded when events
+ * are made slower than frames come).
+ */
+export const MAX_EVENT_BATCHES_IN_PROGRESS = 4;
 
 /** A frame, and how many times the source had been lost when it came (its tracks end first if that is news). */
 interface Item {
   frame: Frame;
   lost: number;
+}
+
+/** How a camera's frames come (CameraRunner.pace). */
+export type Pace = "live" | "native" | "camera" | "as-fast-as-possible";
+
+/** The pace of a source: live, or a file's (`fast`: --fast, which overrides fileRate). */
+export function cameraPace(live: boolean, fileRate: CameraConfig["fileRate"], fast: boolean): Pace {
+  if (live) return "live";
+  if (fast || fileRate === "fast") return "as-fast-as-possible";
+  return fileRate;
 }
 
 export interface CameraCounters {
@@ -100,8 +118,13 @@ export class CameraRunner {
     this.start(resolveDone);
   }
 
-  get realtime(): boolean {
-    return this.source.live || (!this.ctx.fast && this.cam.fileRate === "native");
+  /**
+   * How frames come: `live` (a camera: frames at its own rate), a file at its recorded rate with
+   * every frame analyzed (`native`) or as a live camera would be (`camera`: stale frames dropped),
+   * or a file `as-fast-as-possible`.
+   */
+  get pace(): Pace {
+    return cameraPace(this.source.live, this.cam.fileRate, this.ctx.fast);
   }
 
   /** A file (or lavfi) source that ends by itself. */
@@ -151,19 +174,40 @@ export class CameraRunner {
     const { cam, ctx } = this;
     const m = ctx.metrics;
     const label = { camera: cam.id };
-    const src = new CameraSource({ source: this.source, settings: cam, realtime: this.realtime });
-    // Live sources (and files played at their native rate, as a camera would) drop stale frames.
-    const live = this.realtime;
+    const pace = this.pace;
+    // ffmpeg reads files at their recorded rate (-re) unless as fast as possible.
+    const src = new CameraSource({ source: this.source, settings: cam, realtime: pace !== "as-fast-as-possible" });
+    // Live sources (and files played as a camera) drop stale frames and age tracks by the wall clock;
+    // other files analyze every frame (ffmpeg waits) on stream time: their results are reproducible.
+    const live = pace === "live" || pace === "camera";
     const analyzer = new FrameAnalyzer(cam, ctx.engine, `${cam.id}-${ctx.runId}-`, { realtime: live });
     const makeEvents = (shots: Shot[]) => this.makeEvents(shots);
     const analysisFailed = (e: unknown) => {
       m.analysisErrors.inc(label);
       this.log.error({ err: (e as Error).message }, "camera: frame analysis failed; frame skipped");
     };
+    // Offline best shots: events are made (embeddings, face checks, JPEG crops: pool and libuv work)
+    // while the next frames are analyzed, and delivered in order below; at most
+    // MAX_EVENT_BATCHES_IN_PROGRESS batches are in the making. Realtime best shots: a frame's events
+    // are made before the next frame is analyzed, so a shot does not compete with later frames for
+    // the cores (shot -> PUBACK p95 on one busy stream, bench/agent-latency.ts at load 3-4: 247 ms
+    // overlapped, 116 ms in turn).
+    const inProgress: Promise<unknown>[] = [];
+    const maxInProgress = cam.bestShot.mode === "realtime" ? 0 : MAX_EVENT_BATCHES_IN_PROGRESS;
+    const startEvents = async (shots: Shot[]): Promise<{ made: Promise<Made[]> }> => {
+      if (shots.length === 0) return { made: Promise.resolve([]) };
+      const made = makeEvents(shots);
+      const settled = made.then(() => {
+        inProgress.splice(inProgress.indexOf(settled), 1);
+      });
+      inProgress.push(settled);
+      while (inProgress.length > maxInProgress) await inProgress[0];
+      return { made };
+    };
     /** Tracks ended between frames: a step for their events and the track gauges (none if nothing ended). */
     const endTracks = (r: Ended): Promise<Step> | undefined =>
       r.ended.length > 0 || r.shots.length > 0
-        ? makeEvents(r.shots).then((made) => ({ ended: r.ended.length, made }))
+        ? startEvents(r.shots).then(({ made }) => ({ ended: r.ended.length, made }))
         : undefined;
     // Times the source was reported lost (reconnecting), and up to which of them the tracks were flushed.
     let lost = 0;
@@ -180,8 +224,9 @@ export class CameraRunner {
         source: describeSource(this.source),
         kind: this.source.kind,
         fps: cam.fps,
-        mode: cam.bestShot.mode,
-        realtime: live,
+        pace,
+        dropsStaleFrames: live,
+        bestShot: cam.bestShot.mode,
       },
       "camera: starting",
     );
@@ -214,8 +259,6 @@ export class CameraRunner {
           m.framesDecoded.inc(label);
           ctx.onFrame?.(cam, frame);
         }),
-        // A frame's events (embedding, crops) are made before the next frame is analyzed, so a best
-        // shot does not wait behind later frames: that is what keeps realtime latency low.
         boundedProcess<Item, Step>(
           async ({ frame: f, lost: at }) => {
             // The first frame of a new connection whose loss the idle step has not handled yet.
@@ -230,7 +273,7 @@ export class CameraRunner {
               f.release();
             }
             const shots = [...(flushed?.shots ?? []), ...(r?.shots ?? [])];
-            const made = await makeEvents(shots);
+            const { made } = await startEvents(shots);
             analyzer.frameDone();
             return { stats: r?.stats, ended: flushed?.ended.length ?? 0, made };
           },
@@ -274,7 +317,8 @@ export class CameraRunner {
           if (s.regions > 0) m.stage.observe({ stage: "detect" }, s.ms.detect / 1000);
           if (s.faces > 0) m.stage.observe({ stage: "analyze" }, s.ms.analyze / 1000);
         }),
-        mergeMap((r) => from(r.made)),
+        // Each step's events in order, once made.
+        concatMap((r) => from(r.made).pipe(mergeMap((made) => from(made)))),
         concatMap(({ ev, shot }) =>
           defer(async () => {
             await ctx.deliver(ev, shot);

@@ -51,6 +51,10 @@ export function downscaleGrey(
 
 /** 3x3 erosion (min) or dilation (max) of a binary (0/1) image, `times` times, in place; edges replicate. */
 export function morph(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
+  if (w % 4 === 0 && img.byteOffset % 4 === 0 && tmp.byteOffset % 4 === 0 && tmp.length >= w * h) {
+    morphWords(img, w, h, times, dilate, tmp);
+    return;
+  }
   for (let t = 0; t < times; t++) {
     // Separable: horizontal pass into tmp, vertical pass back; on 0/1 pixels min is & and max is |.
     for (let y = 0; y < h; y++) {
@@ -88,13 +92,68 @@ export function morph(img: Uint8Array, w: number, h: number, times: number, dila
   }
 }
 
-/** Reused label and stack buffers of `components` (one motion image size at a time per thread). */
-let labelBuf = new Uint8Array(0);
-let stackBuf = new Int32Array(0);
+/**
+ * `morph` four pixels at a time (rows a multiple of 4 wide): each 32-bit word holds four 0/1 bytes,
+ * so a shift by 8 bits moves every pixel one column (little-endian: the next byte is the next
+ * pixel), and the bytes that cross a word boundary come from the neighbouring words. Edges
+ * replicate as in the scalar version. The same pixels as the scalar version, about 4x faster.
+ */
+function morphWords(img: Uint8Array, w: number, h: number, times: number, dilate: boolean, tmp: Uint8Array): void {
+  const n = (w * h) >> 2;
+  const a = new Uint32Array(img.buffer, img.byteOffset, n);
+  const b = new Uint32Array(tmp.buffer, tmp.byteOffset, n);
+  const ww = w >> 2;
+  for (let t = 0; t < times; t++) {
+    // Horizontal: a -> b.
+    for (let y = 0; y < h; y++) {
+      const r = y * ww;
+      const end = r + ww - 1;
+      for (let k = r; k <= end; k++) {
+        const x = a[k];
+        // The left neighbour of byte 0 (the previous word's byte 3, or itself at the row's start),
+        // the right neighbour of byte 3 (the next word's byte 0, or itself at the row's end).
+        const left = k > r ? a[k - 1] >>> 24 : x & 0xff;
+        const right = k < end ? (a[k + 1] & 0xff) << 24 : (x >>> 24) << 24;
+        const l = ((x << 8) | left) >>> 0;
+        const rr = ((x >>> 8) | right) >>> 0;
+        b[k] = dilate ? (x | l | rr) >>> 0 : (x & l & rr) >>> 0;
+      }
+    }
+    // Vertical: b -> a (a row above or below the image is the edge row itself).
+    for (let y = 0; y < h; y++) {
+      const r = y * ww;
+      const up = y > 0 ? r - ww : r;
+      const down = y < h - 1 ? r + ww : r;
+      if (dilate) for (let k = 0; k < ww; k++) a[r + k] = (b[up + k] | b[r + k] | b[down + k]) >>> 0;
+      else for (let k = 0; k < ww; k++) a[r + k] = (b[up + k] & b[r + k] & b[down + k]) >>> 0;
+    }
+  }
+}
+
+/** Reused run buffers of `components` (grown as needed, per thread). */
+let runStart = new Int32Array(0);
+let runEnd = new Int32Array(0);
+let runRow = new Int32Array(0);
+let runParent = new Int32Array(0);
+let runComp = new Int32Array(0);
+
+function find(parent: Int32Array, i: number): number {
+  let r = i;
+  while (parent[r] !== r) r = parent[r];
+  while (parent[i] !== r) {
+    const n = parent[i];
+    parent[i] = r;
+    i = n;
+  }
+  return r;
+}
 
 /**
  * Bounding boxes of the 8-connected components of a binary image, with the number of pixels set in
- * `count` (the change mask before morphology, so dilation does not inflate a blob's area).
+ * `count` (the change mask before morphology, so dilation does not inflate a blob's area), in the
+ * raster order of their first pixel. Runs of set pixels per row, joined (union-find) with the runs
+ * of the row above that touch them, diagonals included: work in proportion to the runs, not to
+ * the pixels times their neighbours.
  */
 export function components(
   img: Uint8Array,
@@ -102,49 +161,71 @@ export function components(
   h: number,
   count: Uint8Array = img,
 ): { x0: number; y0: number; x1: number; y1: number; n: number }[] {
-  const size = w * h;
-  if (labelBuf.length < size) {
-    labelBuf = new Uint8Array(size);
-    stackBuf = new Int32Array(size);
+  // At most one run per two pixels of a row, plus one.
+  const maxRuns = h * ((w >> 1) + 1);
+  if (runStart.length < maxRuns) {
+    runStart = new Int32Array(maxRuns);
+    runEnd = new Int32Array(maxRuns);
+    runRow = new Int32Array(maxRuns);
+    runParent = new Int32Array(maxRuns);
+    runComp = new Int32Array(maxRuns);
   }
-  const label = labelBuf.subarray(0, size);
-  label.fill(0);
-  const stack = stackBuf;
-  const out: { x0: number; y0: number; x1: number; y1: number; n: number }[] = [];
-  for (let s = 0; s < size; s++) {
-    if (!img[s] || label[s]) continue;
-    let top = 0;
-    stack[top++] = s;
-    label[s] = 1;
-    let x0 = w;
-    let y0 = h;
-    let x1 = 0;
-    let y1 = 0;
-    let n = 0;
-    while (top > 0) {
-      const i = stack[--top];
-      const y = (i / w) | 0;
-      const x = i - y * w;
-      n += count[i];
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-      const xa = x > 0 ? -1 : 0;
-      const xb = x < w - 1 ? 1 : 0;
-      const ya = y > 0 ? -w : 0;
-      const yb = y < h - 1 ? w : 0;
-      for (let dy = ya; dy <= yb; dy += w) {
-        for (let dx = xa; dx <= xb; dx++) {
-          const j = i + dy + dx;
-          if (img[j] && !label[j]) {
-            label[j] = 1;
-            stack[top++] = j;
-          }
-        }
+  const rs = runStart;
+  const re = runEnd;
+  const ry = runRow;
+  const parent = runParent;
+  let runs = 0;
+  let prevFirst = 0;
+  let prevEnd = 0;
+  for (let y = 0; y < h; y++) {
+    const o = y * w;
+    const first = runs;
+    let p = prevFirst;
+    let x = 0;
+    while (x < w) {
+      if (!img[o + x]) {
+        x++;
+        continue;
+      }
+      const s = x;
+      while (x < w && img[o + x]) x++;
+      const k = runs++;
+      rs[k] = s;
+      re[k] = x;
+      ry[k] = y;
+      parent[k] = k;
+      // Runs of the row above touching [s - 1, x]: their end > s - 1 and their start < x + 1.
+      while (p < prevEnd && re[p] < s) p++;
+      for (let q = p; q < prevEnd && rs[q] <= x; q++) {
+        const a = find(parent, q);
+        const b = find(parent, k);
+        // The smaller index (earlier in raster order) is the root.
+        if (a < b) parent[b] = a;
+        else if (b < a) parent[a] = b;
       }
     }
-    out.push({ x0, y0, x1, y1, n });
+    prevFirst = first;
+    prevEnd = runs;
+  }
+  const comp = runComp;
+  const out: { x0: number; y0: number; x1: number; y1: number; n: number }[] = [];
+  for (let k = 0; k < runs; k++) {
+    const root = find(parent, k);
+    let c: { x0: number; y0: number; x1: number; y1: number; n: number };
+    if (root === k) {
+      comp[k] = out.length;
+      c = { x0: rs[k], y0: ry[k], x1: re[k] - 1, y1: ry[k], n: 0 };
+      out.push(c);
+    } else {
+      c = out[comp[root]];
+      if (rs[k] < c.x0) c.x0 = rs[k];
+      if (re[k] - 1 > c.x1) c.x1 = re[k] - 1;
+      if (ry[k] > c.y1) c.y1 = ry[k];
+    }
+    const o = ry[k] * w;
+    let n = 0;
+    for (let i = o + rs[k]; i < o + re[k]; i++) n += count[i];
+    c.n += n;
   }
   return out;
 }

@@ -8,12 +8,19 @@
  *
  * The caller says where the stream is known up to (`seen`), and asks for `idleNow()` only while no
  * frame is waiting or being analyzed (a waiting frame is newer evidence than the clock).
+ *
+ * With `stallMs` (files), waiting counts only once it is longer than that (a decoder stuck), and
+ * then all of it: until then the clock stays at the last frame's stream time, so tracks end on
+ * frames alone and the results do not depend on when frames arrive.
  */
 export class TrackClock {
   private last: { streamMs: number; wallMs: number } | undefined;
 
   /** `now`: wall-clock milliseconds (default performance.now(); tests inject their own). */
-  constructor(readonly now: () => number = () => performance.now()) {}
+  constructor(
+    readonly now: () => number = () => performance.now(),
+    readonly stallMs = 0,
+  ) {}
 
   /**
    * The stream is known up to `streamMs` as of wall time `wallMs`: a frame's arrival for sources
@@ -32,7 +39,8 @@ export class TrackClock {
   /** Stream time now, while no frame waits: the last known stream time plus the wall time since (undefined before any frame). */
   idleNow(): number | undefined {
     if (!this.last) return undefined;
-    return this.last.streamMs + Math.max(0, this.now() - this.last.wallMs);
+    const waited = Math.max(0, this.now() - this.last.wallMs);
+    return this.last.streamMs + (waited > this.stallMs ? waited : 0);
   }
 
   /** Forgets the stream (a new connection: its frames start a new account). */

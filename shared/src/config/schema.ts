@@ -145,9 +145,11 @@ export const CameraSettingsSchema = z
     enabled: z.boolean().default(true).describe("false: the camera is not started (reported as disabled)"),
     fps: num(0.1, 60).default(5).describe("Frames analyzed per second (ffmpeg keeps this many of the source's frames)"),
     fileRate: z
-      .enum(["native", "fast"])
+      .enum(["native", "fast", "camera"])
       .default("native")
-      .describe("Files only: 'native' plays at the recorded rate (as a camera would), 'fast' as fast as possible"),
+      .describe(
+        "Files only: 'native' plays at the recorded rate, every frame analyzed (ffmpeg waits when analysis falls behind: results are reproducible); 'fast' as fast as possible; 'camera' at the recorded rate as a live camera (stale frames dropped when analysis falls behind, tracks age by the wall clock: for capacity tests)",
+      ),
     loop: z
       // true/false also as text: the environment (ARGUS_LOOP_FILES) sets it for every camera.
       .preprocess(

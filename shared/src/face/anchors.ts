@@ -69,15 +69,23 @@ export function makeAnchors(width: number, height: number, layout: AnchorLayout 
 }
 
 const cache = new Map<string, Anchors>();
-/** makeAnchors ("cells"), kept per input size (a camera's frames reuse a few sizes). */
+/** Input sizes whose anchors are kept. */
+export const ANCHOR_CACHE_SIZE = 64;
+/**
+ * makeAnchors ("cells"), kept per input size, least recently used out first: a camera's frames
+ * reuse a few sizes (the whole frame's, the coarse level's) among many one-off sizes of track regions.
+ */
 export function anchorsFor(width: number, height: number): Anchors {
   const key = `${width}x${height}`;
   let a = cache.get(key);
-  if (!a) {
-    if (cache.size >= 64) cache.clear();
+  if (a) {
+    // Most recently used last (a Map keeps insertion order).
+    cache.delete(key);
+  } else {
+    if (cache.size >= ANCHOR_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
     a = makeAnchors(width, height);
-    cache.set(key, a);
   }
+  cache.set(key, a);
   return a;
 }
 

@@ -86,9 +86,26 @@ export class LandmarkModel {
         ? [-w / LM_SIZE, 0, crop[2], 0, h / LM_SIZE, crop[1]]
         : cropAffine(crop[0], crop[1], w, h, LM_SIZE, LM_SIZE);
     });
+    // A mirrored pass of a crop that is also run unmirrored samples the same points right to left
+    // (column u of one is column 63 - u of the other): its input is that crop's, flipped, not a second warp.
+    const unmirrored = new Map<Box, number>();
+    passes.forEach(({ crop, mirror }, k) => {
+      if (!mirror) unmirrored.set(crop, k);
+    });
     affines.forEach((m, k) => {
+      const twin = passes[k].mirror ? unmirrored.get(passes[k].crop) : undefined;
+      if (twin !== undefined) return;
       const grey = warpToGrey(src, m, LM_SIZE, LM_SIZE);
-      for (let i = 0; i < LM_PIXELS; i++) input[k * LM_PIXELS + i] = grey[i] / 256;
+      const o = k * LM_PIXELS;
+      for (let i = 0; i < LM_PIXELS; i++) input[o + i] = grey[i] / 256;
+    });
+    passes.forEach(({ crop, mirror }, k) => {
+      const twin = mirror ? unmirrored.get(crop) : undefined;
+      if (twin === undefined) return;
+      const o = k * LM_PIXELS;
+      const t = twin * LM_PIXELS;
+      for (let v = 0; v < LM_SIZE; v++)
+        for (let u = 0; u < LM_SIZE; u++) input[o + v * LM_SIZE + u] = input[t + v * LM_SIZE + LM_SIZE - 1 - u];
     });
     const out = await this.session.run({ input: new ort.Tensor("float32", input, [n, 1, LM_SIZE, LM_SIZE]) });
     const d = out.output.data as Float32Array;

@@ -403,8 +403,20 @@ export function copyRgb(img: RgbImage, x: number, y: number, w: number, h: numbe
   return { data: out, width: w, height: h };
 }
 
-/** Bilinear warp to 8-bit RGB (for JPEG crops and debugging). */
+/**
+ * Bilinear warp to 8-bit RGB (aligned faces, context crops, second-look canvases). The same bytes as
+ * warping to a float tensor and rounding each value (`warpToRgbReference`), without the tensor.
+ */
 export function warpToRgb(src: RgbImage | Pyramid, m: Affine, outW: number, outH: number): RgbImage {
+  const { img, m: mm } = src instanceof Pyramid ? src.pick(m, outW, outH) : { img: src, m };
+  const out = new Uint8Array(outW * outH * 3);
+  if (mm[1] === 0 && mm[3] === 0) cropToRgb(img, mm, outW, outH, out);
+  else affineToRgb(img, mm, outW, outH, out);
+  return { data: out, width: outW, height: outH };
+}
+
+/** warpToRgb through a float tensor: the reference its fused paths are tested against. */
+export function warpToRgbReference(src: RgbImage | Pyramid, m: Affine, outW: number, outH: number): RgbImage {
   const t = scratch(outW * outH * 3);
   warpToTensor(src, m, outW, outH, t, 0, { mean: [0, 0, 0], scale: [1, 1, 1], border: 0 });
   const plane = outW * outH;
@@ -415,6 +427,79 @@ export function warpToRgb(src: RgbImage | Pyramid, m: Affine, outW: number, outH
     out[i * 3 + 2] = t[i + 2 * plane] + 0.5;
   }
   return { data: out, width: outW, height: outH };
+}
+
+/** cropToTensor's samples and weights, each value rounded to float32 (as the tensor held it) then to a byte. */
+function cropToRgb(img: RgbImage, m: Affine, outW: number, outH: number, out: Uint8Array): void {
+  const data = bytes(img);
+  const { width, height } = img;
+  const cols = taps(outW, m[0], m[2], width, 3, true);
+  const rows = taps(outH, m[4], m[5], height, width * 3, false);
+  const { i0: c0, i1: c1, f: fxs, inside: cin } = cols;
+  const fr = Math.fround;
+  for (let v = 0; v < outH; v++) {
+    let o = v * outW * 3;
+    // Outside the source: 0 (the array is zero already).
+    if (!rows.inside[v]) continue;
+    const r0 = rows.i0[v];
+    const r1 = rows.i1[v];
+    const fy = rows.f[v];
+    const gy = 1 - fy;
+    for (let u = 0; u < outW; u++, o += 3) {
+      if (!cin[u]) continue;
+      const fx = fxs[u];
+      const i00 = r0 + c0[u];
+      const i01 = r0 + c1[u];
+      const i10 = r1 + c0[u];
+      const i11 = r1 + c1[u];
+      const w00 = (1 - fx) * gy;
+      const w01 = fx * gy;
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      out[o] = fr(data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11) + 0.5;
+      out[o + 1] = fr(data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11) + 0.5;
+      out[o + 2] = fr(data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11) + 0.5;
+    }
+  }
+}
+
+/** affineToTensor's samples and weights, each value rounded to float32 then to a byte. */
+function affineToRgb(img: RgbImage, m: Affine, outW: number, outH: number, out: Uint8Array): void {
+  const data = bytes(img);
+  const { width, height } = img;
+  const [m0, m1, m2, m3, m4, m5] = m;
+  const stride = width * 3;
+  const fr = Math.fround;
+  let o = 0;
+  for (let v = 0; v < outH; v++) {
+    const vc = v + 0.5;
+    let sx = m0 * 0.5 + m1 * vc + m2 - 0.5;
+    let sy = m3 * 0.5 + m4 * vc + m5 - 0.5;
+    for (let u = 0; u < outW; u++, o += 3, sx += m0, sy += m3) {
+      if (sx < -0.5 || sy < -0.5 || sx > width - 0.5 || sy > height - 0.5) continue;
+      let x0 = Math.floor(sx);
+      let y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      let x1 = x0 + 1;
+      let y1 = y0 + 1;
+      if (x0 < 0) x0 = 0;
+      if (y0 < 0) y0 = 0;
+      if (x1 >= width) x1 = width - 1;
+      if (y1 >= height) y1 = height - 1;
+      const i00 = y0 * stride + x0 * 3;
+      const i01 = y0 * stride + x1 * 3;
+      const i10 = y1 * stride + x0 * 3;
+      const i11 = y1 * stride + x1 * 3;
+      const w00 = (1 - fx) * (1 - fy);
+      const w01 = fx * (1 - fy);
+      const w10 = (1 - fx) * fy;
+      const w11 = fx * fy;
+      out[o] = fr(data[i00] * w00 + data[i01] * w01 + data[i10] * w10 + data[i11] * w11) + 0.5;
+      out[o + 1] = fr(data[i00 + 1] * w00 + data[i01 + 1] * w01 + data[i10 + 1] * w10 + data[i11 + 1] * w11) + 0.5;
+      out[o + 2] = fr(data[i00 + 2] * w00 + data[i01 + 2] * w01 + data[i10 + 2] * w10 + data[i11 + 2] * w11) + 0.5;
+    }
+  }
 }
 
 /** Bilinear warp to grey values (BT.601 luma, 0-255) as floats. */
