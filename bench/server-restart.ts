@@ -33,7 +33,7 @@ import { Gallery } from "../server/src/identify/gallery.ts";
 import { startServer } from "../server/src/server.ts";
 import { openStore } from "../server/src/store/index.ts";
 import { emptyBatch } from "../server/src/store/types.ts";
-import { agentClient, faceEvent, freePort, publishEvent, type RealFace } from "../server/test/helpers.ts";
+import { agentClient, faceEvent, freePort, publishEvent, type RealFace, STRONG_TRACK } from "../server/test/helpers.ts";
 import { createLogger, EMBEDDING_DIM, encodeJpeg, featureModelId, median } from "../shared/src/index.ts";
 
 const { values } = parseArgs({
@@ -329,7 +329,9 @@ async function makeChanges(c: Child, dir: string, m: number): Promise<void> {
       box: [10, 10, 130, 130],
       frame: { width: 640, height: 480 },
     };
-    pending.push(publishEvent(client, faceEvent(face, { agentId: creds.id, cameraId: "cam-2", trackId: `b${i}` })));
+    // Strong tracks: each founds its person at once (a lone event would wait as a candidate).
+    const e = faceEvent(face, { agentId: creds.id, cameraId: "cam-2", trackId: `b${i}`, extra: STRONG_TRACK });
+    pending.push(publishEvent(client, e));
     if (pending.length >= 200) await Promise.all(pending.splice(0));
   }
   await Promise.all(pending);
