@@ -226,3 +226,21 @@ export function TimeRangeFields({
     </>
   );
 }
+
+/** A loaded list: its error (with a retry), "loading", the empty message, or the items rendered. */
+export function Listed<T>({
+  list,
+  what,
+  empty,
+  children,
+}: {
+  list: { data?: { items: T[] }; error?: unknown; reload: () => void };
+  what: string;
+  empty: ComponentChildren;
+  children: (items: T[]) => ComponentChildren;
+}) {
+  if (list.error) return <ErrorBox error={list.error} retry={list.reload} />;
+  if (!list.data) return <Loading what={what} />;
+  if (list.data.items.length === 0) return <Empty>{empty}</Empty>;
+  return <>{children(list.data.items)}</>;
+}

@@ -1,8 +1,8 @@
 /** Agents (admins): register one (its MQTT credentials are shown once), issue new credentials, remove. */
 import { useState } from "preact/hooks";
 import { type AgentCredentials, api, type ResponseOf } from "../api.ts";
-import { ActionButton, Empty, ErrorBox, Loading, Notice, Time, useLoad, useNotice } from "../components.tsx";
-import { ShownOnce } from "./secret.tsx";
+import { ActionButton, Listed, Notice, Time, useLoad, useNotice } from "../components.tsx";
+import { mqttLoginLines, ShownOnce } from "./secret.tsx";
 
 export function AgentsAdmin() {
   const agents = useLoad(() => api<ResponseOf<"listAgents">>("GET", "/api/v1/agents"), []);
@@ -50,74 +50,66 @@ export function AgentsAdmin() {
       {creds && (
         <ShownOnce
           title={creds.title}
-          lines={[
-            { label: "MQTT URL", value: creds.c.mqtt.url },
-            { label: "User name", value: creds.c.mqtt.username },
-            ...(creds.c.mqtt.password ? [{ label: "Password", value: creds.c.mqtt.password }] : []),
-          ]}
+          lines={mqttLoginLines(creds.c.mqtt)}
           note={creds.c.mqtt.note}
           onDismiss={() => setCreds(null)}
         />
       )}
-      {agents.error ? (
-        <ErrorBox error={agents.error} retry={agents.reload} />
-      ) : !agents.data ? (
-        <Loading what="agents" />
-      ) : agents.data.items.length === 0 ? (
-        <Empty>No agent is registered yet.</Empty>
-      ) : (
-        <table class="grid cards-on-phone">
-          <thead>
-            <tr>
-              <th>Agent</th>
-              <th>Reported state</th>
-              <th>Last seen</th>
-              <th>Registered</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {agents.data.items.map((a) => (
-              <tr key={a.id} data-agent={a.id}>
-                <td data-label="Agent">
-                  <strong>{a.id}</strong>
-                </td>
-                <td data-label="Reported state">{a.status?.state ?? "–"}</td>
-                <td data-label="Last seen">
-                  <Time iso={a.lastSeenAt} />
-                </td>
-                <td data-label="Registered">
-                  <Time iso={a.createdAt} />
-                </td>
-                <td data-label="Actions" class="row">
-                  <ActionButton
-                    confirm={`Issue a new password for ${a.id}? Its current connections are closed and the old password stops working.`}
-                    run={async () =>
-                      show(
-                        `New credentials of ${a.id}`,
-                        await api<AgentCredentials>("POST", `/api/v1/agents/${encodeURIComponent(a.id)}/credentials`),
-                      )
-                    }
-                  >
-                    New credentials
-                  </ActionButton>
-                  <ActionButton
-                    class="danger"
-                    confirm={`Remove the agent ${a.id}? It is disconnected and can no longer publish.`}
-                    run={async () => {
-                      await api("DELETE", `/api/v1/agents/${encodeURIComponent(a.id)}`);
-                      notice.ok(`Removed the agent ${a.id}.`);
-                      agents.reload();
-                    }}
-                  >
-                    Remove
-                  </ActionButton>
-                </td>
+      <Listed list={agents} what="agents" empty="No agent is registered yet.">
+        {(items) => (
+          <table class="grid cards-on-phone">
+            <thead>
+              <tr>
+                <th>Agent</th>
+                <th>Reported state</th>
+                <th>Last seen</th>
+                <th>Registered</th>
+                <th>Actions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((a) => (
+                <tr key={a.id} data-agent={a.id}>
+                  <td data-label="Agent">
+                    <strong>{a.id}</strong>
+                  </td>
+                  <td data-label="Reported state">{a.status?.state ?? "–"}</td>
+                  <td data-label="Last seen">
+                    <Time iso={a.lastSeenAt} />
+                  </td>
+                  <td data-label="Registered">
+                    <Time iso={a.createdAt} />
+                  </td>
+                  <td data-label="Actions" class="row">
+                    <ActionButton
+                      confirm={`Issue a new password for ${a.id}? Its current connections are closed and the old password stops working.`}
+                      run={async () =>
+                        show(
+                          `New credentials of ${a.id}`,
+                          await api<AgentCredentials>("POST", `/api/v1/agents/${encodeURIComponent(a.id)}/credentials`),
+                        )
+                      }
+                    >
+                      New credentials
+                    </ActionButton>
+                    <ActionButton
+                      class="danger"
+                      confirm={`Remove the agent ${a.id}? It is disconnected and can no longer publish.`}
+                      run={async () => {
+                        await api("DELETE", `/api/v1/agents/${encodeURIComponent(a.id)}`);
+                        notice.ok(`Removed the agent ${a.id}.`);
+                        agents.reload();
+                      }}
+                    >
+                      Remove
+                    </ActionButton>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Listed>
     </div>
   );
 }

@@ -6,8 +6,8 @@
 import type { IntegrationCredentials, IntegrationScope } from "@argus/shared/api/index";
 import { useState } from "preact/hooks";
 import { api, type ResponseOf } from "../api.ts";
-import { ActionButton, Empty, ErrorBox, Loading, Notice, Time, useLoad, useNotice } from "../components.tsx";
-import { ShownOnce } from "./secret.tsx";
+import { ActionButton, Listed, Notice, Time, useLoad, useNotice } from "../components.tsx";
+import { mqttLoginLines, ShownOnce } from "./secret.tsx";
 
 const SCOPES: Array<{ value: IntegrationScope; label: string }> = [
   { value: "alerts", label: "Alerts" },
@@ -106,12 +106,7 @@ export function IntegrationsAdmin() {
       {creds && (
         <ShownOnce
           title={creds.title}
-          lines={[
-            { label: "MQTT URL", value: creds.c.mqtt.url },
-            { label: "User name", value: creds.c.mqtt.username },
-            ...(creds.c.mqtt.password ? [{ label: "Password", value: creds.c.mqtt.password }] : []),
-            { label: "Client id", value: creds.c.mqtt.clientId },
-          ]}
+          lines={mqttLoginLines(creds.c.mqtt)}
           note={
             creds.c.mqtt.note ??
             `Topics it may subscribe to: ${creds.c.integration.topics.join(", ")}. Other client ids are refused.`
@@ -119,80 +114,76 @@ export function IntegrationsAdmin() {
           onDismiss={() => setCreds(null)}
         />
       )}
-      {list.error ? (
-        <ErrorBox error={list.error} retry={list.reload} />
-      ) : !list.data ? (
-        <Loading what="integration accounts" />
-      ) : list.data.items.length === 0 ? (
-        <Empty>No integration account yet.</Empty>
-      ) : (
-        <table class="grid cards-on-phone">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>May read</th>
-              <th>Connection</th>
-              <th>Password issued</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((i) => (
-              <tr key={i.name} data-integration={i.name}>
-                <td data-label="Name">
-                  <strong>{i.name}</strong>
-                  {i.description && <div class="muted small">{i.description}</div>}
-                  <div class="muted small">
-                    client id <code>{i.clientId}</code>
-                  </div>
-                </td>
-                <td data-label="May read" title={i.topics.join("\n")}>
-                  {scopes(i.scopes).join(", ")}
-                </td>
-                <td data-label="Connection">
-                  {i.online ? (
-                    <span class="status ok">connected</span>
-                  ) : (
-                    <span class="muted">
-                      last <Time iso={i.lastConnectedAt} />
-                    </span>
-                  )}
-                </td>
-                <td data-label="Password issued">
-                  <Time iso={i.credentialsAt} />
-                </td>
-                <td data-label="Actions" class="row">
-                  <ActionButton
-                    confirm={`Issue a new password for ${i.name}? Its connections are closed and the old password stops working.`}
-                    run={async () =>
-                      show(
-                        `New password of ${i.name}`,
-                        await api<IntegrationCredentials>(
-                          "POST",
-                          `/api/v1/integrations/${encodeURIComponent(i.name)}/credentials`,
-                        ),
-                      )
-                    }
-                  >
-                    New password
-                  </ActionButton>
-                  <ActionButton
-                    class="danger"
-                    confirm={`Remove the integration account ${i.name}? It is disconnected and can no longer log in.`}
-                    run={async () => {
-                      await api("DELETE", `/api/v1/integrations/${encodeURIComponent(i.name)}`);
-                      notice.ok(`Removed the integration account ${i.name}.`);
-                      list.reload();
-                    }}
-                  >
-                    Remove
-                  </ActionButton>
-                </td>
+      <Listed list={list} what="integration accounts" empty="No integration account yet.">
+        {(items) => (
+          <table class="grid cards-on-phone">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>May read</th>
+                <th>Connection</th>
+                <th>Password issued</th>
+                <th>Actions</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((i) => (
+                <tr key={i.name} data-integration={i.name}>
+                  <td data-label="Name">
+                    <strong>{i.name}</strong>
+                    {i.description && <div class="muted small">{i.description}</div>}
+                    <div class="muted small">
+                      client id <code>{i.clientId}</code>
+                    </div>
+                  </td>
+                  <td data-label="May read" title={i.topics.join("\n")}>
+                    {scopes(i.scopes).join(", ")}
+                  </td>
+                  <td data-label="Connection">
+                    {i.online ? (
+                      <span class="status ok">connected</span>
+                    ) : (
+                      <span class="muted">
+                        last <Time iso={i.lastConnectedAt} />
+                      </span>
+                    )}
+                  </td>
+                  <td data-label="Password issued">
+                    <Time iso={i.credentialsAt} />
+                  </td>
+                  <td data-label="Actions" class="row">
+                    <ActionButton
+                      confirm={`Issue a new password for ${i.name}? Its connections are closed and the old password stops working.`}
+                      run={async () =>
+                        show(
+                          `New password of ${i.name}`,
+                          await api<IntegrationCredentials>(
+                            "POST",
+                            `/api/v1/integrations/${encodeURIComponent(i.name)}/credentials`,
+                          ),
+                        )
+                      }
+                    >
+                      New password
+                    </ActionButton>
+                    <ActionButton
+                      class="danger"
+                      confirm={`Remove the integration account ${i.name}? It is disconnected and can no longer log in.`}
+                      run={async () => {
+                        await api("DELETE", `/api/v1/integrations/${encodeURIComponent(i.name)}`);
+                        notice.ok(`Removed the integration account ${i.name}.`);
+                        list.reload();
+                      }}
+                    >
+                      Remove
+                    </ActionButton>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Listed>
     </div>
   );
 }

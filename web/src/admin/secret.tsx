@@ -60,3 +60,13 @@ export function ShownOnce({
     </section>
   );
 }
+
+/** The lines of an MQTT login shown once (an agent's or an integration account's). */
+export function mqttLoginLines(m: { url: string; username: string; password?: string | null; clientId?: string }) {
+  return [
+    { label: "MQTT URL", value: m.url },
+    { label: "User name", value: m.username },
+    ...(m.password ? [{ label: "Password", value: m.password }] : []),
+    ...(m.clientId ? [{ label: "Client id", value: m.clientId }] : []),
+  ];
+}

@@ -1,7 +1,7 @@
 /** API tokens (admins): for programs (wall screens, integrations); create with a role (shown once), revoke. */
 import { useState } from "preact/hooks";
 import { api, type ResponseOf, type Role } from "../api.ts";
-import { ActionButton, Empty, ErrorBox, Loading, Notice, Time, useLoad, useNotice } from "../components.tsx";
+import { ActionButton, Listed, Notice, Time, useLoad, useNotice } from "../components.tsx";
 import { ShownOnce } from "./secret.tsx";
 
 export function TokensAdmin() {
@@ -62,62 +62,58 @@ export function TokensAdmin() {
           onDismiss={() => setCreated(null)}
         />
       )}
-      {tokens.error ? (
-        <ErrorBox error={tokens.error} retry={tokens.reload} />
-      ) : !tokens.data ? (
-        <Loading what="tokens" />
-      ) : tokens.data.items.length === 0 ? (
-        <Empty>No API token yet.</Empty>
-      ) : (
-        <table class="grid cards-on-phone">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th>State</th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.items.map((t) => (
-              <tr key={t.id} data-token={t.name}>
-                <td data-label="Name">
-                  <strong>{t.name}</strong>
-                </td>
-                <td data-label="Role">
-                  <span class={`role ${t.role}`}>{t.role}</span>
-                </td>
-                <td data-label="Created">
-                  <Time iso={t.createdAt} />
-                </td>
-                <td data-label="Last used">
-                  <Time iso={t.lastUsedAt} />
-                </td>
-                <td data-label="State">
-                  {t.revokedAt ? (
-                    <span class="muted small">
-                      revoked <Time iso={t.revokedAt} />
-                    </span>
-                  ) : (
-                    <ActionButton
-                      class="danger"
-                      confirm={`Revoke the token “${t.name}”? Programs using it are refused at once.`}
-                      run={async () => {
-                        await api("DELETE", `/api/v1/tokens/${encodeURIComponent(t.id)}`);
-                        notice.ok(`Revoked “${t.name}”.`);
-                        tokens.reload();
-                      }}
-                    >
-                      Revoke
-                    </ActionButton>
-                  )}
-                </td>
+      <Listed list={tokens} what="tokens" empty="No API token yet.">
+        {(items) => (
+          <table class="grid cards-on-phone">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Role</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th>State</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {items.map((t) => (
+                <tr key={t.id} data-token={t.name}>
+                  <td data-label="Name">
+                    <strong>{t.name}</strong>
+                  </td>
+                  <td data-label="Role">
+                    <span class={`role ${t.role}`}>{t.role}</span>
+                  </td>
+                  <td data-label="Created">
+                    <Time iso={t.createdAt} />
+                  </td>
+                  <td data-label="Last used">
+                    <Time iso={t.lastUsedAt} />
+                  </td>
+                  <td data-label="State">
+                    {t.revokedAt ? (
+                      <span class="muted small">
+                        revoked <Time iso={t.revokedAt} />
+                      </span>
+                    ) : (
+                      <ActionButton
+                        class="danger"
+                        confirm={`Revoke the token “${t.name}”? Programs using it are refused at once.`}
+                        run={async () => {
+                          await api("DELETE", `/api/v1/tokens/${encodeURIComponent(t.id)}`);
+                          notice.ok(`Revoked “${t.name}”.`);
+                          tokens.reload();
+                        }}
+                      >
+                        Revoke
+                      </ActionButton>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Listed>
     </div>
   );
 }
