@@ -192,6 +192,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     persons,
     personService,
     exclusions,
+    mutes,
     log,
   });
   const bulkEnrolment = new BulkEnrolment({ personService, store, persons, audit, config });

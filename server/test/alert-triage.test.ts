@@ -69,7 +69,19 @@ describe.skipIf(!HAVE_DATA)("alert triage: mutes, bulk acknowledgement with a no
       },
     });
     api = apiClient(server, server.adminToken);
-    const names = ["penny1", "penny2", "penny3", "amy1", "raj1", "howard1", "stuart1", "bernadette1", "leonard1"];
+    const names = [
+      "penny1",
+      "penny2",
+      "penny3",
+      "amy1",
+      "raj1",
+      "howard1",
+      "stuart1",
+      "bernadette1",
+      "leonard1",
+      "leonard2",
+      "sheldon2",
+    ];
     faces = Object.fromEntries((await realFaces(names.map(bbt))).map((f, i) => [names[i], f]));
     const penny = (await api("POST", "/api/v1/persons", { name: "Penny", list: "foe" })).body;
     expect((await api("POST", `/api/v1/persons/${penny.id}/faces`, imageForm({ image: bbt("penny1") }))).status).toBe(
@@ -197,6 +209,27 @@ describe.skipIf(!HAVE_DATA)("alert triage: mutes, bulk acknowledgement with a no
     expect(m.body).toMatchObject({ target: "person", personId, camera: null });
     const yard = await raise("bernadette1", "yard");
     expect(yard).toMatchObject({ personId, muted: true, mutedBy: m.body.id });
+    expect((await api("DELETE", `/api/v1/mutes/${m.body.id}`)).status).toBe(204);
+  });
+
+  it("a person mute follows the person into a merge", async () => {
+    // Two enrolled foes; the muted one is merged into the other: the mute now names the survivor.
+    const enrol = async (name: string, face: string) => {
+      const p = (await api("POST", "/api/v1/persons", { name, list: "foe" })).body;
+      const f = await api("POST", `/api/v1/persons/${p.id}/faces`, imageForm({ image: bbt(face) }));
+      expect(f.status).toBe(201);
+      return p.id as string;
+    };
+    const into = await enrol("Leonard", "leonard1");
+    const from = await enrol("Sheldon", "sheldon1");
+    const m = await api("POST", "/api/v1/mutes", { personId: from, minutes: 5, includeFoe: true });
+    expect(m.status).toBe(201);
+    expect((await api("POST", `/api/v1/persons/${into}/merge`, { from })).status).toBe(200);
+    const listed = (await api("GET", "/api/v1/mutes")).body.items.find((x: Json) => x.id === m.body.id);
+    expect(listed).toMatchObject({ target: "person", personId: into });
+    // Both faces are the survivor's now, and both its alerts are muted by the moved mute.
+    for (const face of ["sheldon2", "leonard2"])
+      expect(await raise(face, "yard")).toMatchObject({ personId: into, muted: true, mutedBy: m.body.id });
     expect((await api("DELETE", `/api/v1/mutes/${m.body.id}`)).status).toBe(204);
   });
 

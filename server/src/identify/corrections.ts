@@ -14,6 +14,7 @@
  *   - regulars caches of every person touched are forgotten, the person cache and the event stream follow.
  */
 import { randomUUID } from "node:crypto";
+import type { MuteSet } from "../alerts/mutes.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import { type AuditLog, personState, sightingState } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
@@ -69,6 +70,7 @@ export class CorrectionService {
       persons: PersonCache;
       personService: PersonService;
       exclusions: Exclusions;
+      mutes: MuteSet;
       audit: AuditLog;
     },
   ) {}
@@ -300,11 +302,15 @@ export class CorrectionService {
     });
   }
 
-  /** Merges `fromId` into `intoId`: exclusions move, open proposals naming `fromId` go. Audited. */
+  /**
+   * Merges `fromId` into `intoId`: exclusions and person mutes move (a muted person stays muted under
+   * the name it is merged into), open proposals naming `fromId` go. Audited.
+   */
   async merge(intoId: string, fromId: string, actor: Actor, action = "person.merge"): Promise<Person> {
     const [into, from] = await Promise.all([this.d.store.persons.get(intoId), this.d.store.persons.get(fromId)]);
     const merged = await this.d.personService.merge(intoId, fromId);
     await this.d.exclusions.movePerson(fromId, intoId);
+    for (const m of await this.d.store.mutes.retargetPerson(fromId, intoId)) this.d.mutes.set(m);
     await this.d.store.proposals.dropOpenNaming(fromId);
     await this.d.audit.record({
       actor,

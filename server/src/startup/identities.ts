@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { EMBEDDING_DIM, featureModelId, type Logger } from "@argus/shared";
+import type { MuteSet } from "../alerts/mutes.ts";
 import type { Regulars } from "../alerts/regulars.ts";
 import { AuditLog } from "../audit/audit.ts";
 import type { Config } from "../config/config.ts";
@@ -35,6 +36,7 @@ export async function identityServices(d: {
   persons: PersonCache;
   personService: PersonService;
   exclusions: Exclusions;
+  mutes: MuteSet;
   log: Logger;
 }) {
   const { store, gallery, config, bus, exclusions, log } = d;

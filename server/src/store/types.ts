@@ -255,6 +255,8 @@ export interface MuteRepository {
   delete(id: string): Promise<boolean>;
   /** Removes mutes that ended before `before`; returns how many. */
   deleteEnded(before: number): Promise<number>;
+  /** Person mutes of `fromId` now name `intoId` (a merge); returns them as changed. */
+  retargetPerson(fromId: string, intoId: string): Promise<Mute[]>;
 }
 
 export interface AgentRepository {

@@ -47,6 +47,16 @@ export function triageCases(ctx: { store: Store }): void {
     expect(await store.mutes.delete(b.id)).toBe(false);
     expect(await store.mutes.delete(a.id)).toBe(true);
     expect(await store.mutes.list()).toEqual([]);
+    // A merge moves person mutes (only the merged person's) to the survivor.
+    const pm = mute({ id: "mute-6", targetKind: "person", targetId: "p-from", until: T0 + 5_000 });
+    const other = mute({ id: "mute-7", targetKind: "person", targetId: "p-other", until: T0 + 5_000 });
+    const kept = mute({ id: "mute-8", targetKind: "person", targetId: "p-into", until: T0 + 9_000 });
+    for (const m of [pm, other, kept]) await store.mutes.insert(m);
+    expect(await store.mutes.retargetPerson("p-from", "p-into")).toEqual([{ ...pm, targetId: "p-into" }, kept]);
+    expect(await store.mutes.get(pm.id)).toEqual({ ...pm, targetId: "p-into" });
+    expect(await store.mutes.get(other.id)).toEqual(other);
+    expect(await store.mutes.retargetPerson("p-none", "p-into")).toHaveLength(2);
+    for (const m of [pm, other, kept]) expect(await store.mutes.delete(m.id)).toBe(true);
     // Retention drops mutes ended more than a day ago.
     const longEnded = mute({ id: "mute-4", until: T0 - 2 * 86_400_000 });
     await store.mutes.insert(longEnded);

@@ -251,7 +251,11 @@ export function parseFaceEvent(payload: Uint8Array | string): ParseResult {
     return { ok: false, error: `not a face event: more than ${MAX_EVENT_JSON_CONTAINERS} JSON arrays/objects` };
   let raw: unknown;
   try {
-    raw = JSON.parse(typeof payload === "string" ? payload : Buffer.from(payload).toString("utf8"));
+    raw = JSON.parse(
+      typeof payload === "string"
+        ? payload
+        : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString("utf8"),
+    );
   } catch (e) {
     return { ok: false, error: `not JSON: ${(e as Error).message}` };
   }

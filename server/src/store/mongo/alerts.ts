@@ -64,4 +64,12 @@ export class MongoMutes implements MuteRepository {
   async deleteEnded(before: number): Promise<number> {
     return (await this.c("mutes").deleteMany({ until: { $lt: before } })).deletedCount;
   }
+  async retargetPerson(fromId: string, intoId: string): Promise<Mute[]> {
+    await this.c("mutes").updateMany({ targetKind: "person", targetId: fromId }, { $set: { targetId: intoId } });
+    const docs = await this.c("mutes")
+      .find({ targetKind: "person", targetId: intoId })
+      .sort({ until: 1, _id: 1 })
+      .toArray();
+    return docs.map((d) => fromDoc<Mute>(d)!);
+  }
 }

@@ -95,4 +95,10 @@ export class SqliteMutes implements MuteRepository {
   async deleteEnded(before: number): Promise<number> {
     return this.sql.run("DELETE FROM mutes WHERE until < ?", [before]).changes;
   }
+  async retargetPerson(fromId: string, intoId: string): Promise<Mute[]> {
+    this.sql.run("UPDATE mutes SET target_id = ? WHERE target_kind = 'person' AND target_id = ?", [intoId, fromId]);
+    return this.sql
+      .all("SELECT * FROM mutes WHERE target_kind = 'person' AND target_id = ? ORDER BY until, id", [intoId])
+      .map(mutes.read);
+  }
 }
