@@ -21,17 +21,17 @@
  * --phase pins the agent's full-frame phase (the agent's is a hash of the camera id, fixed from run to run);
  * figures are printed per run and as min-max ranges over the runs.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { startAgent } from "../agent/src/index.ts";
 import { startServer } from "../server/src/index.ts";
 import { derivedId } from "../server/src/util/ids.ts";
 import { FacePool } from "../shared/src/face/pool.ts";
 import { createLogger, type FaceEvent } from "../shared/src/index.ts";
 import { isPerson, Labels, NON_FACE, UNSURE } from "./identity/labels.ts";
+import { playThroughAgent } from "./identity/play.ts";
 import { VIDEOS } from "./identity/videos.ts";
 import { installAgentTap } from "./lib/agentTap.ts";
 import { requireData } from "./lib/data.ts";
@@ -227,39 +227,16 @@ async function pass(pool: FacePool, enrol: Map<string, { video: string; t: numbe
     const events: FaceEvent[] = [];
     try {
       for (const v of VIDEOS) {
-        const cfg = join(work, `agent-${v.camera}`);
-        mkdirSync(join(cfg, "cameras"), { recursive: true });
-        writeFileSync(join(cfg, "agent.yaml"), JSON.stringify({ ops: { port: null } }));
-        writeFileSync(
-          join(cfg, "cameras", `${v.camera}.yaml`),
-          JSON.stringify({ id: v.camera, source: join(videoDir, v.file) }),
-        );
-        const out = join(work, `${v.camera}.jsonl`);
-        const agent = await startAgent({
-          configDir: cfg,
-          output: out,
-          once: true,
-          fast: true,
-          opsPort: null,
-          pipeline: pool,
-          processMetrics: false,
+        const r = await playThroughAgent({
+          work,
+          camera: v.camera,
+          file: join(videoDir, v.file),
+          creds,
+          pool,
           logger: quiet,
-          env: {
-            ...process.env,
-            ARGUS_AGENT_ID: creds.id,
-            ARGUS_BROKER_URL: creds.mqtt.url,
-            ARGUS_BROKER_USERNAME: creds.mqtt.username,
-            ARGUS_BROKER_PASSWORD: creds.mqtt.password ?? "",
-          },
         });
-        const r = await agent.finished;
         if (r.exitCode !== 0) throw new Error(`agent on ${v.file} exited ${r.exitCode}`);
-        events.push(
-          ...readFileSync(out, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as FaceEvent),
-        );
+        events.push(...r.events);
       }
     } finally {
       tap.remove();

@@ -14,11 +14,11 @@
  * hold with the agent's new fields (the face check refuses false detections; long tracks found at
  * once; the template identifies the second video).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startAgent } from "../../agent/src/index.ts";
 import { isPerson, Labels, NON_FACE } from "../../bench/identity/labels.ts";
+import { playThroughAgent } from "../../bench/identity/play.ts";
 import { FacePool } from "../../shared/src/face/pool.ts";
 import { createLogger, type FaceEvent } from "../../shared/src/index.ts";
 import { startServer } from "../src/index.ts";
@@ -60,37 +60,9 @@ describe.skipIf(!HAVE_VIDEOS)("identities from real videos (agent -> broker -> s
 
   /** Runs the agent on one video (camera id = its label camera) until every event is acknowledged; returns its events. */
   async function play(camera: string, file: string): Promise<FaceEvent[]> {
-    const cfg = join(work, `agent-${camera}`);
-    mkdirSync(join(cfg, "cameras"), { recursive: true });
-    writeFileSync(join(cfg, "agent.yaml"), JSON.stringify({ ops: { port: null } }));
-    writeFileSync(
-      join(cfg, "cameras", `${camera}.yaml`),
-      JSON.stringify({ id: camera, source: join(VIDEO_DIR, file) }),
-    );
-    const out = join(work, `${camera}.jsonl`);
-    const agent = await startAgent({
-      configDir: cfg,
-      output: out,
-      once: true,
-      fast: true,
-      opsPort: null,
-      pipeline: pool,
-      processMetrics: false,
-      logger: quiet,
-      env: {
-        ...process.env,
-        ARGUS_AGENT_ID: creds.id,
-        ARGUS_BROKER_URL: creds.mqtt.url,
-        ARGUS_BROKER_USERNAME: creds.mqtt.username,
-        ARGUS_BROKER_PASSWORD: creds.mqtt.password ?? "",
-      },
-    });
-    const r = await agent.finished;
+    const r = await playThroughAgent({ work, camera, file: join(VIDEO_DIR, file), creds, pool, logger: quiet });
     expect(r.exitCode).toBe(0);
-    return readFileSync(out, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as FaceEvent);
+    return r.events;
   }
 
   async function sightingsOf(camera: string): Promise<Json[]> {
