@@ -10,7 +10,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { BulkFileResult } from "@argus/shared/api/index";
 import { planBulk } from "@argus/shared/enrol/names";
-import { report } from "./identify/bulkEnrol.ts";
+import { line, report } from "./identify/bulkEnrol.ts";
 
 export interface EnrolFolderOptions {
   dir: string;
@@ -65,23 +65,11 @@ export async function enrolFolder(o: EnrolFolderOptions): Promise<{ exitCode: nu
   const paths = walk(o.dir);
   const base = o.url.replace(/\/+$/, "");
   const results: BulkFileResult[] = [];
-  const blank = (file: string, name: string | null): BulkFileResult => ({
-    file,
-    status: "refused",
-    name,
-    person: null,
-    created: false,
-    faceId: null,
-    quality: null,
-    facesFound: null,
-    error: null,
-    duplicates: [],
-  });
   for (const plan of planBulk(paths)) {
     let r: BulkFileResult;
     if (plan.kind === "ignored") continue;
-    if (plan.kind === "refused") r = { ...blank(plan.path, null), error: { code: plan.code, message: plan.message } };
-    else if (o.dryRun) r = { ...blank(plan.path, plan.person), status: "planned" };
+    if (plan.kind === "refused") r = line(plan.path, null, { error: { code: plan.code, message: plan.message } });
+    else if (o.dryRun) r = line(plan.path, plan.person, { status: "planned" });
     else r = await send(plan.path, plan.person);
     results.push(r);
     print(o.json ? JSON.stringify(r) : describe(r));
@@ -131,10 +119,9 @@ export async function enrolFolder(o: EnrolFolderOptions): Promise<{ exitCode: nu
         continue;
       }
       // 413 (too large), 415, 503 after waiting...: this file is refused, the others go on.
-      return {
-        ...blank(file, name),
+      return line(file, name, {
         error: json.error ?? { code: `HTTP_${res.status}`, message: text.slice(0, 200) },
-      };
+      });
     }
   }
 }

@@ -66,7 +66,8 @@ const BUSY_WAIT_MS = 120_000;
 
 const ref = (p: Person): PersonRef => ({ id: p.id, name: p.name, kind: p.kind, list: p.list });
 
-const line = (file: string, name: string | null, rest: Partial<BulkFileResult>): BulkFileResult => ({
+/** One file's line of a bulk report: refused with nothing enrolled unless `rest` says otherwise. */
+export const line = (file: string, name: string | null, rest: Partial<BulkFileResult>): BulkFileResult => ({
   file,
   status: "refused",
   name,
