@@ -265,6 +265,11 @@ export class HistoryIndex {
   }
 
   /** Nearest sightings, most similar first, within the filters. */
+  /** The search breadth (hnswlib's ef): more finds more of the true neighbours, slower. */
+  setEf(ef: number): void {
+    this.graph.setEf(ef);
+  }
+
   search(vector: Float32Array, q: HistoryQuery): HistoryHit[] {
     let camSet: Set<number> | undefined;
     if (q.cameras?.length) {
