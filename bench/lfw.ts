@@ -2,6 +2,7 @@
  * LFW verification benchmark, View 2 protocol, on ../shared/data/faces/lfw-dev (folds 1-5).
  *
  *   pnpm --silent bench:lfw [--crop 1.0] [--no-refine] [--no-lm-flip] [--rgb] [--flip] [--limit N]
+ *                           [--feature models/other.onnx]
  *
  * For each fold the threshold is chosen on the other folds and accuracy measured on the fold.
  * Prints mean accuracy and standard deviation over folds, TAR at FAR=1e-3 (pooled), detection
@@ -18,6 +19,7 @@ import { decodeImage } from "../shared/src/image/decode.ts";
 import { Pyramid } from "../shared/src/image/resample.ts";
 import { meanStd } from "../shared/src/util/stats.ts";
 import { readLfwPairs, requireData } from "./lib/data.ts";
+import { withFeatureModel } from "./lib/featureModel.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     flip: { type: "boolean", default: false },
     limit: { type: "string" },
     threads: { type: "string", default: "2" },
+    /** Another feature model file for the embeddings (bench/lib/featureModel.ts). */
+    feature: { type: "string" },
   },
 });
 
@@ -35,11 +39,12 @@ const root = requireData("faces/lfw-dev");
 const { folds, pairs: allPairs } = readLfwPairs(requireData("faces/lfw-dev-pairs.txt"));
 const pairs = args.limit ? allPairs.filter((_, i) => i % Math.ceil(allPairs.length / +args.limit!) === 0) : allPairs;
 
-const pipeline = await FacePipeline.create({
+const base = await FacePipeline.create({
   intraOpThreads: +args.threads,
   landmarks: { cropScale: +args.crop, refine: !args["no-refine"], flip: !args["no-lm-flip"] },
   channelOrder: args.rgb ? "rgb" : "bgr",
 });
+const pipeline = args.feature ? await withFeatureModel(base, args.feature, +args.threads) : base;
 
 function flipped(img: { data: Uint8Array; width: number; height: number }) {
   const { width: w, height: h, data } = img;
@@ -111,7 +116,7 @@ const diff = scored.filter((s) => !s.same && Number.isFinite(s.score)).map((s) =
 
 console.log(`LFW View 2, folds 1-${folds} of ${root}`);
 console.log(
-  `variant: landmark crop ${args.crop}, refine ${!args["no-refine"]}, mirrored landmark pass ${!args["no-lm-flip"]}, ${args.rgb ? "RGB" : "BGR"} input, flip ${args.flip}; ${pairs.length} pairs, ${files.length} images`,
+  `variant: ${args.feature ? `feature model ${args.feature}, ` : ""}landmark crop ${args.crop}, refine ${!args["no-refine"]}, mirrored landmark pass ${!args["no-lm-flip"]}, ${args.rgb ? "RGB" : "BGR"} input, flip ${args.flip}; ${pairs.length} pairs, ${files.length} images`,
 );
 console.log(
   `accuracy: ${(mean * 100).toFixed(2)}% +- ${(std * 100).toFixed(2)}% (mean +- std over ${accs.length} folds)`,

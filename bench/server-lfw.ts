@@ -6,7 +6,9 @@
  * identification at several gallery sizes, at the calibrated operating point (FPIR 1% for that
  * size, shared/src/models/calibration.ts): the false-negative and false-positive rates measured.
  *
- *   pnpm exec tsx bench/server-lfw.ts [--limit N] [--cache /tmp/lfw-embeddings.bin]
+ *   pnpm exec tsx bench/server-lfw.ts [--limit N] [--cache /tmp/lfw-embeddings.bin] [--feature models/other.onnx]
+ *
+ * A cache file holds one feature model's embeddings: give another model (--feature) another cache.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,9 +20,12 @@ import { DEFAULT_HNSW } from "../server/src/identify/hnswIndex.ts";
 import { candidatesFrom } from "../server/src/identify/matcher.ts";
 import { decodeImage, EMBEDDING_DIM, FacePipeline, THRESHOLDS } from "../shared/src/index.ts";
 import { falsePositiveRate, featureCalibration, thresholdFor } from "../shared/src/models/calibration.ts";
+import { withFeatureModel } from "./lib/featureModel.ts";
 
 const DATA = join(import.meta.dirname, "../../shared/data/faces/lfw-dev");
-const { values } = parseArgs({ options: { limit: { type: "string" }, cache: { type: "string" } } });
+const { values } = parseArgs({
+  options: { limit: { type: "string" }, cache: { type: "string" }, feature: { type: "string" } },
+});
 if (!existsSync(DATA)) {
   console.log(`SKIPPED: ${DATA} not found (the shared data folder beside the checkout; see ../shared/data/README.md)`);
   process.exit(0);
@@ -50,7 +55,9 @@ if (values.cache && existsSync(values.cache)) {
       );
   });
 }
-const pipeline = await FacePipeline.create();
+const pipeline = values.feature
+  ? await withFeatureModel(await FacePipeline.create(), values.feature)
+  : await FacePipeline.create();
 const t0 = performance.now();
 let noFace = 0;
 for (const [k, { file }] of files.entries()) {

@@ -1,7 +1,7 @@
 /**
  * Per-stage speed of the face pipeline on this machine.
  *
- *   pnpm --silent bench:speed [--runs 30] [--threads 1]
+ *   pnpm --silent bench:speed [--runs 30] [--threads 1] [--feature models/other.onnx]
  *
  * Two inputs: a 1920x1080 JPEG frame with 5 faces (LFW portraits of 60-220 px composited on a
  * noisy background, so the count is exact) and a 250x250 LFW portrait. Stages: decode (JPEG to
@@ -12,7 +12,9 @@
  * alignment, quality and embedding per face for batches of 1, 2, 4, 8 and 16 faces of one frame
  * (FacePipeline.analyze + embed), and the embedder alone per face. With --sizes, the detector
  * model alone at input sizes from 320x240 to 2560x1440: time per pixel and memory, which is how
- * MAX_INPUT_PIXELS (shared/src/face/detectPlan.ts) was chosen.
+ * MAX_INPUT_PIXELS (shared/src/face/detectPlan.ts) was chosen. With --feature, the batching
+ * section also measures that feature model file (e.g. bench/out/fr_feature.int8.onnx from
+ * bench/quant-embedder.ts), alternating with the manifest's at each batch size (a second line, "alt").
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,12 +28,14 @@ import { resizeRgb } from "../shared/src/image/resize.ts";
 import type { RgbImage } from "../shared/src/image/types.ts";
 import { median, quantile, StageTimes } from "../shared/src/util/stats.ts";
 import { requireData } from "./lib/data.ts";
+import { withFeatureModel } from "./lib/featureModel.ts";
 
 const { values: args } = parseArgs({
   options: {
     runs: { type: "string", default: "30" },
     threads: { type: "string", default: "1" },
     sizes: { type: "boolean", default: false },
+    feature: { type: "string" },
   },
 });
 const runs = Number(args.runs);
@@ -61,6 +65,7 @@ const frameJpeg = await sharp(noise, { raw: { width: 1920, height: 1080, channel
 const portraitJpeg = readFileSync(portraitFile);
 
 const pipeline = await FacePipeline.create({ intraOpThreads: Number(args.threads) });
+const alt = args.feature ? await withFeatureModel(pipeline, args.feature, Number(args.threads)) : undefined;
 
 async function measure(name: string, jpeg: Buffer, minFaceSize: number) {
   const t = new StageTimes();
@@ -174,11 +179,11 @@ async function gridFrame(): Promise<RgbImage> {
 }
 
 /** Median wall and CPU (this process, all threads) ms of `runs` calls of f, after 3 warm-up calls. */
-async function wallAndCpu(f: () => unknown): Promise<[number, number]> {
+async function wallAndCpu(f: () => unknown, count = runs): Promise<[number, number]> {
   for (let i = 0; i < 3; i++) await f();
   const wall: number[] = [];
   const cpu: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < count; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     await f();
@@ -197,15 +202,33 @@ async function batching(): Promise<void> {
   console.log(`\nbatching: faces of one 1080p frame, ${runs} runs per batch size; ms per face, median (CPU time too:`);
   console.log("steadier than wall time when other work shares the machine)");
   console.log("  batch   landmarks+align+quality+embed: wall   CPU     embedder alone: wall   CPU");
+  if (alt) console.log(`  (alt: ${args.feature}; measured alternately with the manifest's model)`);
   for (const n of [1, 2, 4, 8, 16]) {
     const some = dets.slice(0, n);
     const faces = await pipeline.analyze(src, some);
-    const [all, allCpu] = await wallAndCpu(async () => pipeline.embed(await pipeline.analyze(src, some)));
-    const [emb, embCpu] = await wallAndCpu(() => pipeline.embedMany(faces.map((f) => f.aligned)));
     const f = (v: number) => (v / n).toFixed(2).padStart(6);
-    console.log(
-      `  ${String(n).padStart(5)}   ${" ".repeat(30)}${f(all)} ${f(allCpu)}   ${" ".repeat(15)}${f(emb)} ${f(embCpu)}`,
-    );
+    const variants = alt ? [pipeline, alt] : [pipeline];
+    // Alternate the variants run by run so that load from other work falls on both alike.
+    const wall = variants.map(() => [] as number[][]);
+    for (let r = 0; r < (alt ? 3 : 1); r++) {
+      for (const [k, p] of variants.entries()) {
+        const [all, allCpu] = await wallAndCpu(
+          async () => p.embed(await p.analyze(src, some)),
+          alt ? Math.ceil(runs / 3) : runs,
+        );
+        const [emb, embCpu] = await wallAndCpu(
+          () => p.embedMany(faces.map((x) => x.aligned)),
+          alt ? Math.ceil(runs / 3) : runs,
+        );
+        wall[k].push([all, allCpu, emb, embCpu]);
+      }
+    }
+    for (const [k, rows] of wall.entries()) {
+      const [all, allCpu, emb, embCpu] = [0, 1, 2, 3].map((i) => median(rows.map((row) => row[i])));
+      console.log(
+        `  ${String(n).padStart(5)}${k ? " alt" : "    "}${" ".repeat(29)}${f(all)} ${f(allCpu)}   ${" ".repeat(15)}${f(emb)} ${f(embCpu)}`,
+      );
+    }
   }
 }
 
