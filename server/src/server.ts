@@ -392,6 +392,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (mqttStarted) await (broker ? broker.stop() : consumer!.stop()).catch(() => {});
     http.closeAllConnections();
     await new Promise<void>((r) => http.close(() => r()));
+    await crops.close();
     if (!opts.store) await store.close();
     throw e;
   }
@@ -496,6 +497,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       sse.close();
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
+      await crops.close();
       await store.close();
       log.info("argus server stopped");
     },

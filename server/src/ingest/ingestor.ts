@@ -235,7 +235,7 @@ export class Ingestor {
     const batch = plan.finish();
 
     // Crops first: a committed sighting always has its crop; a crash leaves at most an orphan file.
-    await this.retry(() => Promise.all(plan.crops.map((c) => this.d.crops.put(c.kind, c.id, c.jpeg))));
+    await this.retry(() => this.d.crops.putMany(plan.crops));
     for (const dl of deadLetters) await this.retry(() => store.deadLetters.add(dl));
     await this.retry(() => this.d.deadLetters.added(deadLetters));
     if (todo.length) await this.retry(() => store.commitBatch(batch));
