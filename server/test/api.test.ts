@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { encodeJpeg, rgbImage, topics } from "@argus/shared";
+import { encodeJpeg, rgbImage } from "@argus/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runRetention } from "../src/retention/retention.ts";
 import { startServer } from "../src/server.ts";
@@ -15,7 +15,6 @@ import {
   apiClient,
   bbt,
   DATA_DIR,
-  faceEvent,
   freePort,
   HAVE_DATA,
   imageForm,
@@ -24,6 +23,7 @@ import {
   type RealFace,
   type RunningServer,
   realFaces,
+  submitFace,
   tempDir,
   waitFor,
 } from "./helpers.ts";
@@ -32,21 +32,12 @@ if (!HAVE_DATA) console.log(`api: ${NO_DATA_MESSAGE}`);
 
 const DAY = 86_400_000;
 
-async function send(
+/** Long tracks that passed the agent's face check: each founds its person at once. */
+const send = (
   server: RunningServer,
   face: RealFace,
   o: { agentId?: string; cameraId: string; at?: number; trackId?: string },
-) {
-  const e = faceEvent(face, {
-    agentId: o.agentId ?? "ag",
-    cameraId: o.cameraId,
-    trackId: o.trackId,
-    capturedAt: new Date(o.at ?? Date.now()),
-    // Long tracks that passed the agent's face check: each founds its person at once.
-    extra: { faceCheck: { passed: true, failed: [] }, track: { frames: 25, durationMs: 5000 } },
-  });
-  return server.services.ingestor.submit(topics().faces(e.agentId, e.cameraId), Buffer.from(JSON.stringify(e)));
-}
+) => submitFace(server, face, { ...o, agentId: o.agentId ?? "ag" });
 
 describe.skipIf(!HAVE_DATA)("REST API", () => {
   let server: RunningServer;

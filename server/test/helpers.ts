@@ -116,6 +116,25 @@ export const STRONG_TRACK = {
   track: { frames: 25, durationMs: 5000 },
 } as const satisfies Partial<FaceEvent>;
 
+/**
+ * Submits a face event straight to the server's ingestor (no broker) as a strong track by default
+ * (it founds its person at once); returns the ingest outcome ("stored", "updated", ...).
+ */
+export function submitFace(
+  server: RunningServer,
+  face: RealFace,
+  o: { agentId: string; cameraId: string; at?: number; trackId?: string; extra?: Partial<FaceEvent> },
+) {
+  const e = faceEvent(face, {
+    agentId: o.agentId,
+    cameraId: o.cameraId,
+    trackId: o.trackId,
+    capturedAt: new Date(o.at ?? Date.now()),
+    extra: o.extra ?? STRONG_TRACK,
+  });
+  return server.services.ingestor.submit(topics().faces(e.agentId, e.cameraId), Buffer.from(JSON.stringify(e)));
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();

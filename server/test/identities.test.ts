@@ -7,7 +7,6 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { topics } from "@argus/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { trackKeyOf } from "../src/identify/exclusions.ts";
 import { identify } from "../src/identify/identification.ts";
@@ -15,7 +14,6 @@ import { startServer } from "../src/server.ts";
 import {
   apiClient,
   bbt,
-  faceEvent,
   HAVE_DATA,
   imageForm,
   type Json,
@@ -23,7 +21,7 @@ import {
   type RealFace,
   type RunningServer,
   realFaces,
-  STRONG_TRACK,
+  submitFace,
   tempDir,
   waitFor,
 } from "./helpers.ts";
@@ -32,25 +30,14 @@ if (!HAVE_DATA) console.log(`identities: ${NO_DATA_MESSAGE}`);
 
 const MIN = 60_000;
 
+/** Strong tracks found their persons at once (cautious creation is tested in identity-rules). */
 async function send(
   server: RunningServer,
   face: RealFace,
   o: { agentId?: string; cameraId: string; at: number; trackId: string },
   outcome: "stored" | "updated" = "stored",
 ) {
-  const e = faceEvent(face, {
-    agentId: o.agentId ?? "site",
-    cameraId: o.cameraId,
-    trackId: o.trackId,
-    capturedAt: new Date(o.at),
-    // Strong tracks found their persons at once (cautious creation is tested in identity-rules).
-    extra: STRONG_TRACK,
-  });
-  const r = await server.services.ingestor.submit(
-    topics().faces(e.agentId, e.cameraId),
-    Buffer.from(JSON.stringify(e)),
-  );
-  expect(r).toBe(outcome);
+  expect(await submitFace(server, face, { ...o, agentId: o.agentId ?? "site" })).toBe(outcome);
 }
 
 /** The stored sighting of a track. */
