@@ -13,7 +13,7 @@
  *        [--m 16] [--efc 64] [--ef 128] [--exact 50]
  *
  * --ef takes a list (e.g. 128,512,2048): latency and recall are measured for each on the same index
- * (the server's setting history.efSearch, default 128). Isotropic random vectors are the
+ * (the server's setting history.efSearch, default 512; the clustering job searches at 128). Isotropic random vectors are the
  * hardest case for a graph index (no neighbourhood structure to descend along), so recall here is a
  * floor for real embeddings, whose persons form tight clusters.
  */

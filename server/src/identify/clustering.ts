@@ -42,6 +42,12 @@ export interface ClusterResult {
 
 /** The event loop gets a turn at least this often. */
 const SLICE_MS = 20;
+/**
+ * Search breadth of the job's history searches: it looks for near duplicates (at or above
+ * sightingThreshold), close neighbours a narrow search finds, once per unidentified sighting; an
+ * operator's photo search (history.efSearch) is rare and goes wider.
+ */
+const CLUSTER_EF = 128;
 
 export async function cluster(
   d: { store: Store; gallery: Gallery; history: HistoryIndex; exclusions: Exclusions },
@@ -85,7 +91,7 @@ export async function cluster(
     const [best] = candidatesFrom(gallery.search(v, policy.k), gallery.personOf, 1);
     if (best && best.similarity >= policy.sightingThreshold)
       toPerson.push({ sightingId: sid, personId: best.personId, score: best.similarity });
-    for (const h of history.search(v, { k: policy.k, unlinked: true }))
+    for (const h of history.search(v, { k: policy.k, unlinked: true, ef: CLUSTER_EF }))
       if (h.indexId !== label && h.similarity >= policy.sightingThreshold)
         offer("link_sightings", sid, h.sightingId, h.similarity);
     await turn(

@@ -63,6 +63,8 @@ export interface HistoryQuery {
   to?: number;
   /** Only sightings without a person. */
   unlinked?: boolean;
+  /** Search breadth for this query (hnswlib's ef); the index's efSearch setting when absent. */
+  ef?: number;
 }
 
 export interface HistoryLoad {
@@ -111,9 +113,12 @@ export class HistoryIndex {
   private aborted = false;
   /** Updates from ingestion, applied one at a time in order. */
   private queue: Promise<void> = Promise.resolve();
+  /** The search breadth of queries that name none (the efSearch setting, or setEf's). */
+  private ef: number;
 
   constructor(readonly opts: HistoryOptions) {
     this.graph = new HnswIndex(opts.dim, opts.hnsw);
+    this.ef = opts.hnsw.efSearch;
   }
 
   get size(): number {
@@ -267,10 +272,21 @@ export class HistoryIndex {
   /** Nearest sightings, most similar first, within the filters. */
   /** The search breadth (hnswlib's ef): more finds more of the true neighbours, slower. */
   setEf(ef: number): void {
+    this.ef = ef;
     this.graph.setEf(ef);
   }
 
   search(vector: Float32Array, q: HistoryQuery): HistoryHit[] {
+    if (q.ef === undefined || q.ef === this.ef) return this.searchAt(vector, q);
+    this.graph.setEf(q.ef);
+    try {
+      return this.searchAt(vector, q);
+    } finally {
+      this.graph.setEf(this.ef);
+    }
+  }
+
+  private searchAt(vector: Float32Array, q: HistoryQuery): HistoryHit[] {
     let camSet: Set<number> | undefined;
     if (q.cameras?.length) {
       camSet = new Set();
@@ -424,6 +440,7 @@ export class HistoryIndex {
 
   private reset(): void {
     this.graph = new HnswIndex(this.opts.dim, this.opts.hnsw);
+    this.graph.setEf(this.ef);
     this.cap = 0;
     this.ids = new Uint8Array(0);
     this.times = new Float64Array(0);
@@ -459,6 +476,7 @@ export class HistoryIndex {
     this.cap = cap;
     for (const key of m.cameras as string[]) this.camera(key);
     this.graph = graph;
+    graph.setEf(this.ef);
     for (const l of graph.labels()) {
       const id = hex(this.ids, l * 16);
       const k = keyOf(id);
