@@ -36,7 +36,7 @@ import { alignedToTensor, FacePipeline } from "../shared/src/face/pipeline.ts";
 import { decodeImage } from "../shared/src/image/decode.ts";
 import { Pyramid } from "../shared/src/image/resample.ts";
 import type { RgbImage } from "../shared/src/image/types.ts";
-import { modelsDir, ort } from "../shared/src/models/registry.ts";
+import { modelsDir, ort, ortSessionOptions } from "../shared/src/models/registry.ts";
 import { median, quantile } from "../shared/src/util/stats.ts";
 import { requireData } from "./lib/data.ts";
 
@@ -81,13 +81,7 @@ function batchTensor(list: RgbImage[]): ort.Tensor {
   });
   return new ort.Tensor("float32", data, [list.length, 3, 112, 112]);
 }
-const session = (model: Uint8Array, threads = 2) =>
-  ort.InferenceSession.create(model, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    logSeverityLevel: 3,
-  });
+const session = (model: Uint8Array, threads = 2) => ort.InferenceSession.create(model, ortSessionOptions(threads));
 
 /** Runs `model` with the named tensors exposed over the calibration faces, calling visit per batch. */
 async function overCalibration(

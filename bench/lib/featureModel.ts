@@ -5,15 +5,10 @@
  */
 import { Embedder } from "../../shared/src/face/embed.ts";
 import type { FacePipeline } from "../../shared/src/face/pipeline.ts";
-import { ort } from "../../shared/src/models/registry.ts";
+import { ort, ortSessionOptions } from "../../shared/src/models/registry.ts";
 
 export async function withFeatureModel(p: FacePipeline, file: string, threads = 1): Promise<FacePipeline> {
-  const session = await ort.InferenceSession.create(file, {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    logSeverityLevel: 3,
-  });
+  const session = await ort.InferenceSession.create(file, ortSessionOptions(threads));
   // `embedder` is read through `this` by embed / embedMany: an own property of a child object shadows it.
   return Object.create(p, { embedder: { value: new Embedder(session) } }) as FacePipeline;
 }

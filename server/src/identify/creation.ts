@@ -160,7 +160,9 @@ export class CandidatePool {
     return {
       ...e,
       get vector() {
-        vector ??= scope.vector(label)!;
+        vector ??= scope.vector(label);
+        // The pool changes only after a commit; a hit is read while its batch is planned.
+        if (!vector) throw new Error(`candidate ${e.sightingId} left the pool before its vector was read`);
         return vector;
       },
     };

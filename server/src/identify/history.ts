@@ -269,13 +269,13 @@ export class HistoryIndex {
     return [...this.graph.labels()];
   }
 
-  /** Nearest sightings, most similar first, within the filters. */
   /** The search breadth (hnswlib's ef): more finds more of the true neighbours, slower. */
   setEf(ef: number): void {
     this.ef = ef;
     this.graph.setEf(ef);
   }
 
+  /** Nearest sightings, most similar first, within the filters. */
   search(vector: Float32Array, q: HistoryQuery): HistoryHit[] {
     if (q.ef === undefined || q.ef === this.ef) return this.searchAt(vector, q);
     this.graph.setEf(q.ef);

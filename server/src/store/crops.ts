@@ -54,7 +54,8 @@ export class CropStore {
   private writer: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
-  private readonly inflight = new Set<Promise<void>>();
+  /** The newest batch sent: the writer handles batches in order, so when it settles all have. */
+  private last: Promise<unknown> = Promise.resolve();
   constructor(readonly dir: string) {}
 
   /** The crop's file, or undefined for an id of the wrong format (checked before any file access). */
@@ -83,9 +84,7 @@ export class CropStore {
       this.pending.set(id, { resolve, reject });
       this.thread().postMessage({ id, files });
     });
-    this.inflight.add(done);
-    const forget = () => this.inflight.delete(done);
-    done.then(forget, forget);
+    this.last = done.catch(() => {});
     return done;
   }
 
@@ -113,7 +112,7 @@ export class CropStore {
 
   /** Ends the writer thread, after the writes in flight. */
   async close(): Promise<void> {
-    await Promise.allSettled(this.inflight);
+    await this.last;
     const w = this.writer;
     this.writer = undefined;
     await w?.terminate();

@@ -93,6 +93,16 @@ export interface SessionOptions {
   dir?: string;
 }
 
+/** onnxruntime options of every model session (benchmarks that load other model files use them too). */
+export function ortSessionOptions(intraOpThreads = 1): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+  };
+}
+
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 export function getSession(name: ModelName, opts: SessionOptions = {}): Promise<ort.InferenceSession> {
@@ -101,12 +111,7 @@ export function getSession(name: ModelName, opts: SessionOptions = {}): Promise<
   let s = sessions.get(key);
   if (!s) {
     const path = verifyModelFile(name, dir);
-    s = ort.InferenceSession.create(path, {
-      intraOpNumThreads: opts.intraOpThreads ?? 1,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: "all",
-      logSeverityLevel: 3,
-    });
+    s = ort.InferenceSession.create(path, ortSessionOptions(opts.intraOpThreads));
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
   }
